@@ -1,0 +1,60 @@
+"""kohde_nightly: every night at 02:00 Helsinki, ingest each source, then transform and load.
+
+The data interval is explicit (CronDataIntervalTimetable): the run for interval
+[D 02:00, D+1 02:00) reads inbox/<source>/D/. Business logic lives in pipeline/; this file only
+says when, in what order, with what retries and pools.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
+
+from pipeline.source_folders import SOURCES
+
+WAREHOUSE_POOL = "kohde_warehouse"  # one slot: DuckDB allows one writer process
+MARTS = [Asset(f"kohde://warehouse/{name}") for name in (
+    "fct_orders", "fct_ad_spend_daily", "fct_attribution", "mart_channel_roi", "mart_customer_segments",
+    "mart_segment_summary", "mart_sales_costs", "mart_budget_vs_actual", "mart_goal_tracking",
+)]
+
+
+def _on_failure(context):
+    from pipeline.orchestration import record_failure
+
+    record_failure(context)
+
+
+@dag(
+    dag_id="kohde_nightly",
+    schedule=CronDataIntervalTimetable("0 2 * * *", timezone="Europe/Helsinki"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Helsinki"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["kohde", "nightly"],
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "on_failure_callback": _on_failure,
+    },
+)
+def kohde_nightly():
+    @task(max_active_tis_per_dagrun=2)
+    def ingest(source: str, data_interval_start=None) -> dict:
+        from pipeline.orchestration import ingest_source
+
+        return ingest_source(source, data_interval_start)
+
+    @task(pool=WAREHOUSE_POOL, outlets=MARTS)
+    def transform_and_load(ingested: list, data_interval_start=None, run_id=None) -> dict:
+        from pipeline.orchestration import transform_and_load as run
+
+        return run(data_interval_start, run_id)
+
+    transform_and_load(ingest.expand(source=list(SOURCES)))
+
+
+kohde_nightly()

@@ -1,0 +1,276 @@
+"""Ingest one day's inbox: land bytes, parse every file, validate, split clean from quarantine.
+
+Per file: the bytes land untouched in ``lake/landing`` (named by sha256), every row is kept as
+text in ``lake/raw`` (bronze), typed good rows go to ``lake/clean/<entity>`` (silver) and bad rows
+to ``lake/quarantine`` with their reasons. The same bytes twice are a no-op: the manifest in
+``lake/manifest/<sha256>.json`` says the file was read, and its outputs are reused.
+
+Accounting per file: rows read = rows loaded + rows quarantined + exact duplicates dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.entities import BUSINESS_KEYS, ENTITIES, LINEAGE
+from pipeline.errors import AccountingError, InputFileError, KohdeError
+from pipeline.ingest.read import read_table
+from pipeline.lake import Lake
+from pipeline.sources import formats_for
+from pipeline.sources.base import ParseContext, SourceFormat, parse_table
+from pipeline.validate import ValidationOutcome, raise_on_critical, validate_batch
+
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.Utf8(),
+    "file_sha256": pl.Utf8(),
+    "row_number": pl.Int64(),
+    "extract_date": pl.Date(),
+    "source_format": pl.Utf8(),
+    "check_name": pl.Utf8(),
+    "column_name": pl.Utf8(),
+    "reason": pl.Utf8(),
+    "raw_row": pl.Utf8(),
+}
+
+
+@dataclass
+class FileResult:
+    """What happened to one inbox file: the manifest entry and the run's accounting for it."""
+
+    source: str
+    original_name: str
+    file_sha256: str
+    size_bytes: int
+    extract_date: date
+    source_format: str = ""
+    entity: str = ""
+    encoding: str = ""
+    encoding_fallback: bool = False
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    rows_warned: int = 0
+    furniture_rows: int = 0
+    skipped: bool = False           # same bytes already ingested (here or under another date)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        """Manifest form."""
+        data = asdict(self)
+        data["extract_date"] = self.extract_date.isoformat()
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> FileResult:
+        """Read a manifest entry."""
+        data = json.loads(text)
+        data["extract_date"] = date.fromisoformat(data["extract_date"])
+        return cls(**data)
+
+
+@dataclass
+class _Parsed:
+    result: FileResult
+    fmt: SourceFormat
+    typed: pl.DataFrame          # canonical columns + lineage + _errors + _raw
+    raw_rows: pl.DataFrame
+    path: Path
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    """A file found in the inbox: its source folder, path and extract (logical) date."""
+
+    source: str
+    path: Path
+    extract_date: date
+
+
+def inbox_files(inbox: Path, dates: Iterable[date], sources: Iterable[str]) -> list[InboxFile]:
+    """Every file under ``inbox/<source>/<date>/`` for the dates, in a stable order."""
+    found: list[InboxFile] = []
+    source_list = list(sources)
+    for day in dates:
+        for source in source_list:
+            folder = inbox / source / day.isoformat()
+            if folder.is_dir():
+                found.extend(InboxFile(source, p, day) for p in sorted(folder.iterdir())
+                             if p.is_file() and not p.name.startswith("."))
+    return found
+
+
+def ingest_files(lake: Lake, files: list[InboxFile]) -> list[FileResult]:
+    """Ingest a batch of inbox files; raise on a bad file or a critical expectation.
+
+    Every file is parsed and the batch validated (one GX run per entity, whatever the number of
+    dates) before anything is written to the lake, so a failed batch leaves the lake as it was.
+    """
+    parsed: list[_Parsed] = []
+    results: list[FileResult] = []
+    in_batch: dict[str, FileResult] = {}
+    for item in files:
+        source, path, extract_date = item.source, item.path, item.extract_date
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        known = lake.manifest_entry(sha)
+        if known is None and sha in in_batch:
+            # the same bytes earlier in this batch: as in nightly order, the first date owns them
+            known = FileResult.from_json(in_batch[sha].to_json())
+        if known is not None:
+            known.skipped = True
+            results.append(known)
+            continue
+        result = FileResult(source=source, original_name=path.name, file_sha256=sha, size_bytes=len(data),
+                            extract_date=extract_date)
+        parsed.append(_parse(path, result, source, extract_date))
+        results.append(result)
+        in_batch[sha] = result
+
+    outcomes: dict[str, ValidationOutcome] = {}
+    for entity in sorted({p.result.entity for p in parsed}):
+        batch = pl.concat([p.typed.drop("_errors", "_raw") for p in parsed if p.result.entity == entity],
+                          how="vertical_relaxed")
+        outcome = validate_batch(entity, batch)
+        raise_on_critical(entity, outcome)
+        outcomes[entity] = outcome
+
+    for item in parsed:
+        _split_and_write(lake, item, outcomes[item.result.entity])
+    return results
+
+
+def _parse(path: Path, result: FileResult, source: str, extract_date: date) -> _Parsed:
+    display = f"inbox/{source}/{extract_date.isoformat()}/{path.name}"
+    formats = formats_for(source)
+    if not formats:
+        raise InputFileError(f"unknown source folder {source!r}", file=display)
+    furniture = [p for f in formats for p in f.furniture_patterns]
+    table = read_table(path, formats, display_name=display, furniture=furniture)
+    fmt = next(f for f in formats if f.name == table.format_name)
+    ctx = ParseContext(source=source, extract_date=extract_date, file_name=display, file_sha256=result.file_sha256)
+    try:
+        typed = parse_table(table, fmt, ctx)
+    except KohdeError:
+        raise
+    except (pl.exceptions.PolarsError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(f"{fmt.name}: cannot parse: {first}", file=display) from None
+    typed = typed.with_columns(
+        pl.lit(source).alias("source"),
+        pl.lit(fmt.name).alias("source_format"),
+        pl.lit(extract_date).alias("extract_date"),
+        pl.lit(result.file_sha256).alias("file_sha256"),
+    )
+    result.source_format = fmt.name
+    result.entity = fmt.entity
+    result.encoding = table.encoding
+    result.encoding_fallback = table.encoding_fallback
+    # Formats that fold several lines into one record (Shopify line items) are counted in records.
+    result.rows_read = typed.height
+    if typed.height != table.rows.height:
+        result.warnings.append(f"folded: {table.rows.height} lines read as {typed.height} records")
+    result.furniture_rows = table.furniture.height
+    if table.encoding_fallback:
+        result.warnings.append("encoding: not UTF-8; read as Windows-1252")
+    if table.rows.height == 0:
+        result.warnings.append("empty: header only, no data rows")
+    return _Parsed(result, fmt, typed, table.rows, path)
+
+
+def _split_and_write(lake: Lake, item: _Parsed, outcome: ValidationOutcome) -> None:
+    result, typed = item.result, item.typed
+    entity = result.entity
+    columns = list(ENTITIES[entity])
+    vkey = pl.col("file_sha256") + pl.lit(":") + pl.col("row_number").cast(pl.Utf8)
+    gx_reasons = {k: v for k, v in outcome.quarantine.items() if k.startswith(result.file_sha256 + ":")}
+    if gx_reasons:
+        extra = pl.DataFrame(
+            {"_vk": list(gx_reasons), "_gx": [list(v) for v in gx_reasons.values()]},
+            schema={"_vk": pl.Utf8, "_gx": pl.List(pl.Utf8)},
+        )
+        typed = (typed.with_columns(vkey.alias("_vk")).join(extra, on="_vk", how="left")
+                 .with_columns(pl.col("_errors").list.concat(pl.col("_gx").fill_null([])).alias("_errors"))
+                 .drop("_vk", "_gx"))
+    result.rows_warned = sum(1 for k in outcome.warnings if k.startswith(result.file_sha256 + ":"))
+
+    bad = typed.filter(pl.col("_errors").list.len() > 0)
+    good = typed.filter(pl.col("_errors").list.len() == 0)
+    # Exact duplicates (every canonical value equal) are dropped and counted; key conflicts were
+    # quarantined above by the suite's uniqueness expectation.
+    deduped = good.unique(subset=columns, keep="first", maintain_order=True)
+    result.rows_duplicate = good.height - deduped.height
+    if result.rows_duplicate:
+        result.warnings.append(f"duplicates: {result.rows_duplicate} exact duplicate rows dropped")
+        deduped = _requarantine_conflicts(deduped, entity)
+        bad = pl.concat([bad, deduped.filter(pl.col("_errors").list.len() > 0)])
+        deduped = deduped.filter(pl.col("_errors").list.len() == 0)
+    result.rows_loaded = deduped.height
+    result.rows_quarantined = bad.height
+    if result.rows_read != result.rows_loaded + result.rows_quarantined + result.rows_duplicate:
+        raise AccountingError(
+            f"rows read {result.rows_read} != loaded {result.rows_loaded} + quarantined "
+            f"{result.rows_quarantined} + duplicates {result.rows_duplicate}",
+            file=f"inbox/{result.source}/{result.extract_date}/{result.original_name}",
+        )
+
+    copy_bytes(item.path, lake.landing_path(result))
+    lake.write(lake.raw_path(result), item.raw_rows.with_columns(
+        pl.lit(result.file_sha256).alias("file_sha256"), pl.lit(result.extract_date).alias("extract_date")))
+    clean = deduped.select(*columns, *[pl.col(c).cast(t) for c, t in LINEAGE.items()])
+    lake.write(lake.clean_path(entity, result.extract_date, result.file_sha256), clean)
+    lake.write(lake.quarantine_path(result), quarantine_rows(bad, result))
+    lake.write_manifest(result)
+
+
+def _requarantine_conflicts(frame: pl.DataFrame, entity: str) -> pl.DataFrame:
+    """After dropping exact duplicates, rows still sharing a business key disagree: quarantine them all."""
+    key = list(BUSINESS_KEYS[entity])
+    conflict = pl.len().over(key) > 1
+    return frame.with_columns(
+        pl.when(conflict).then(pl.col("_errors").list.concat(
+            pl.lit(["gx:" + ",".join(key) + ": duplicate business key with conflicting values"])))
+        .otherwise(pl.col("_errors")).alias("_errors")
+    )
+
+
+def quarantine_rows(bad: pl.DataFrame, result: FileResult) -> pl.DataFrame:
+    """One quarantine row per failing row and reason: check, column, reason, masked raw row."""
+    if bad.height == 0:
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    exploded = bad.select("row_number", "_raw", "_errors").explode("_errors").unique(
+        subset=["row_number", "_errors"], maintain_order=True)
+    parts = pl.col("_errors").str.splitn(":", 3)
+    return exploded.select(
+        pl.lit(result.source).alias("source"),
+        pl.lit(result.file_sha256).alias("file_sha256"),
+        pl.col("row_number"),
+        pl.lit(result.extract_date).alias("extract_date"),
+        pl.lit(result.source_format).alias("source_format"),
+        parts.struct.field("field_0").alias("check_name"),
+        parts.struct.field("field_1").alias("column_name"),
+        pl.col("_errors").alias("reason"),
+        pl.col("_raw").alias("raw_row"),
+    ).unique(subset=["row_number", "check_name", "column_name"], keep="first", maintain_order=True).with_columns(
+        # The warehouse key is (source, file, row, check): fold several columns of one check into one row.
+        pl.col("reason")
+    ).group_by(["source", "file_sha256", "row_number", "extract_date", "source_format", "check_name"],
+               maintain_order=True).agg(
+        pl.col("column_name").str.join(","), pl.col("reason").str.join("; "), pl.col("raw_row").first()
+    ).select(list(QUARANTINE_SCHEMA)).cast(QUARANTINE_SCHEMA)
+
+
+def copy_bytes(src: Path, dest: Path) -> None:
+    """Land a file's bytes untouched (atomic rename)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(dest.suffix + ".tmp")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dest)

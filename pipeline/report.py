@@ -1,0 +1,97 @@
+"""The short summary printed after a run: what each channel returned, who the customers are, goal status."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+
+from pipeline.warehouse import Warehouse
+
+
+def _eur(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{Decimal(str(value)):,.0f} EUR".replace(",", " ")
+
+
+def _ratio(value: object, digits: int = 2) -> str:
+    return "-" if value is None else f"{float(str(value)):.{digits}f}"
+
+
+def summary(warehouse: Warehouse, as_of: date) -> str:
+    """Spend, revenue, ROI and CPA per channel (last touch), RFM segment sizes, goal status."""
+    lines: list[str] = []
+    channels = warehouse.query(
+        """
+        SELECT channel,
+               SUM(spend_eur) AS spend_eur,
+               SUM(attributed_revenue_eur) AS revenue_eur,
+               SUM(conversions) AS conversions,
+               SUM(new_customers) AS new_customers
+        FROM mart_channel_roi
+        WHERE period_grain = 'month' AND campaign_id = '(all)' AND model = 'last_touch'
+        GROUP BY channel
+        ORDER BY SUM(attributed_revenue_eur) DESC NULLS LAST
+        """
+    )
+    lines.append(f"Channels (last-touch attribution, all months up to {as_of}):")
+    lines.append(f"  {'channel':<22}{'spend':>14}{'revenue':>16}{'ROI':>8}{'ROAS':>8}{'CPA':>12}")
+    for row in channels.iter_rows(named=True):
+        spend = Decimal(str(row["spend_eur"] or 0))
+        revenue = Decimal(str(row["revenue_eur"] or 0))
+        conversions = float(row["conversions"] or 0)
+        # ROI = (attributed revenue - cost) / cost; CPA = spend / conversions; NULL when the cost is 0
+        roi = (revenue - spend) / spend if spend else None
+        roas = revenue / spend if spend else None
+        cpa = spend / Decimal(str(conversions)) if spend and conversions else None
+        lines.append(f"  {row['channel']:<22}{_eur(spend):>14}{_eur(revenue):>16}{_ratio(roi):>8}"
+                     f"{_ratio(roas):>8}{_eur(cpa):>12}")
+
+    costs = warehouse.query(
+        "SELECT SUM(total_sales_costs_eur) AS costs, SUM(new_customers) AS new_customers, "
+        "SUM(revenue_eur) AS revenue FROM mart_sales_costs WHERE month <= :as_of",
+        {"as_of": as_of},
+    ).row(0, named=True)
+    if costs["costs"] is not None:
+        new_customers = int(costs["new_customers"] or 0)
+        cpa = Decimal(str(costs["costs"])) / new_customers if new_customers else None
+        lines.append(f"Sales costs {_eur(costs['costs'])}, new customers {new_customers}, "
+                     f"CPA (sales costs / new customers) {_eur(cpa)}, revenue {_eur(costs['revenue'])}")
+
+    segments = warehouse.query(
+        "SELECT segment, customers, share_pct FROM mart_segment_summary "
+        "WHERE as_of_date = :as_of AND segmentation = 'rfm_segment' ORDER BY customers DESC",
+        {"as_of": as_of},
+    )
+    lines.append(f"RFM segments as of {as_of}: " + ", ".join(
+        f"{r['segment']} {r['customers']}" for r in segments.iter_rows(named=True)))
+    personas = warehouse.query(
+        "SELECT segment, customers FROM mart_segment_summary "
+        "WHERE as_of_date = :as_of AND segmentation = 'persona' ORDER BY customers DESC",
+        {"as_of": as_of},
+    )
+    lines.append("Personas: " + ", ".join(f"{r['segment']} {r['customers']}" for r in personas.iter_rows(named=True)))
+
+    goals = warehouse.query(
+        "SELECT goal_id, description, status, attainment_pct FROM mart_goal_tracking "
+        "WHERE as_of_date = :as_of ORDER BY goal_id",
+        {"as_of": as_of},
+    )
+    lines.append(f"Goals as of {as_of}:")
+    for row in goals.iter_rows(named=True):
+        attainment = "-" if row["attainment_pct"] is None else f"{float(row['attainment_pct']):.0f}%"
+        lines.append(f"  {row['goal_id']:<6}{row['status']:<18}{attainment:>6}  {row['description'] or ''}")
+    return "\n".join(lines)
+
+
+def quarantine_listing(frame: pl.DataFrame) -> str:
+    """Quarantined rows counted by source and reason."""
+    if frame.height == 0:
+        return "nothing quarantined"
+    counts = (frame.group_by("source", "check_name", "column_name").agg(pl.len().alias("rows"),
+                                                                        pl.col("reason").first())
+              .sort("source", "rows", descending=[False, True]))
+    return "\n".join(f"{r['source']:<16}{r['rows']:>6}  {r['check_name']}:{r['column_name']}  e.g. {r['reason']}"
+                     for r in counts.iter_rows(named=True))

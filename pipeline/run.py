@@ -1,0 +1,190 @@
+"""A run: ingest the inbox for each date of a range, build gold, load it in one transaction.
+
+``run_range(settings, D, D)`` is the nightly run for logical date D; a backfill is the same call
+over a range. The warehouse load is one transaction for every table the run produces, so a failed
+run leaves the warehouse exactly as it was; only ``ops_runs`` records that it failed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+
+from pipeline.errors import KohdeError
+from pipeline.gold import SNAPSHOT_TABLES, Silver, build_current, build_snapshots
+from pipeline.ingest.files import FileResult, inbox_files, ingest_files
+from pipeline.lake import Lake
+from pipeline.settings import Settings
+from pipeline.sources import sources
+from pipeline.warehouse import TableLoad, Warehouse
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunReport:
+    """What a run did, for the CLI summary and ``ops_runs``."""
+
+    run_id: str
+    command: str
+    start: date
+    end: date
+    files: list[FileResult] = field(default_factory=list)
+    rows_loaded_per_table: dict[str, int] = field(default_factory=dict)
+    status: str = "running"
+    error: str | None = None
+
+    @property
+    def read(self) -> list[FileResult]:
+        """Files parsed by this run (not skipped as already ingested)."""
+        return [f for f in self.files if not f.skipped]
+
+    def totals(self) -> dict[str, int]:
+        """Row accounting summed over the files this run parsed."""
+        read = self.read
+        return {
+            "files_read": len(read),
+            "files_skipped": len(self.files) - len(read),
+            "rows_read": sum(f.rows_read for f in read),
+            "rows_loaded": sum(f.rows_loaded for f in read),
+            "rows_quarantined": sum(f.rows_quarantined for f in read),
+            "rows_duplicate": sum(f.rows_duplicate for f in read),
+            "rows_warned": sum(f.rows_warned for f in read),
+        }
+
+
+def dates_between(start: date, end: date) -> list[date]:
+    """Every date of the closed range."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def ingest_range(settings: Settings, start: date, end: date, progress: Progress | None = None,
+                 only_sources: list[str] | None = None) -> list[FileResult]:
+    """Ingest every inbox file of every date in the range (the per-source Airflow task calls this)."""
+    files = inbox_files(settings.inbox, dates_between(start, end), only_sources or sources())
+    if progress:
+        progress(f"ingest {start}..{end}: {len(files)} files")
+    return ingest_files(Lake(settings.lake), files)
+
+
+def build_and_load(settings: Settings, start: date, end: date, files: list[FileResult],
+                   progress: Progress | None = None) -> dict[str, int]:
+    """Build gold for the range from silver and replace it in the warehouse in one transaction."""
+    lake = Lake(settings.lake)
+    silver = Silver(lake, end)
+    if progress:
+        progress(f"transform as of {end}")
+    tables = build_current(silver, end, settings)
+    dates = dates_between(start, end)
+    snapshots = build_snapshots(silver, dates, settings)
+    loads = [TableLoad(name, stable_floats(frame), "all") for name, frame in tables.items()]
+    loads += [TableLoad(name, stable_floats(frame), {"as_of_date": dates}) for name, frame in snapshots.items()]
+    loads += _ops_loads(lake, dates)
+    if progress:
+        progress(f"load {len(loads)} tables")
+    with Warehouse.connect(settings.warehouse_url) as warehouse:
+        warehouse.upgrade()
+        return warehouse.load(loads)
+
+
+FLOAT_DECIMALS = 9
+
+
+def stable_floats(frame: pl.DataFrame) -> pl.DataFrame:
+    """Round every float column to 9 decimals so a re-run leaves the warehouse equal.
+
+    Parallel float sums differ in their last bits from run to run; money is decimal and never rounded here.
+    """
+    floats = [name for name, dtype in frame.schema.items() if dtype in (pl.Float64, pl.Float32)]
+    return frame.with_columns(pl.col(floats).round(FLOAT_DECIMALS)) if floats else frame
+
+
+def _ops_loads(lake: Lake, dates: list[date]) -> list[TableLoad]:
+    manifest = [m for m in lake.manifest() if m.extract_date in set(dates)]
+    manifest_frame = pl.DataFrame(
+        {
+            "file_sha256": [m.file_sha256 for m in manifest],
+            "source": [m.source for m in manifest],
+            "source_format": [m.source_format for m in manifest],
+            "original_name": [m.original_name for m in manifest],
+            "size_bytes": [m.size_bytes for m in manifest],
+            "extract_date": [m.extract_date for m in manifest],
+            "encoding": [m.encoding for m in manifest],
+            "encoding_fallback": [m.encoding_fallback for m in manifest],
+            "rows_read": [m.rows_read for m in manifest],
+            "rows_loaded": [m.rows_loaded for m in manifest],
+            "rows_quarantined": [m.rows_quarantined for m in manifest],
+            "rows_duplicate": [m.rows_duplicate for m in manifest],
+            "furniture_rows": [m.furniture_rows for m in manifest],
+        },
+        schema_overrides={"extract_date": pl.Date, "size_bytes": pl.Int64, "rows_read": pl.Int64,
+                          "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64, "rows_duplicate": pl.Int64,
+                          "furniture_rows": pl.Int64, "encoding_fallback": pl.Boolean},
+    )
+    quarantine = pl.concat([lake.quarantine(on=d) for d in dates], how="vertical_relaxed")
+    return [
+        TableLoad("ops_file_manifest", manifest_frame, {"extract_date": dates}),
+        TableLoad("ops_quarantine", quarantine, {"extract_date": dates}),
+    ]
+
+
+def run_range(settings: Settings, start: date, end: date, *, command: str = "run",
+              progress: Progress | None = None) -> RunReport:
+    """Ingest, transform and load every date of [start, end]; record the run in ``ops_runs``."""
+    if end < start:
+        raise KohdeError(f"end date {end} is before start date {start}")
+    report = RunReport(run_id=_run_id(command, start, end), command=command, start=start, end=end)
+    started = datetime.now(UTC)
+    with Warehouse.connect(settings.warehouse_url) as warehouse:
+        warehouse.upgrade()
+        _record(warehouse, report, started, None)
+    try:
+        report.files = ingest_range(settings, start, end, progress)
+        report.rows_loaded_per_table = build_and_load(settings, start, end, report.files, progress)
+        report.status = "succeeded"
+    except KohdeError as exc:
+        report.status = "failed"
+        report.error = str(exc)
+        raise
+    except Exception as exc:
+        report.status = "failed"
+        report.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        raise
+    finally:
+        with Warehouse.connect(settings.warehouse_url) as warehouse:
+            _record(warehouse, report, started, datetime.now(UTC))
+    return report
+
+
+def _run_id(command: str, start: date, end: date) -> str:
+    return f"{command}_{start.isoformat()}_{end.isoformat()}_{uuid.uuid4().hex[:8]}"
+
+
+def _record(warehouse: Warehouse, report: RunReport, started: datetime, ended: datetime | None) -> None:
+    totals = report.totals()
+    steps = {
+        "ingest": {f"{f.source}/{f.original_name}": {
+            "format": f.source_format, "read": f.rows_read, "loaded": f.rows_loaded,
+            "quarantined": f.rows_quarantined, "duplicates": f.rows_duplicate, "warned": f.rows_warned,
+            "skipped": f.skipped, "warnings": f.warnings} for f in report.files},
+        "load": report.rows_loaded_per_table,
+    }
+    row = pl.DataFrame(
+        {
+            "run_id": [report.run_id], "command": [report.command], "start_date": [report.start],
+            "end_date": [report.end], "started_at": [started], "ended_at": [ended], "status": [report.status],
+            **{k: [v] for k, v in totals.items()},
+            "error": [report.error], "steps_json": [json.dumps(steps, sort_keys=True)],
+        },
+        schema_overrides={"started_at": pl.Datetime("us", "UTC"), "ended_at": pl.Datetime("us", "UTC"),
+                          "error": pl.Utf8},
+    )
+    warehouse.load([TableLoad("ops_runs", row, {"run_id": [report.run_id]})])
+
+
+__all__ = ["RunReport", "SNAPSHOT_TABLES", "build_and_load", "dates_between", "ingest_range", "run_range"]

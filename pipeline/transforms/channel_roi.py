@@ -1,0 +1,110 @@
+"""mart_channel_roi: spend against attributed revenue per period, channel, campaign and model."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipeline.entities import MONEY
+
+# period_grain -> polars truncation interval; weeks start on Monday (ISO 8601).
+PERIOD_GRAINS: dict[str, str] = {"day": "1d", "week": "1w", "month": "1mo"}
+ALL_CAMPAIGNS = "(all)"
+KEY: tuple[str, ...] = ("period_grain", "period_start", "channel", "campaign_id", "model")
+MEASURES: tuple[str, ...] = ("spend_eur", "attributed_revenue_eur", "conversions", "new_customers")
+
+
+def _sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
+    """Sum of EUR amounts, NULL if any of them is NULL (no FX rate): a partial total would mislead."""
+    return pl.when(amount_eur.is_null().any()).then(pl.lit(None, MONEY)).otherwise(amount_eur.sum()).cast(MONEY)
+
+
+def _by_period(frame: pl.LazyFrame, date_column: str) -> pl.LazyFrame:
+    """The frame once per period grain, with period_grain and the period_start its date falls in."""
+    return pl.concat(
+        [
+            frame.with_columns(
+                pl.lit(grain).alias("period_grain"),
+                pl.col(date_column).dt.truncate(every).alias("period_start"),
+            )
+            for grain, every in PERIOD_GRAINS.items()
+        ],
+        how="vertical",
+    )
+
+
+def _nonzero(denominator: pl.Expr) -> pl.Expr:
+    """The denominator as Float64, NULL when it is 0 or NULL (a ratio over nothing is NULL, not 0)."""
+    value = denominator.cast(pl.Float64)
+    return pl.when(value != 0).then(value)
+
+
+def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per period_grain, period_start, channel, campaign_id and model: spend, revenue, ROI.
+
+    Periods are days, ISO weeks (starting Monday) and calendar months: spend by the ad account's
+    ``day``, attributed revenue by the order's ``order_date``. Spend joins attribution on channel
+    and campaign_id, and every spending campaign appears for every model present in
+    ``fct_attribution``. Each period, channel and model also gets a roll-up row with campaign_id
+    ``(all)``. ``spend_eur`` is 0 where no spend was reported (unpaid channels, paused campaigns)
+    and NULL if a day's spend has no EUR amount; ``attributed_revenue_eur`` is 0 without credit.
+    ``conversions`` sums credit and ``new_customers`` sums credit of first orders. Ratios over a
+    zero or NULL denominator are NULL; so are CPA and CAC without spend, since a channel with no
+    reported spend (email, direct) did not get its customers for free.
+    """
+    attributed = (
+        _by_period(fct_attribution, "order_date")
+        .group_by(*KEY)
+        .agg(
+            _sum_unless_unconverted(pl.col("revenue_eur")).alias("attributed_revenue_eur"),
+            # float sums depend on summation order: round so re-runs give identical rows
+            pl.col("credit").sum().round(9).alias("conversions"),
+            pl.col("credit").filter(pl.col("is_first_order").fill_null(False)).sum().round(9).alias("new_customers"),
+        )
+    )
+    spend = (
+        _by_period(fct_ad_spend_daily, "day")
+        .group_by("period_grain", "period_start", "channel", "campaign_id")
+        .agg(_sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"), pl.lit(True).alias("_has_spend"))
+        .join(fct_attribution.select("model").unique(), how="cross")
+    )
+    by_campaign = (
+        spend.join(attributed, on=list(KEY), how="full", coalesce=True)
+        .with_columns(
+            pl.when(pl.col("_has_spend").is_null()).then(pl.lit(0, MONEY)).otherwise(pl.col("spend_eur")).alias(
+                "spend_eur"
+            ),
+            pl.col("attributed_revenue_eur").fill_null(pl.lit(0, MONEY)),
+            pl.col("conversions").fill_null(0.0),
+            pl.col("new_customers").fill_null(0.0),
+        )
+        .select(*KEY, *MEASURES)
+    )
+    by_channel = (
+        by_campaign.group_by("period_grain", "period_start", "channel", "model")
+        .agg(
+            _sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
+            _sum_unless_unconverted(pl.col("attributed_revenue_eur")).alias("attributed_revenue_eur"),
+            pl.col("conversions").sum().round(9),
+            pl.col("new_customers").sum().round(9),
+        )
+        .with_columns(pl.lit(ALL_CAMPAIGNS).alias("campaign_id"))
+        .select(*KEY, *MEASURES)
+    )
+    spend_eur = pl.col("spend_eur")
+    revenue_eur = pl.col("attributed_revenue_eur").cast(pl.Float64)
+    return (
+        pl.concat([by_campaign, by_channel], how="vertical")
+        .select(
+            *KEY,
+            *MEASURES,
+            # ROI = (attributed revenue - spend) / spend
+            ((revenue_eur - spend_eur.cast(pl.Float64)) / _nonzero(spend_eur)).alias("roi"),
+            # ROAS = attributed revenue / spend
+            (revenue_eur / _nonzero(spend_eur)).alias("roas"),
+            # CPA = spend / conversions (attributed credit)
+            (_nonzero(spend_eur) / _nonzero(pl.col("conversions"))).round(4).cast(MONEY).alias("cpa_eur"),
+            # CAC = spend / new customers (attributed credit of first orders)
+            (_nonzero(spend_eur) / _nonzero(pl.col("new_customers"))).round(4).cast(MONEY).alias("cac_eur"),
+        )
+        .sort(*KEY)
+    )

@@ -1,0 +1,129 @@
+"""dim_customer: one row per customer, with contact attributes, order history and current segments."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from pipeline.entities import MONEY
+
+# (lowest age, highest age or None, label); age = as-of year - birth year. Other ages (under 18,
+# a birth year in the future) and a missing birth year are "unknown".
+AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (18, 24, "18-24"),
+    (25, 34, "25-34"),
+    (35, 44, "35-44"),
+    (45, 54, "45-54"),
+    (55, 64, "55-64"),
+    (65, None, "65+"),
+)
+UNKNOWN_AGE_BAND = "unknown"
+
+CONTACT_COLUMNS: tuple[str, ...] = (
+    "email_sha256",
+    "contact_id",
+    "source_system",
+    "created_at",
+    "lifecycle_stage",
+    "original_source",
+    "birth_year",
+)
+PROFILE_COLUMNS: tuple[str, ...] = (
+    "gender",
+    "income_band",
+    "education",
+    "city",
+    "postcode",
+    "country_code",
+    "language",
+    "values_orientation",
+    "brand_loyalty",
+    "purchase_motive",
+    "lifestyle",
+    "satisfaction_score",
+    "company",
+    "industry",
+    "employees",
+    "revenue_band",
+    "consent_marketing",
+    "objected_marketing",
+)
+
+
+def age_band(age: pl.Expr) -> pl.Expr:
+    """The age band label of an age in whole years (``AGE_BANDS``), ``unknown`` when none fits."""
+    chain: Any = pl
+    for low, high, label in AGE_BANDS:
+        chain = chain.when(age >= low if high is None else age.is_between(low, high)).then(pl.lit(label))
+    return chain.otherwise(pl.lit(UNKNOWN_AGE_BAND))
+
+
+def build_dim_customer(
+    contacts: pl.LazyFrame,
+    fct_orders: pl.LazyFrame,
+    segments: pl.LazyFrame | None,
+    as_of: date,
+) -> pl.LazyFrame:
+    """One row per customer_id: contact attributes, revenue-order history up to as_of, current segments.
+
+    Customers are the customer ids of the contacts and of the orders dated up to ``as_of`` (any
+    status). A customer with several contacts takes every contact field from the one created last
+    (ties: the larger source_system, then contact_id); a customer known only from orders has NULL
+    contact fields. ``first_order_date``, ``last_order_date``, ``orders`` and ``net_revenue_eur``
+    cover ``is_revenue`` orders with ``order_date <= as_of``: 0 orders and 0 EUR for a customer
+    without one, and NULL ``net_revenue_eur`` if one of their orders has no EUR amount (no FX
+    rate). ``age_band`` uses age = as_of year - birth_year. ``rfm_segment`` and ``value_tier``
+    come from ``segments`` (customer_id, rfm_segment, value_tier), NULL when it is None.
+    """
+    newest_contact = (
+        contacts.filter(pl.col("customer_id").is_not_null())
+        .sort("customer_id", "created_at", "source_system", "contact_id", nulls_last=False)
+        .group_by("customer_id", maintain_order=True)
+        .last()
+        .select("customer_id", *CONTACT_COLUMNS, *PROFILE_COLUMNS)
+    )
+    dated_orders = fct_orders.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
+    revenue = pl.col("is_revenue").fill_null(False)
+    order_history = dated_orders.group_by("customer_id").agg(
+        pl.col("order_date").filter(revenue).min().alias("first_order_date"),
+        pl.col("order_date").filter(revenue).max().alias("last_order_date"),
+        revenue.sum().cast(pl.Int64).alias("orders"),
+        pl.when(pl.col("net_revenue_eur").filter(revenue).is_null().any())
+        .then(pl.lit(None, MONEY))
+        .otherwise(pl.col("net_revenue_eur").filter(revenue).sum())
+        .cast(MONEY)
+        .alias("net_revenue_eur"),
+    )
+    if segments is None:
+        current_segments = pl.LazyFrame(
+            schema={"customer_id": pl.Utf8, "rfm_segment": pl.Utf8, "value_tier": pl.Utf8}
+        )
+    else:
+        current_segments = segments.select("customer_id", "rfm_segment", "value_tier")
+    return (
+        pl.concat(
+            [newest_contact.select("customer_id"), dated_orders.select("customer_id")], how="vertical"
+        )
+        .unique()
+        .join(newest_contact, on="customer_id", how="left")
+        .join(order_history, on="customer_id", how="left")
+        .join(current_segments, on="customer_id", how="left")
+        .select(
+            "customer_id",
+            *CONTACT_COLUMNS,
+            age_band(pl.lit(as_of.year) - pl.col("birth_year").cast(pl.Int32)).alias("age_band"),
+            *PROFILE_COLUMNS,
+            "first_order_date",
+            "last_order_date",
+            pl.col("orders").fill_null(0),
+            pl.when(pl.col("orders").is_null())
+            .then(pl.lit(0, MONEY))
+            .otherwise(pl.col("net_revenue_eur"))
+            .alias("net_revenue_eur"),
+            "rfm_segment",
+            "value_tier",
+        )
+        .sort("customer_id")
+    )

@@ -1,0 +1,143 @@
+"""Validate parsed batches with the Great Expectations suites in ``expectations/``.
+
+Each suite file is ``expectations/<entity>.json``: GX expectation configurations, each with a
+``meta.severity``: ``critical`` (any failure fails the run, nothing is loaded), ``quarantine``
+(the failing rows go to quarantine with the expectation as the reason) or ``warning`` (the rows
+load and are counted). Failing rows are found with GX's row-level results (``COMPLETE`` result
+format with ``unexpected_index_column_names``); unexpected values are never written into results
+(``exclude_unexpected_values``), since columns may hold personal data.
+
+GX is imported inside ``validate_batch`` only: it costs seconds to import, and DAG files must
+parse fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipeline.errors import ValidationFailed
+
+SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
+KEY = "_vkey"  # row identity handed to GX: "<file_sha256>:<row_number>"
+
+
+@dataclass
+class ValidationOutcome:
+    """What GX said about one batch: rows to quarantine and rows to warn about."""
+
+    quarantine: dict[str, list[str]] = field(default_factory=dict)  # vkey -> reasons
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    critical_failures: list[str] = field(default_factory=list)
+
+
+def load_suite(entity: str) -> dict[str, Any]:
+    """The suite of an entity, as stored in ``expectations/<entity>.json``."""
+    path = SUITES_DIR / f"{entity}.json"
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def validate_batch(entity: str, frame: pl.DataFrame) -> ValidationOutcome:
+    """Run the entity's suite on a batch that has ``file_sha256`` and ``row_number`` columns."""
+    outcome = ValidationOutcome()
+    if frame.height == 0:
+        return outcome
+    suite_def = load_suite(entity)
+    context, validation = _validation(entity, json.dumps(suite_def, sort_keys=True))
+    keyed = frame.with_columns(
+        (pl.col("file_sha256") + pl.lit(":") + pl.col("row_number").cast(pl.Utf8)).alias(KEY)
+    )
+    pdf = _to_pandas(keyed)
+    result = validation.run(
+        batch_parameters={"dataframe": pdf},
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": [KEY],
+            "exclude_unexpected_values": True,
+            "return_unexpected_index_query": False,
+            "partial_unexpected_count": 0,
+        },
+    )
+    for item in result.results:
+        config = item.expectation_config
+        severity = (config.meta or {}).get("severity", "quarantine")
+        reason = _reason(config.type, config.kwargs, (config.meta or {}).get("reason"))
+        if item.success:
+            continue
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            outcome.critical_failures.append(f"{reason}: expectation could not run")
+            continue
+        # GX 1.x gives one entry per failing row: {KEY: value} or {KEY: [value]}.
+        keys = [key for entry in (item.result or {}).get("unexpected_index_list") or []
+                for key in (entry[KEY] if isinstance(entry[KEY], list) else [entry[KEY]])]
+        if severity == "critical" or not keys:
+            outcome.critical_failures.append(reason)
+            continue
+        target = outcome.quarantine if severity == "quarantine" else outcome.warnings
+        for key in keys:
+            target.setdefault(key, []).append(reason)
+    del context
+    return outcome
+
+
+def raise_on_critical(entity: str, outcome: ValidationOutcome) -> None:
+    """Fail the run (nothing loaded) when a critical expectation failed."""
+    if outcome.critical_failures:
+        raise ValidationFailed(f"{entity}: critical expectation failed: {'; '.join(outcome.critical_failures)}")
+
+
+def _reason(kind: str, kwargs: dict[str, Any], custom: str | None) -> str:
+    column = kwargs.get("column") or ",".join(kwargs.get("column_list") or []) or \
+        ",".join(str(kwargs.get(k)) for k in ("column_A", "column_B") if kwargs.get(k))
+    check = kind.removeprefix("expect_")
+    return f"gx:{column}: {custom or check}"
+
+
+def _to_pandas(frame: pl.DataFrame) -> Any:
+    """GX needs pandas; decimals become floats here only (range checks), never on the way to the warehouse."""
+    casts = [pl.col(name).cast(pl.Float64) for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal)]
+    lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List | pl.Struct)]
+    return frame.with_columns(casts).drop(lists).to_pandas()
+
+
+@cache
+def _context() -> Any:
+    """One ephemeral GX context per process (creating one costs time and a temporary folder)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    try:
+        context.variables.progress_bars = {"globally": False, "metric_calculations": False}  # type: ignore[assignment]
+    except Exception:  # noqa: BLE001 - progress bars are cosmetic
+        pass
+    return context
+
+
+@cache
+def _validation(entity: str, suite_json: str) -> tuple[Any, Any]:
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    context = _context()
+    name = f"{entity}_{abs(hash(suite_json)) % 10**8}"
+    suite_def = json.loads(suite_json)
+    suite = gx.ExpectationSuite(name=name)
+    for config in suite_def["expectations"]:
+        suite.add_expectation(ExpectationConfiguration(**config).to_domain_obj())
+    suite = context.suites.add(suite)
+    source = context.data_sources.add_pandas(f"kohde_{name}")
+    asset = source.add_dataframe_asset(name=entity)
+    batch = asset.add_batch_definition_whole_dataframe("batch")
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{name}_validation", data=batch, suite=suite)
+    )
+    return context, validation

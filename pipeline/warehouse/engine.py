@@ -1,0 +1,565 @@
+"""The warehouse: tables created from ``warehouse/tables``, loads atomic and on the native bulk path.
+
+SQLAlchemy names and connects to the warehouse (any ``duckdb:///`` or ``postgresql+psycopg://`` URL),
+runs the DDL and owns the transaction. The rows go in through the engine's own bulk path inside that
+transaction: DuckDB scans the Arrow table (``INSERT ... SELECT`` from a registered view), PostgreSQL
+receives ``COPY ... FROM STDIN`` (CSV written by pyarrow) through psycopg 3. Never executemany (1k
+rows/s), never ADBC (its NUMERIC bugs silently corrupt money), never TRUNCATE (not MVCC-safe).
+
+Before anything touches the warehouse, each load is conformed to its table in Arrow: columns matched
+by name, types checked and converted the same way for both engines, so DuckDB and PostgreSQL store
+the same values. DuckDB tables are created without a key index (it makes a replace of N rows cost
+about 10 us per row at commit); the engine checks the key by query inside the load instead.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, cast
+
+import duckdb
+import polars as pl
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from pipeline.errors import KohdeError, WarehouseBusy, WarehouseError
+from pipeline.warehouse.dictionary import comment_statement, comments
+from pipeline.warehouse.schema import ColumnDef, TableDef, create_table_sql, quote, tables
+
+# How long PostgreSQL DDL may wait for a lock: an ALTER TABLE queued behind a long BI query would
+# block every reader that comes after it, so give up early and let the caller retry.
+_DDL_LOCK_TIMEOUT = "5s"
+_LOAD_LOCK_TIMEOUT = "60s"
+_COPY_BATCH_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class TableLoad:
+    """Rows for one table and what they replace.
+
+    ``replace="all"`` replaces the whole table's content; ``{"as_of_date": [d1, d2]}`` deletes the rows
+    whose column is in the values (several columns: all must match) before inserting; ``{}`` deletes
+    nothing (a plain append). Every row of ``data`` must fall inside what it replaces, or a re-run
+    could not replace it.
+    """
+
+    table: str
+    data: pl.DataFrame | pa.Table
+    replace: Literal["all"] | dict[str, Sequence[object]]
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ``***``, safe for messages and logs."""
+    try:
+        parsed = sa.make_url(url)
+        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+
+
+class Warehouse:
+    """One warehouse connection pool (DuckDB: one connection, holding the file's writer lock until close)."""
+
+    def __init__(self, url: str, *, tables_dir: Path | None = None) -> None:
+        """Connect to ``url``; ``tables_dir`` overrides ``warehouse/tables`` (tests use their own tables)."""
+        self.url_redacted = redact_url(url)
+        self.tables_dir = tables_dir
+        try:
+            parsed = sa.make_url(url)
+        except sa.exc.ArgumentError:
+            raise WarehouseError(f"cannot read warehouse URL {self.url_redacted!r}: expected duckdb:///path "
+                                 "or postgresql+psycopg://user@host:port/database") from None
+        self._password = parsed.password
+        backend = parsed.get_backend_name()
+        self.path: Path | None = None
+        if backend == "duckdb":
+            self.dialect = "duckdb"
+            if parsed.database and parsed.database != ":memory:":
+                self.path = Path(parsed.database).expanduser()
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise WarehouseError(f"cannot create the warehouse folder: {exc.strerror}",
+                                         file=str(self.path.parent)) from None
+            self._engine = sa.create_engine(parsed)
+            sa.event.listen(self._engine, "connect", _duckdb_session)
+        elif backend == "postgresql":
+            if parsed.get_driver_name() not in ("psycopg", "postgresql", "psycopg2"):
+                raise WarehouseError(f"warehouse URL {self.url_redacted}: use the psycopg 3 driver, "
+                                     "postgresql+psycopg://...")
+            parsed = parsed.set(drivername="postgresql+psycopg")
+            self.dialect = "postgresql"
+            # every session in UTC (TIMESTAMPTZ values come back as UTC), keeping the URL's own options
+            connect_args = {
+                "options": " ".join(filter(None, [str(parsed.query.get("options", "")), "-c TimeZone=UTC"])),
+                "application_name": parsed.query.get("application_name", "kohde"),
+                "connect_timeout": parsed.query.get("connect_timeout", 10),
+            }
+            self._engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+        else:
+            raise WarehouseError(f"unsupported warehouse URL {self.url_redacted}: use duckdb:///path or "
+                                 "postgresql+psycopg://user@host:port/database")
+        try:
+            with self._engine.connect():
+                pass
+        except Exception as exc:
+            self._engine.dispose()
+            raise self._translate(exc, "connect") from None
+
+    @classmethod
+    def connect(cls, url: str, *, tables_dir: Path | None = None) -> Warehouse:
+        """Open the warehouse at ``url``; WarehouseBusy if it is locked or unreachable."""
+        return cls(url, tables_dir=tables_dir)
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection (DuckDB: releases the file lock)."""
+        self._engine.dispose()
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._password, "***") if self._password else text
+
+    def _translate(self, exc: BaseException, action: str) -> KohdeError:
+        """A library error as a one-line kohde error: WarehouseBusy when a retry may help."""
+        if isinstance(exc, KohdeError):
+            return exc
+        original = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+        message = self._scrub(_first_line(original))
+        where = str(self.path) if self.path else self.url_redacted
+        if self.dialect == "duckdb":
+            if "Could not set lock on file" in message:
+                pid = re.search(r"\(PID (\d+)\)", message)
+                holder = f" (PID {pid.group(1)})" if pid else ""
+                return WarehouseBusy(f"warehouse file is locked: another kohde/Airflow process{holder} holds it; "
+                                     "DuckDB allows one writer, retry when it has finished", file=where)
+            if "Transaction conflict" in message:
+                return WarehouseBusy(f"{action}: {message}", file=where)
+            if action == "connect":
+                return WarehouseError(f"cannot open the warehouse: {message}", file=where)
+            return WarehouseError(f"{action}: {message}", file=where)
+        if action == "connect" or isinstance(original, psycopg.OperationalError | psycopg.InterfaceError) \
+                or isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+            # connection refused or lost, lock timeout, serialization failure, deadlock, shutdown
+            if action == "connect":
+                return WarehouseBusy(f"cannot connect to warehouse {self.url_redacted}: {message}")
+            return WarehouseBusy(f"{action} on {self.url_redacted}: {message}")
+        return WarehouseError(f"{action} on {self.url_redacted}: {message}")
+
+    @contextmanager
+    def _transaction(self, action: str, lock_timeout: str | None = None) -> Iterator[sa.Connection]:
+        try:
+            with self._engine.begin() as conn:
+                if self.dialect == "postgresql" and lock_timeout:
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+                yield conn
+        except KohdeError:
+            raise
+        except (sa.exc.SQLAlchemyError, duckdb.Error, psycopg.Error) as exc:
+            raise self._translate(exc, action) from None
+
+    def table_names(self) -> list[str]:
+        """Base tables in the warehouse's current schema, sorted."""
+        return self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_catalog = current_database() AND table_type = 'BASE TABLE' ORDER BY table_name"
+        )["table_name"].to_list()
+
+    def _existing_columns(self, conn: sa.Connection) -> dict[str, set[str]]:
+        rows = conn.exec_driver_sql(
+            "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t ON t.table_catalog = c.table_catalog "
+            "AND t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            "WHERE c.table_schema = current_schema() AND c.table_catalog = current_database() "
+            "AND t.table_type = 'BASE TABLE'"
+        ).fetchall()
+        existing: dict[str, set[str]] = {}
+        for table_name, column_name in rows:
+            existing.setdefault(table_name, set()).add(column_name)
+        return existing
+
+    def _existing_comments(self, conn: sa.Connection) -> dict[tuple[str, str | None], str | None]:
+        if self.dialect == "duckdb":
+            sql = ("SELECT table_name, NULL AS column_name, comment FROM duckdb_tables() "
+                   "WHERE database_name = current_database() AND schema_name = current_schema() "
+                   "UNION ALL SELECT table_name, column_name, comment FROM duckdb_columns() "
+                   "WHERE database_name = current_database() AND schema_name = current_schema()")
+        else:
+            sql = ("SELECT c.relname, NULL, obj_description(c.oid, 'pg_class') FROM pg_class c "
+                   "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+                   "UNION ALL SELECT c.relname, a.attname, col_description(c.oid, a.attnum) FROM pg_class c "
+                   "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid "
+                   "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+                   "AND a.attnum > 0 AND NOT a.attisdropped")
+        return {(table, column): comment for table, column, comment in conn.exec_driver_sql(sql).fetchall()}
+
+    def _ddl(self, conn: sa.Connection, sql: str) -> None:
+        """Run a parameterless statement as written (psycopg would read a '%' in a comment as a placeholder)."""
+        if self.dialect == "postgresql":
+            _driver(conn).execute(sql)
+        else:
+            conn.exec_driver_sql(sql)
+
+    def upgrade(self) -> list[str]:
+        """Create missing tables, add missing columns and set comments from ``warehouse/tables``; idempotent.
+
+        Returns one line per change (empty when the warehouse was up to date). A column declared NOT
+        NULL is added as nullable, since the rows already there have no value for it. Columns are never
+        dropped, renamed or retyped.
+        """
+        changes: list[str] = []
+        with self._transaction("upgrade", _DDL_LOCK_TIMEOUT) as conn:
+            if self.dialect == "postgresql":
+                # parallel Airflow tasks may upgrade at once: one at a time, or CREATE TABLE races
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('kohde warehouse upgrade'))")
+            existing = self._existing_columns(conn)
+            created: set[str] = set()
+            for table in tables(self.tables_dir).values():
+                have = existing.get(table.name)
+                if have is None:
+                    self._ddl(conn, create_table_sql(table, primary_key=self.dialect != "duckdb"))
+                    created.add(table.name)
+                    changes.append(f"created table {table.name}")
+                    continue
+                for column in table.columns:
+                    if column.name not in have:
+                        self._ddl(conn, f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} "
+                                        f"{column.sql_type}")
+                        changes.append(f"added column {table.name}.{column.name} {column.sql_type}")
+            current = self._existing_comments(conn)
+            for table in tables(self.tables_dir).values():
+                stale = {key: text for key, text in comments(table).items()
+                         if (current.get((table.name, key)) or "") != text}
+                for key, text in stale.items():
+                    self._ddl(conn, comment_statement(table.name, key, text))
+                if stale and table.name not in created:
+                    changes.append(f"updated {len(stale)} comment(s) on {table.name}")
+        return changes
+
+    def load(self, loads: Sequence[TableLoad]) -> dict[str, int]:
+        """Replace and insert every load in ONE transaction; rows inserted per table.
+
+        For each load in order: delete what ``replace`` names, then bulk insert the rows. Any error
+        rolls everything back, so the warehouse is exactly as before (WarehouseError, or WarehouseBusy
+        when a retry may help).
+        """
+        definitions = tables(self.tables_dir)
+        prepared: list[tuple[TableDef, TableLoad, pa.Table]] = []
+        for item in loads:
+            table = definitions.get(item.table)
+            if table is None:
+                raise WarehouseError(f"no table {item.table!r} in warehouse/tables (known: {', '.join(definitions)})")
+            arrow = _conform(table, item.data)
+            _check_replace(table, item.replace, arrow)
+            prepared.append((table, item, arrow))
+        counts: dict[str, int] = {}
+        with self._transaction("load", _LOAD_LOCK_TIMEOUT) as conn:
+            for table, item, arrow in prepared:
+                try:
+                    self._delete(conn, table, item.replace)
+                    inserted = self._insert(conn, table, arrow, item.replace)
+                except (sa.exc.SQLAlchemyError, duckdb.Error, psycopg.Error) as exc:
+                    raise self._translate(exc, f"load into {table.name}") from None
+                counts[table.name] = counts.get(table.name, 0) + inserted
+        return counts
+
+    def append(self, table: str, data: pl.DataFrame | pa.Table) -> int:
+        """Insert rows in their own transaction, deleting nothing (ops tables); rows inserted."""
+        return self.load([TableLoad(table, data, {})]).get(table, 0)
+
+    def _delete(self, conn: sa.Connection, table: TableDef, replace: Literal["all"] | Mapping[str, Sequence[object]]
+                ) -> None:
+        if replace == "all":
+            conn.exec_driver_sql(f"DELETE FROM {quote(table.name)}")
+            return
+        values = {column: _values(column_values) for column, column_values in replace.items()}
+        if not values or any(not v for v in values.values()):
+            return  # an empty IN list matches nothing: nothing to delete
+        names = {column: f"replace_{position}" for position, column in enumerate(values)}
+        condition = " AND ".join(f"{quote(column)} IN :{names[column]}" for column in values)
+        statement = sa.text(f"DELETE FROM {quote(table.name)} WHERE {condition}").bindparams(
+            *[sa.bindparam(names[column], value=v, expanding=True) for column, v in values.items()]
+        )
+        conn.execute(statement)
+
+    def _insert(self, conn: sa.Connection, table: TableDef, arrow: pa.Table,
+                replace: Literal["all"] | Mapping[str, Sequence[object]]) -> int:
+        if arrow.num_rows == 0:
+            return 0
+        columns = ", ".join(quote(name) for name in arrow.column_names)
+        raw = _driver(conn)
+        if self.dialect == "duckdb":
+            view = f"kohde_load_{table.name}"
+            raw.register(view, arrow)
+            try:
+                _check_keys_duckdb(raw, table, view, replace)
+                raw.execute(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {quote(view)}")
+            except (duckdb.Error, KohdeError):
+                with suppress(duckdb.Error):  # an aborted transaction refuses even this; keep the first error
+                    raw.unregister(view)
+                raise
+            raw.unregister(view)
+            return arrow.num_rows
+        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        # all_valid quotes every value, so an unquoted empty field is NULL and "" an empty string
+        with raw.cursor() as cursor, cursor.copy(
+            f"COPY {quote(table.name)} ({columns}) FROM STDIN (FORMAT csv)"
+        ) as copy:
+            for batch in arrow.to_batches(max_chunksize=_COPY_BATCH_ROWS):
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, options)
+                copy.write(buffer.getbuffer())
+        return arrow.num_rows
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run one statement in its own transaction (``:name`` parameters; a list expands for IN)."""
+        with self._transaction("execute") as conn:
+            conn.execute(_statement(sql, params))
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run a query and return its rows as a DataFrame (``:name`` parameters; a list expands for IN).
+
+        Types follow the warehouse: DECIMAL as exact decimals, TIMESTAMPTZ as UTC datetimes.
+        """
+        statement = _statement(sql, params)
+        try:
+            with self._engine.connect() as conn:
+                if self.dialect == "duckdb":
+                    compiled = statement.compile(dialect=self._engine.dialect,
+                                                 compile_kwargs={"render_postcompile": True})
+                    positional = [compiled.params[name] for name in (compiled.positiontup or [])]
+                    relation = _driver(conn).sql(compiled.string, params=positional or None)
+                    if relation is None:
+                        return pl.DataFrame()
+                    return cast(pl.DataFrame, pl.from_arrow(relation.to_arrow_table()))
+                result = conn.execute(statement)
+                if not result.returns_rows:
+                    return pl.DataFrame()
+                description = result.cursor.description if result.cursor is not None else None
+                rows = result.fetchall()
+        except (sa.exc.SQLAlchemyError, duckdb.Error, psycopg.Error) as exc:
+            raise self._translate(exc, "query") from None
+        return _rows_to_frame(list(result.keys()), rows, description)
+
+
+def _driver(conn: sa.Connection) -> Any:
+    """The driver's own connection under SQLAlchemy's (duckdb or psycopg), inside the same transaction."""
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise WarehouseError("the warehouse connection is closed")
+    return driver
+
+
+def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
+                       replace: Literal["all"] | Mapping[str, Sequence[object]]) -> None:
+    """The primary key, checked by query: DuckDB tables carry no key index (see create_table_sql)."""
+    if not table.primary_key:
+        return
+    keys = ", ".join(quote(k) for k in table.primary_key)
+    duplicate = raw.execute(f"SELECT {keys} FROM {quote(view)} GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchone()
+    if duplicate:
+        raise WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
+                             f"({', '.join(map(str, duplicate))}) in the data")
+    if replace != "all" and (not replace or not set(replace) <= set(table.primary_key)):
+        # rows kept outside the replaced ones may share a key with the new rows
+        kept = raw.execute(f"SELECT {keys} FROM {quote(table.name)} JOIN {quote(view)} USING ({keys}) LIMIT 1"
+                           ).fetchone()
+        if kept:
+            raise WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
+                                 f"({', '.join(map(str, kept))}): already in the table outside the replaced rows")
+
+
+def _duckdb_session(dbapi_connection: Any, _record: Any) -> None:
+    """Every DuckDB session in UTC, so TIMESTAMPTZ values come back as UTC."""
+    dbapi_connection.execute("SET TimeZone = 'UTC'")
+
+
+def _statement(sql: str, params: Mapping[str, Any] | None) -> sa.TextClause:
+    statement = sa.text(sql)
+    if params:
+        statement = statement.bindparams(*[
+            sa.bindparam(name, value=list(value) if isinstance(value, list | tuple | set) else value,
+                         expanding=isinstance(value, list | tuple | set))
+            for name, value in params.items()
+        ])
+    return statement
+
+
+_PG_TYPES: dict[int, pl.DataType] = {
+    16: pl.Boolean(), 20: pl.Int64(), 21: pl.Int16(), 23: pl.Int32(), 25: pl.String(), 1042: pl.String(),
+    1043: pl.String(), 19: pl.String(), 700: pl.Float32(), 701: pl.Float64(), 1082: pl.Date(),
+    1114: pl.Datetime("us"), 1184: pl.Datetime("us", "UTC"),
+}
+
+
+def _rows_to_frame(names: list[str], rows: Sequence[Sequence[Any]], description: Any) -> pl.DataFrame:
+    """Rows fetched from PostgreSQL as a DataFrame, typed from the result's column types."""
+    columns: dict[str, pl.Series] = {}
+    for index, name in enumerate(names):
+        values = [row[index] for row in rows]
+        dtype: pl.DataType | None = None
+        if description is not None:
+            column = description[index]
+            dtype = _PG_TYPES.get(column.type_code)
+            scale = getattr(column, "scale", None)
+            if column.type_code == 1700 and scale is not None:
+                dtype = pl.Decimal(min(getattr(column, "precision", None) or 38, 38), scale)
+        columns[name] = pl.Series(name, values, dtype=dtype, strict=False)
+    return pl.DataFrame(columns)
+
+
+def _values(values: Sequence[object]) -> list[object]:
+    listed = values.to_list() if isinstance(values, pl.Series) else list(values)
+    return [v for v in listed if v is not None]
+
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "TEXT": pa.large_string(),
+    "DATE": pa.date32(),
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "DOUBLE PRECISION": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+}
+
+
+def arrow_type(column: ColumnDef) -> pa.DataType:
+    """The Arrow type a column's values are converted to before loading."""
+    decimal = column.decimal
+    if decimal is not None:
+        return pa.decimal128(*decimal)
+    return _ARROW_TYPES[column.sql_type]
+
+
+def _convert(table: str, column: ColumnDef, values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One data column as the table column's Arrow type; WarehouseError for a lossy or senseless mix."""
+    target = arrow_type(column)
+    source = values.type
+    where = f"{table}.{column.name}"
+    if pa.types.is_dictionary(source):
+        values, source = values.cast(source.value_type), source.value_type
+    if source == target:
+        return values
+    if pa.types.is_null(source):
+        return pa.chunked_array([pa.nulls(len(values), type=target)], type=target)
+    types = pa.types
+    try:
+        if column.sql_type == "TEXT" and (types.is_string(source) or types.is_large_string(source)
+                                          or types.is_string_view(source)):
+            return values.cast(target)
+        if column.sql_type == "DATE" and types.is_date(source):
+            return values.cast(target)
+        if column.sql_type == "TIMESTAMPTZ" and types.is_timestamp(source):
+            # a naive timestamp is taken as UTC; sub-microsecond digits are dropped (the warehouse keeps us)
+            if source.tz is None:
+                values = values.cast(pa.timestamp(source.unit, tz="UTC"))
+            return values.cast(target, safe=False)
+        if column.sql_type in ("BIGINT", "INTEGER") and types.is_integer(source):
+            return values.cast(target)
+        if column.sql_type == "DOUBLE PRECISION" and (types.is_integer(source) or types.is_floating(source)
+                                                      or types.is_decimal(source)):
+            return values.cast(target, safe=False)
+        if column.sql_type == "BOOLEAN" and types.is_boolean(source):
+            return values
+        if column.decimal is not None:
+            if types.is_integer(source):
+                return values.cast(target)
+            if types.is_decimal(source):
+                if source.scale > target.scale:
+                    # round half away from zero, as PostgreSQL and DuckDB do when a value is stored
+                    values = pc.round(values, ndigits=target.scale, round_mode="half_towards_infinity")
+                return values.cast(target)
+            if types.is_floating(source):
+                raise WarehouseError(f"{where}: float data for a {column.sql_type} column; money and other exact "
+                                     f"amounts must arrive as decimals: cast to pl.Decimal{decimal_args(column)}")
+    except pa.ArrowException as exc:
+        raise WarehouseError(f"{where}: cannot store {source} values as {column.sql_type}: {_first_line(exc)}") \
+            from None
+    raise WarehouseError(f"{where}: cannot load {source} data into a {column.sql_type} column")
+
+
+def decimal_args(column: ColumnDef) -> str:
+    """``(18, 4)`` for a DECIMAL(18,4) column, for messages."""
+    decimal = column.decimal
+    return f"({decimal[0]}, {decimal[1]})" if decimal else ""
+
+
+def _conform(table: TableDef, data: object) -> pa.Table:
+    """The data as an Arrow table of the table's columns it carries, in table order, in the table's types."""
+    if isinstance(data, pl.DataFrame):
+        arrow = data.to_arrow()
+    elif isinstance(data, pa.Table):
+        arrow = data
+    else:
+        raise WarehouseError(f"{table.name}: data must be a polars DataFrame or an Arrow table, "
+                             f"got {type(data).__name__}")
+    names = arrow.column_names
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise WarehouseError(f"{table.name}: data has duplicated columns: {', '.join(duplicated)}")
+    unknown = [n for n in names if n not in table.column_names]
+    if unknown:
+        raise WarehouseError(f"{table.name}: data has columns the table does not define: {', '.join(unknown)} "
+                             f"(add them to warehouse/tables/{table.name}.sql)")
+    if arrow.num_rows == 0:
+        return pa.table({c.name: pa.array([], type=arrow_type(c)) for c in table.columns if c.name in names})
+    missing = [c.name for c in table.columns if c.not_null and c.name not in names]
+    if missing:
+        raise WarehouseError(f"{table.name}: data lacks NOT NULL column(s): {', '.join(missing)}")
+    converted = {c.name: _convert(table.name, c, arrow.column(c.name)) for c in table.columns if c.name in names}
+    for column in table.columns:
+        if column.not_null and column.name in converted and converted[column.name].null_count:
+            raise WarehouseError(f"{table.name}.{column.name}: {converted[column.name].null_count} NULL value(s) "
+                                 "in a NOT NULL column")
+    return pa.table(converted)
+
+
+def _check_replace(table: TableDef, replace: object, arrow: pa.Table) -> None:
+    """Every row must fall inside what its load replaces, or a re-run would duplicate it."""
+    if replace == "all":
+        return
+    if not isinstance(replace, Mapping):
+        raise WarehouseError(f"{table.name}: replace must be 'all' or {{column: values}}, got {replace!r}")
+    for column, values in replace.items():
+        if column not in table.column_names:
+            raise WarehouseError(f"{table.name}: replace column {column!r} is not a column of the table")
+        if arrow.num_rows == 0:
+            continue
+        if column not in arrow.column_names:
+            raise WarehouseError(f"{table.name}: replace column {column} is missing from the data, so a re-run "
+                                 "could not replace these rows")
+        data = arrow.column(column)
+        try:
+            allowed = pa.array(_values(values), type=data.type)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise WarehouseError(f"{table.name}: replace values for {column} do not match its type "
+                                 f"{data.type}: {_first_line(exc)}") from None
+        outside = pc.invert(pc.is_in(data, value_set=allowed))
+        count = pc.sum(outside.cast(pa.int64())).as_py() or 0
+        if count:
+            example = pc.filter(data, outside)[0].as_py()
+            raise WarehouseError(f"{table.name}: {count} row(s) have {column} outside the replaced values "
+                                 f"(e.g. {example}); a re-run could not replace them")
+
+
+__all__ = ["TableLoad", "Warehouse", "arrow_type", "redact_url"]

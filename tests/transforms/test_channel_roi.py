@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.entities import MONEY, UTC_TS
+from pipeline.transforms.channel_roi import build_channel_roi
+
+TABLES = Path(__file__).resolve().parents[2] / "warehouse" / "tables"
+# the only types allowed in warehouse DDL (they mean the same in DuckDB and PostgreSQL)
+SQL_COLUMN = re.compile(
+    r"^    (\w+) (TEXT|DATE|TIMESTAMPTZ|BIGINT|INTEGER|DOUBLE PRECISION|DECIMAL\(18,4\)|DECIMAL\(18,8\)|BOOLEAN)"
+    r"(?: NOT NULL)?,  -- \S",
+    re.MULTILINE,
+)
+SQL_TYPE = {
+    pl.Utf8: "TEXT",
+    pl.Date: "DATE",
+    UTC_TS: "TIMESTAMPTZ",
+    pl.Int64: "BIGINT",
+    pl.Int32: "INTEGER",
+    pl.Float64: "DOUBLE PRECISION",
+    MONEY: "DECIMAL(18,4)",
+    pl.Boolean: "BOOLEAN",
+}
+
+
+def assert_matches_ddl(frame: pl.DataFrame, table: str) -> None:
+    """Columns (names, order, types) equal the DDL's, and the frame loads into DuckDB under its key."""
+    sql = (TABLES / f"{table}.sql").read_text()
+    assert sql.startswith("-- One row per ")
+    columns = SQL_COLUMN.findall(sql)
+    assert [name for name, _ in columns] == frame.columns
+    assert [sql_type for _, sql_type in columns] == [SQL_TYPE[dtype] for dtype in frame.dtypes]
+    con = duckdb.connect()
+    con.execute(sql)
+    con.register("frame", frame.to_arrow())
+    con.execute(f"INSERT INTO {table} SELECT * FROM frame")
+    assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (frame.height,)
+
+
+def spend_row(day: date, channel: str, campaign_id: str, spend_eur: str | None) -> dict:
+    return {"day": day, "channel": channel, "campaign_id": campaign_id,
+            "spend_eur": None if spend_eur is None else Decimal(spend_eur)}
+
+
+def credit_row(order_id: str, model: str, channel: str, campaign_id: str, day: date, first: bool, credit: float,
+               revenue_eur: str) -> dict:
+    return {"order_id": order_id, "model": model, "channel": channel, "campaign_id": campaign_id, "order_date": day,
+            "is_first_order": first, "credit": credit, "revenue_eur": Decimal(revenue_eur)}
+
+
+MON, TUE, WED, THU, SUN = (date(2026, 3, d) for d in (2, 3, 4, 5, 8))
+NEXT_MON, NEXT_TUE = date(2026, 3, 9), date(2026, 3, 10)
+SPEND = [
+    spend_row(MON, "paid_search", "g1", "300.00"),
+    spend_row(WED, "paid_search", "g1", "200.00"),  # g1 week of 2 March: 300 + 200 = 500
+    spend_row(MON, "paid_search", "g2", "100.00"),
+    spend_row(NEXT_MON, "paid_search", "g2", "0.00"),  # zero spend reported
+    spend_row(TUE, "paid_social", "m1", "100.00"),  # spend without any conversion
+    spend_row(date(2026, 3, 31), "linkedin", "l1", None),  # spend with no EUR amount
+]
+ATTRIBUTION = [
+    # last touch: four orders of 500 EUR on g1 in the week of Monday 2 March, o1 and o2 first orders
+    credit_row("o1", "last_touch", "paid_search", "g1", MON, True, 1.0, "500.00"),
+    credit_row("o2", "last_touch", "paid_search", "g1", TUE, True, 1.0, "500.00"),
+    credit_row("o3", "last_touch", "paid_search", "g1", THU, False, 1.0, "500.00"),
+    credit_row("o4", "last_touch", "paid_search", "g1", SUN, False, 1.0, "500.00"),
+    credit_row("o5", "last_touch", "paid_search", "g2", NEXT_TUE, False, 1.0, "200.00"),
+    # linear: o1 split half and half with email
+    credit_row("o1", "linear", "paid_search", "g1", MON, True, 0.5, "250.00"),
+    credit_row("o1", "linear", "email", "(none)", MON, True, 0.5, "250.00"),
+    credit_row("o2", "linear", "paid_search", "g1", TUE, True, 1.0, "500.00"),
+    credit_row("o3", "linear", "paid_search", "g1", THU, False, 1.0, "500.00"),
+    credit_row("o4", "linear", "paid_search", "g1", SUN, False, 1.0, "500.00"),
+    credit_row("o5", "linear", "paid_search", "g2", NEXT_TUE, False, 1.0, "200.00"),
+]
+COLUMNS = ["spend_eur", "attributed_revenue_eur", "conversions", "new_customers", "roi", "roas", "cpa_eur", "cac_eur"]
+
+
+def build() -> pl.DataFrame:
+    spend = pl.DataFrame(SPEND, schema={"day": pl.Date, "channel": pl.Utf8, "campaign_id": pl.Utf8,
+                                        "spend_eur": MONEY}).lazy()
+    attribution = pl.DataFrame(ATTRIBUTION).with_columns(pl.col("revenue_eur").cast(MONEY)).lazy()
+    return build_channel_roi(attribution, spend).collect()
+
+
+def measures(got: pl.DataFrame, grain: str, start: date, channel: str, campaign_id: str, model: str) -> tuple:
+    rows = got.filter(
+        (pl.col("period_grain") == grain) & (pl.col("period_start") == start) & (pl.col("channel") == channel)
+        & (pl.col("campaign_id") == campaign_id) & (pl.col("model") == model)
+    ).select(COLUMNS).rows()
+    assert len(rows) == 1
+    return tuple(round(v, 10) if isinstance(v, float) else v for v in rows[0])
+
+
+def d(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def test_week_roi_roas_cpa_cac() -> None:
+    got = build()
+    # spend 500, revenue 4 x 500 = 2000: ROI (2000 - 500) / 500 = 3.0, ROAS 2000 / 500 = 4.0,
+    # CPA 500 / 4 = 125, CAC 500 / 2 = 250 (Sunday 8 March is still the week of Monday 2 March)
+    assert measures(got, "week", MON, "paid_search", "g1", "last_touch") == (
+        d("500"), d("2000"), 4.0, 2.0, 3.0, 4.0, d("125"), d("250"))
+    # linear: revenue 250 + 3 x 500 = 1750, conversions 3.5, new customers 0.5 + 1 = 1.5:
+    # ROI (1750 - 500) / 500 = 2.5, ROAS 3.5, CPA 500 / 3.5 = 142.857142.. -> 142.8571, CAC 500 / 1.5 = 333.3333
+    assert measures(got, "week", MON, "paid_search", "g1", "linear") == (
+        d("500"), d("1750"), 3.5, 1.5, 2.5, 3.5, d("142.8571"), d("333.3333"))
+    # roll-up over g1 and g2: spend 600, ROI (2000 - 600) / 600 = 2.3333333333, ROAS 3.3333333333,
+    # CPA 600 / 4 = 150, CAC 600 / 2 = 300
+    assert measures(got, "week", MON, "paid_search", "(all)", "last_touch") == (
+        d("600"), d("2000"), 4.0, 2.0, round(1400 / 600, 10), round(2000 / 600, 10), d("150"), d("300"))
+
+
+def test_day_and_month_grains() -> None:
+    got = build()
+    # Monday: spend 300, revenue 500: ROI 200 / 300, ROAS 500 / 300, CPA 300 / 1, CAC 300 / 1
+    assert measures(got, "day", MON, "paid_search", "g1", "last_touch") == (
+        d("300"), d("500"), 1.0, 1.0, round(200 / 300, 10), round(500 / 300, 10), d("300"), d("300"))
+    # March: g1 as its week, plus nothing else
+    assert measures(got, "month", date(2026, 3, 1), "paid_search", "g1", "last_touch") == (
+        d("500"), d("2000"), 4.0, 2.0, 3.0, 4.0, d("125"), d("250"))
+    # March roll-up of paid search: spend 500 + 100 + 0 = 600, revenue 2000 + 200 = 2200, 5 conversions:
+    # ROI 1600 / 600, ROAS 2200 / 600, CPA 600 / 5 = 120, CAC 600 / 2 = 300
+    assert measures(got, "month", date(2026, 3, 1), "paid_search", "(all)", "last_touch") == (
+        d("600"), d("2200"), 5.0, 2.0, round(1600 / 600, 10), round(2200 / 600, 10), d("120"), d("300"))
+
+
+def test_zero_missing_and_unconverted_spend() -> None:
+    got = build()
+    # zero spend reported for g2 in the week of 9 March: every ratio over spend is NULL, CPA and CAC too
+    assert measures(got, "week", NEXT_MON, "paid_search", "g2", "last_touch") == (
+        d("0"), d("200"), 1.0, 0.0, None, None, None, None)
+    # email has no spend rows: spend 0, ratios NULL (not free)
+    assert measures(got, "week", MON, "email", "(none)", "linear") == (
+        d("0"), d("250"), 0.5, 0.5, None, None, None, None)
+    # spend without conversions appears for every model: ROI (0 - 100) / 100 = -1, ROAS 0, no CPA or CAC
+    for model in ("last_touch", "linear"):
+        assert measures(got, "day", TUE, "paid_social", "m1", model) == (
+            d("100"), d("0"), 0.0, 0.0, -1.0, 0.0, None, None)
+    # spend with no EUR amount stays unknown, in the campaign row and in the channel roll-up
+    for campaign_id in ("l1", "(all)"):
+        assert measures(got, "month", date(2026, 3, 1), "linkedin", campaign_id, "last_touch") == (
+            None, d("0"), 0.0, 0.0, None, None, None, None)
+
+
+def test_key_unique_not_null_and_ddl() -> None:
+    got = build()
+    key = ["period_grain", "period_start", "channel", "campaign_id", "model"]
+    assert got.select(key).null_count().sum_horizontal().item() == 0
+    assert got.select(key).is_unique().all()
+    # weeks start on Monday
+    assert (got.filter(pl.col("period_grain") == "week")["period_start"].dt.weekday() == 1).all()
+    assert_matches_ddl(got, "mart_channel_roi")

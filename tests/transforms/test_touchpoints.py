@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from pipeline.entities import MONEY, UTC_TS, conform
+from pipeline.transforms.touchpoints import build_fct_touchpoints
+
+TABLES = Path(__file__).resolve().parents[2] / "warehouse" / "tables"
+# the only types allowed in warehouse DDL (they mean the same in DuckDB and PostgreSQL)
+SQL_COLUMN = re.compile(
+    r"^    (\w+) (TEXT|DATE|TIMESTAMPTZ|BIGINT|INTEGER|DOUBLE PRECISION|DECIMAL\(18,4\)|DECIMAL\(18,8\)|BOOLEAN)"
+    r"(?: NOT NULL)?,  -- \S",
+    re.MULTILINE,
+)
+SQL_TYPE = {
+    pl.Utf8: "TEXT",
+    pl.Date: "DATE",
+    UTC_TS: "TIMESTAMPTZ",
+    pl.Int64: "BIGINT",
+    pl.Int32: "INTEGER",
+    pl.Float64: "DOUBLE PRECISION",
+    MONEY: "DECIMAL(18,4)",
+    pl.Boolean: "BOOLEAN",
+}
+
+
+def assert_matches_ddl(frame: pl.DataFrame, table: str) -> None:
+    """Columns (names, order, types) equal the DDL's, and the frame loads into DuckDB under its key."""
+    sql = (TABLES / f"{table}.sql").read_text()
+    assert sql.startswith("-- One row per ")
+    columns = SQL_COLUMN.findall(sql)
+    assert [name for name, _ in columns] == frame.columns
+    assert [sql_type for _, sql_type in columns] == [SQL_TYPE[dtype] for dtype in frame.dtypes]
+    con = duckdb.connect()
+    con.execute(sql)
+    con.register("frame", frame.to_arrow())
+    con.execute(f"INSERT INTO {table} SELECT * FROM frame")
+    assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (frame.height,)
+
+
+def touch(touchpoint_id: str, customer_id: str | None, ts: str, channel: str, platform: str, campaign_id: str | None,
+          touch_type: str) -> dict:
+    return {
+        "touchpoint_id": touchpoint_id, "customer_id": customer_id, "email_sha256": "ab" * 32,
+        "ts": datetime.fromisoformat(ts).replace(tzinfo=UTC), "channel": channel, "platform": platform,
+        "campaign_id": campaign_id, "touch_type": touch_type, "utm_source": "google", "utm_medium": "cpc",
+        "utm_campaign": "spring",
+    }
+
+
+TOUCHES = [
+    # 23:30 UTC is already 01:30 the next day in Helsinki: touch_date stays the UTC day
+    touch("t1", "cust-a", "2026-03-01T23:30:00", "paid_search", "google_ads", "111", "click"),
+    touch("t2", "cust-a", "2026-03-02T00:00:00", "email", "hubspot", None, "email_open"),
+    touch("t3", None, "2026-03-03T12:00:00", "paid_social", "meta_ads", "0222", "impression"),
+]
+
+
+def build() -> pl.DataFrame:
+    return build_fct_touchpoints(conform(pl.DataFrame(TOUCHES), "touchpoint").lazy()).collect()
+
+
+def test_columns_and_utc_day() -> None:
+    expected = pl.DataFrame(
+        {
+            "touchpoint_id": ["t1", "t2", "t3"],
+            "customer_id": ["cust-a", "cust-a", None],
+            "ts": [t["ts"] for t in TOUCHES],
+            "touch_date": [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)],
+            "channel": ["paid_search", "email", "paid_social"],
+            "platform": ["google_ads", "hubspot", "meta_ads"],
+            "campaign_id": ["111", None, "0222"],
+            "touch_type": ["click", "email_open", "impression"],
+        },
+        schema={"touchpoint_id": pl.Utf8, "customer_id": pl.Utf8, "ts": UTC_TS, "touch_date": pl.Date,
+                "channel": pl.Utf8, "platform": pl.Utf8, "campaign_id": pl.Utf8, "touch_type": pl.Utf8},
+    )
+    assert_frame_equal(build().sort("touchpoint_id"), expected)
+
+
+def test_key_unique_not_null_and_ddl() -> None:
+    got = build()
+    assert got["touchpoint_id"].null_count() == 0
+    assert got["touchpoint_id"].is_unique().all()
+    assert_matches_ddl(got, "fct_touchpoints")

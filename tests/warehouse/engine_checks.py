@@ -1,0 +1,234 @@
+"""Checks every warehouse engine must pass; test_engine_duckdb.py and test_engine_postgres.py run them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipeline.errors import WarehouseError
+from pipeline.warehouse import TableLoad, Warehouse, tables
+
+DAY1 = date(2026, 3, 1)
+DAY2 = date(2026, 3, 2)
+
+DAILY_SCHEMA = {"day": pl.Date(), "channel": pl.String(), "spend_eur": pl.Decimal(18, 4)}
+
+
+def daily(rows: list[tuple[date, str, str]]) -> pl.DataFrame:
+    """t_daily rows from (day, channel, spend as text)."""
+    return pl.DataFrame([(d, c, Decimal(s)) for d, c, s in rows], schema=DAILY_SCHEMA, orient="row")
+
+
+def read_daily(warehouse: Warehouse) -> pl.DataFrame:
+    return warehouse.query("SELECT day, channel, spend_eur FROM t_daily ORDER BY day, channel")
+
+
+def read_money(warehouse: Warehouse) -> pl.DataFrame:
+    return warehouse.query("SELECT * FROM t_money ORDER BY entry_id")
+
+
+def column_comment(warehouse: Warehouse, table: str, column: str) -> str | None:
+    if warehouse.dialect == "duckdb":
+        sql = ("SELECT comment FROM duckdb_columns() WHERE schema_name = current_schema() "
+               "AND table_name = :table AND column_name = :column")
+    else:
+        sql = ("SELECT col_description(c.oid, a.attnum) AS comment FROM pg_class c "
+               "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid "
+               "WHERE n.nspname = current_schema() AND c.relname = :table AND a.attname = :column")
+    return warehouse.query(sql, {"table": table, "column": column})["comment"].item()
+
+
+def check_upgrade_creates_every_project_table_once(url: str) -> None:
+    expected = list(tables())
+    with Warehouse.connect(url) as warehouse:
+        assert warehouse.upgrade() == [f"created table {name}" for name in expected]
+        assert warehouse.upgrade() == []
+        assert warehouse.table_names() == sorted(expected)
+        assert column_comment(warehouse, "ops_runs", "status") == "running | succeeded | failed."
+
+
+def check_upgrade_adds_columns_and_comments(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        # an older warehouse: t_daily without spend_eur, no comments, one row; t_money missing
+        warehouse.execute("CREATE TABLE t_daily (day DATE NOT NULL, channel TEXT NOT NULL, PRIMARY KEY (day, channel))")
+        warehouse.execute("INSERT INTO t_daily VALUES (CAST(:day AS DATE), 'search')", {"day": DAY1})
+        assert warehouse.upgrade() == [
+            "added column t_daily.spend_eur DECIMAL(18,4)",
+            "created table t_money",
+            "updated 4 comment(s) on t_daily",  # the table and its three columns
+        ]
+        assert warehouse.upgrade() == []
+        kept = pl.DataFrame({"day": [DAY1], "channel": ["search"], "spend_eur": [None]}, schema=DAILY_SCHEMA)
+        assert_frame_equal(read_daily(warehouse), kept)
+        assert column_comment(warehouse, "t_daily", "spend_eur") == "Spend in EUR (100 % of the channel's spend)."
+        warehouse.execute("COMMENT ON COLUMN t_daily.channel IS 'old text'")
+        assert warehouse.upgrade() == ["updated 1 comment(s) on t_daily"]
+        assert column_comment(warehouse, "t_daily", "channel") == "Channel."
+
+
+def check_replace_by_partition(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        first = daily([(DAY1, "search", "10"), (DAY1, "social", "20"), (DAY2, "search", "30"),
+                       (DAY2, "social", "40")])
+        assert warehouse.load([TableLoad("t_daily", first, {"day": [DAY1, DAY2]})]) == {"t_daily": 4}
+        # day 2 restated: search changed, social gone, email new; day 1 untouched
+        restated = daily([(DAY2, "email", "5"), (DAY2, "search", "35")])
+        expected = daily([(DAY1, "search", "10"), (DAY1, "social", "20"), (DAY2, "email", "5"),
+                          (DAY2, "search", "35")])
+        for _ in range(2):  # a re-run of the same load changes nothing
+            assert warehouse.load([TableLoad("t_daily", restated, {"day": [DAY2]})]) == {"t_daily": 2}
+            assert_frame_equal(read_daily(warehouse), expected)
+        # an empty partition replaces day 2 with nothing
+        assert warehouse.load([TableLoad("t_daily", restated.clear(), {"day": [DAY2]})]) == {"t_daily": 0}
+        assert_frame_equal(read_daily(warehouse), expected.filter(pl.col("day") == DAY1))
+        # rows outside the replaced partition would double on a re-run: refused
+        with pytest.raises(WarehouseError, match=r"t_daily: 1 row\(s\) have day outside the replaced values"):
+            warehouse.load([TableLoad("t_daily", restated.head(1), {"day": [DAY1]})])
+        assert_frame_equal(read_daily(warehouse), expected.filter(pl.col("day") == DAY1))
+
+
+def check_replace_all_and_append(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        warehouse.load([TableLoad("t_daily", daily([(DAY1, "search", "1"), (DAY1, "social", "2")]), "all")])
+        assert warehouse.load([TableLoad("t_daily", daily([(DAY2, "email", "3")]), "all")]) == {"t_daily": 1}
+        assert_frame_equal(read_daily(warehouse), daily([(DAY2, "email", "3")]))
+        assert warehouse.append("t_daily", daily([(DAY2, "search", "4")])) == 1
+        assert warehouse.append("t_daily", daily([])) == 0
+        assert_frame_equal(read_daily(warehouse), daily([(DAY2, "email", "3"), (DAY2, "search", "4")]))
+        # appending a key already there would double it
+        with pytest.raises(WarehouseError, match="t_daily.*duplicate key"):
+            warehouse.append("t_daily", daily([(DAY2, "search", "5")]))
+        assert_frame_equal(read_daily(warehouse), daily([(DAY2, "email", "3"), (DAY2, "search", "4")]))
+        # so would replacing a partition (day) the key (entry_id) does not include, when the key lives on elsewhere
+        warehouse.load([TableLoad("t_money", pl.DataFrame({"entry_id": ["a"], "day": [DAY1]}), {"day": [DAY1]})])
+        with pytest.raises(WarehouseError, match="t_money.*duplicate key"):
+            warehouse.load([TableLoad("t_money", pl.DataFrame({"entry_id": ["a"], "day": [DAY2]}), {"day": [DAY2]})])
+        assert read_money(warehouse).select("entry_id", "day").rows() == [("a", DAY1)]
+
+
+def check_failed_load_rolls_back_every_table(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        warehouse.load([
+            TableLoad("t_daily", daily([(DAY1, "search", "10"), (DAY2, "search", "20")]), "all"),
+            TableLoad("t_money", pl.DataFrame({"entry_id": ["a"], "day": [DAY1]}), "all"),
+        ])
+        daily_before, money_before = read_daily(warehouse), read_money(warehouse)
+        duplicate_key = pl.DataFrame({"entry_id": ["x", "x"], "day": [DAY1, DAY1]})
+        with pytest.raises(WarehouseError, match="t_money.*duplicate key") as failure:
+            warehouse.load([
+                TableLoad("t_daily", daily([(DAY1, "email", "99")]), {"day": [DAY1]}),
+                TableLoad("t_money", duplicate_key, "all"),  # fails inside the transaction: primary key
+                TableLoad("t_daily", daily([(DAY2, "email", "98")]), {"day": [DAY2]}),
+            ])
+        assert "\n" not in str(failure.value)
+        assert_frame_equal(read_daily(warehouse), daily_before)
+        assert_frame_equal(read_money(warehouse), money_before)
+        assert money_before["entry_id"].to_list() == ["a"]
+
+
+def check_columns_matched_by_name(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        # columns in another order, and without spend_eur: stored as NULL
+        warehouse.load([TableLoad("t_daily", pl.DataFrame({"channel": ["search"], "day": [DAY1]}), "all")])
+        assert read_daily(warehouse).row(0) == (DAY1, "search", None)
+        with pytest.raises(WarehouseError, match="t_daily: data has columns the table does not define: clicks, cpc"):
+            warehouse.load([TableLoad("t_daily", pl.DataFrame({"day": [DAY2], "channel": ["x"], "clicks": [1],
+                                                                 "cpc": [0.5]}), "all")])
+        with pytest.raises(WarehouseError, match="t_daily: data lacks NOT NULL column"):
+            warehouse.load([TableLoad("t_daily", pl.DataFrame({"day": [DAY2]}), "all")])
+        with pytest.raises(WarehouseError, match="no table 't_nothing'"):
+            warehouse.load([TableLoad("t_nothing", pl.DataFrame({"day": [DAY2]}), "all")])
+        assert read_daily(warehouse).row(0) == (DAY1, "search", None)
+
+
+def money_rows() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "entry_id": ["a", "b", "c", "d"],
+            "day": [DAY1] * 4,
+            "amount": [Decimal("0.0100"), Decimal("5000000000.0001"), Decimal("44.1235"), Decimal("-0.0001")],
+            "rate": [Decimal("44.12345678"), None, Decimal("0.00000001"), Decimal("1")],
+            "paid_at": [datetime(2026, 3, 1, 22, 30, tzinfo=UTC), None, datetime(2026, 3, 1, 0, 0, 0, 1, tzinfo=UTC),
+                        datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC)],
+            "units": [2**62, None, 0, -1],
+            "small": [1, 2, None, -2147483648],
+            "share": [0.1, None, 1e-7, 1 / 3],
+            "is_paid": [True, False, None, True],
+            "note": ["", None, 'quote " comma , newline \n end', "ÄÖ € ;"],
+        },
+        schema_overrides={"amount": pl.Decimal(18, 4), "rate": pl.Decimal(18, 8), "small": pl.Int32()},
+    )
+
+
+def check_values_round_trip_exactly(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        rows = money_rows()
+        assert warehouse.load([TableLoad("t_money", rows, {"day": [DAY1]})]) == {"t_money": 4}
+        assert_frame_equal(read_money(warehouse), rows)
+        # the stored text, as a BI tool reading the table would see it
+        text = warehouse.query("SELECT CAST(amount AS VARCHAR) AS amount, CAST(rate AS VARCHAR) AS rate "
+                               "FROM t_money ORDER BY entry_id")
+        assert text["amount"].to_list() == ["0.0100", "5000000000.0001", "44.1235", "-0.0001"]
+        assert text["rate"].to_list() == ["44.12345678", None, "0.00000001", "1.00000000"]
+        # sums stay exact: 0.0100 + 5000000000.0001 + 44.1235 - 0.0001 = 5000000044.1335
+        assert warehouse.query("SELECT SUM(amount) AS total FROM t_money")["total"].item() == Decimal(
+            "5000000044.1335")
+
+
+def check_decimals_round_half_away_from_zero(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        finer = pl.DataFrame({"entry_id": ["a", "b", "c"], "day": [DAY1] * 3,
+                              "amount": [Decimal("1.23455"), Decimal("-1.23445"), Decimal("2.00004")]},
+                             schema_overrides={"amount": pl.Decimal(38, 6)})
+        warehouse.load([TableLoad("t_money", finer, "all")])
+        assert read_money(warehouse)["amount"].to_list() == [Decimal("1.2346"), Decimal("-1.2345"), Decimal("2.0000")]
+        floats = pl.DataFrame({"entry_id": ["z"], "day": [DAY1], "amount": [0.1]})
+        with pytest.raises(WarehouseError, match=r"t_money.amount: float data for a DECIMAL\(18,4\) column"):
+            warehouse.load([TableLoad("t_money", floats, "all")])
+        too_big = pl.DataFrame({"entry_id": ["z"], "day": [DAY1], "amount": [Decimal("12345678901234567")]},
+                               schema_overrides={"amount": pl.Decimal(38, 0)})
+        with pytest.raises(WarehouseError, match=r"t_money.amount: cannot store"):
+            warehouse.load([TableLoad("t_money", too_big, "all")])
+        assert read_money(warehouse).height == 3
+
+
+def check_timestamps_are_utc_instants(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        # 2026-03-02 00:30 in Helsinki (UTC+2 in March) is 2026-03-01 22:30 UTC; a naive value is taken as UTC
+        helsinki = pl.DataFrame(
+            {"entry_id": ["h"], "day": [DAY1], "paid_at": [datetime(2026, 3, 2, 0, 30)]}
+        ).with_columns(pl.col("paid_at").dt.replace_time_zone("Europe/Helsinki"))
+        naive = pl.DataFrame({"entry_id": ["n"], "day": [DAY1], "paid_at": [datetime(2026, 3, 1, 22, 30)]})
+        warehouse.load([TableLoad("t_money", helsinki, {"entry_id": ["h"]}),
+                        TableLoad("t_money", naive, {"entry_id": ["n"]})])
+        stored = read_money(warehouse)["paid_at"]
+        assert stored.dtype == pl.Datetime("us", "UTC")
+        assert stored.to_list() == [datetime(2026, 3, 1, 22, 30, tzinfo=UTC)] * 2
+
+
+def check_query_parameters(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        warehouse.load([TableLoad("t_daily", daily([(DAY1, "search", "1"), (DAY1, "social", "2"),
+                                                    (DAY2, "email", "3")]), "all")])
+        picked = warehouse.query("SELECT channel FROM t_daily WHERE day = :day AND channel IN :channels "
+                                 "ORDER BY channel", {"day": DAY1, "channels": ["social", "search", "tv"]})
+        assert picked["channel"].to_list() == ["search", "social"]
+        empty = warehouse.query("SELECT day, spend_eur FROM t_daily WHERE day > :day", {"day": DAY2})
+        assert empty.height == 0
+        assert empty.schema["day"] == pl.Date()
+        assert empty.schema["spend_eur"] == pl.Decimal(18, 4)
+        with pytest.raises(WarehouseError, match="query"):
+            warehouse.query("SELECT no_such_column FROM t_daily")

@@ -1,0 +1,18 @@
+-- One row per period grain, period start, channel, campaign and attribution model.
+-- What each channel and campaign cost and returned, per day, ISO week and month: ROI, ROAS, CPA and CAC.
+CREATE TABLE IF NOT EXISTS mart_channel_roi (
+    period_grain TEXT NOT NULL,  -- day | week | month.
+    period_start DATE NOT NULL,  -- First day of the period, weeks start on Monday (ISO 8601).
+    channel TEXT NOT NULL,  -- Channel (see fct_attribution).
+    campaign_id TEXT NOT NULL,  -- Campaign, (none) for touches without a campaign and direct, (all) for the channel roll-up.
+    model TEXT NOT NULL,  -- Attribution model (see fct_attribution).
+    spend_eur DECIMAL(18,4),  -- Ad spend in EUR by the ad account day, 0 without reported spend, NULL if a day has no EUR amount.
+    attributed_revenue_eur DECIMAL(18,4),  -- Sum of revenue_eur credited by the model, by order_date.
+    conversions DOUBLE PRECISION NOT NULL,  -- Sum of credit (fractional orders).
+    new_customers DOUBLE PRECISION NOT NULL,  -- Sum of credit of first orders (is_first_order).
+    roi DOUBLE PRECISION,  -- (attributed_revenue_eur - spend_eur) / spend_eur, NULL without spend.
+    roas DOUBLE PRECISION,  -- attributed_revenue_eur / spend_eur, NULL without spend.
+    cpa_eur DECIMAL(18,4),  -- spend_eur / conversions, NULL without conversions or without spend (unreported cost is not free).
+    cac_eur DECIMAL(18,4),  -- spend_eur / new_customers, NULL without new customers or without spend.
+    PRIMARY KEY (period_grain, period_start, channel, campaign_id, model)
+);
