@@ -12,13 +12,13 @@ from pipeline.entities import MONEY
 # Shipped with the demo and used when plan/fx_rates gives no rate: ECB reference rates (EUR per unit),
 # rounded; a business with other currencies supplies plan/fx_rates.
 DEFAULT_RATES: tuple[tuple[date, str, Decimal], ...] = (
-    (date(2000, 1, 1), "EUR", Decimal("1")),
-    (date(2000, 1, 1), "USD", Decimal("0.92")),
-    (date(2000, 1, 1), "GBP", Decimal("1.17")),
-    (date(2000, 1, 1), "SEK", Decimal("0.087")),
-    (date(2000, 1, 1), "NOK", Decimal("0.085")),
-    (date(2000, 1, 1), "DKK", Decimal("0.134")),
-    (date(2000, 1, 1), "CHF", Decimal("1.05")),
+    (date(1970, 1, 1), "EUR", Decimal("1")),
+    (date(1970, 1, 1), "USD", Decimal("0.92")),
+    (date(1970, 1, 1), "GBP", Decimal("1.17")),
+    (date(1970, 1, 1), "SEK", Decimal("0.087")),
+    (date(1970, 1, 1), "NOK", Decimal("0.085")),
+    (date(1970, 1, 1), "DKK", Decimal("0.134")),
+    (date(1970, 1, 1), "CHF", Decimal("1.05")),
 )
 
 

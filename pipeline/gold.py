@@ -25,6 +25,7 @@ from pipeline.transforms.attribution import build_fct_attribution
 from pipeline.transforms.budget_vs_actual import build_budget_vs_actual
 from pipeline.transforms.campaigns import build_dim_campaign
 from pipeline.transforms.channel_roi import build_channel_roi
+from pipeline.transforms.clv import build_clv, build_ltv_cac
 from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.goal_tracking import build_goal_tracking
 from pipeline.transforms.orders import build_fct_orders
@@ -32,7 +33,8 @@ from pipeline.transforms.sales_costs import build_sales_costs
 from pipeline.transforms.segments import build_customer_segments, build_segment_summary
 from pipeline.transforms.touchpoints import build_fct_touchpoints
 
-SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking")
+SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv",
+                   "mart_clv_model", "mart_ltv_cac")
 ATTRIBUTION_MODELS = ("last_touch", "first_touch", "linear", "position_based", "time_decay", "markov")
 
 
@@ -84,17 +86,30 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
 
 
 def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -> dict[str, pl.DataFrame]:
-    """Segments, segment summary and goal tracking for each as-of date."""
+    """Segments, segment summary, goal tracking, CLV and LTV:CAC for each as-of date.
+
+    Each snapshot is computed from silver as of its own date, so a backfill leaves the snapshots
+    nightly runs would have left.
+    """
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SNAPSHOT_TABLES}
     for as_of in dates:
         fx = silver.fx(as_of)
-        orders = build_fct_orders(silver.as_of("order", as_of), fx).collect().lazy()
+        orders_frame = build_fct_orders(silver.as_of("order", as_of), fx).collect()
+        orders = orders_frame.lazy()
         contacts = silver.as_of("contact", as_of)
-        touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of))
-        segments = build_customer_segments(orders, contacts, touchpoints, as_of, settings.rfm_window_days).collect()
+        touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
+        segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of,
+                                           settings.rfm_window_days).collect()
         parts["mart_customer_segments"].append(segments)
         parts["mart_segment_summary"].append(build_segment_summary(segments.lazy(), orders, as_of).collect())
         parts["mart_goal_tracking"].append(
             build_goal_tracking(silver.as_of("goal", as_of), orders, contacts, as_of).collect()
         )
+        clv, clv_model = build_clv(orders, as_of)
+        parts["mart_clv"].append(clv)
+        parts["mart_clv_model"].append(clv_model)
+        first_touch = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
+                                            ("first_touch",)).collect()
+        spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
+        parts["mart_ltv_cac"].append(build_ltv_cac(clv, segments, first_touch, spend, as_of))
     return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in parts.items() if frames}
