@@ -59,3 +59,13 @@ def test_write_docs_covers_every_table(tmp_path: Path) -> None:
     for table in tables().values():
         assert f"\n## {table.name}\n\n{table.grain}\n" in text
     assert sorted(p.name for p in target.parent.iterdir()) == ["warehouse.md"]  # no temporary file left behind
+
+
+def test_committed_docs_match_the_table_definitions(tmp_path: Path) -> None:
+    from pipeline.warehouse.dictionary import write_docs
+
+    generated = tmp_path / "warehouse.md"
+    write_docs(generated)
+    committed = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
+    assert committed.read_text(encoding="utf-8") == generated.read_text(encoding="utf-8"), (
+        "docs/warehouse.md is stale: run `uv run kohde warehouse docs`")
