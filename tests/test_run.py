@@ -48,7 +48,7 @@ def assert_same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -
     from polars.testing import assert_frame_equal
 
     for table in DATA_TABLES:
-        assert_frame_equal(left[table], right[table], check_exact=True), table
+        assert_frame_equal(left[table], right[table], check_exact=True, obj=table)
 
 
 @pytest.fixture(scope="module")
