@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -30,16 +28,12 @@ from pipeline.transforms.clv import (
     rfm_summary,
 )
 from tests.transforms.cdnow import DATASETS, cdnow_as_generic_orders_csv, cdnow_fct_orders
+from tests.transforms.ddl import assert_matches_ddl
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from lifetimes import BetaGeoFitter, GammaGammaFitter
 
-TABLES = Path(__file__).resolve().parents[2] / "warehouse" / "tables"
-SQL_COLUMN = re.compile(r"^    (\w+) (TEXT|DATE|TIMESTAMPTZ|BIGINT|INTEGER|DOUBLE PRECISION|DECIMAL\(18,4\)|BOOLEAN)"
-                        r"(?: NOT NULL)?,  -- \S", re.MULTILINE)
-SQL_TYPE = {pl.Utf8: "TEXT", pl.Date: "DATE", UTC_TS: "TIMESTAMPTZ", pl.Int64: "BIGINT", pl.Int32: "INTEGER",
-            pl.Float64: "DOUBLE PRECISION", MONEY: "DECIMAL(18,4)", pl.Boolean: "BOOLEAN"}
 CALIBRATION_END = date(1997, 9, 30)  # FHL 2005: calibration weeks 1-39 of 1997, holdout to 1998-06-30
 # Fader, Hardie & Lee (2005), table/section 5, and Fader & Hardie (2013), note 025
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -51,18 +45,6 @@ MONTHLY_RATE = 1.10 ** (1 / 12) - 1
 LIFETIMES_WEEKS_PER_MONTH = 4.345
 
 
-def assert_matches_ddl(frame: pl.DataFrame, table: str) -> None:
-    """Columns (names, order, types) equal the DDL's, and the frame loads into DuckDB under its key."""
-    sql = (TABLES / f"{table}.sql").read_text()
-    assert sql.startswith("-- One row per ")
-    columns = SQL_COLUMN.findall(sql)
-    assert [name for name, _ in columns] == frame.columns
-    assert [sql_type for _, sql_type in columns] == [SQL_TYPE[dtype] for dtype in frame.dtypes]
-    con = duckdb.connect()
-    con.execute(sql)
-    con.register("frame", frame.to_arrow())
-    con.execute(f"INSERT INTO {table} SELECT * FROM frame")
-    assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (frame.height,)
 
 
 def relative_error(got: float, expected: float) -> float:

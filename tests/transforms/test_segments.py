@@ -1,12 +1,9 @@
 from __future__ import annotations
 
 import itertools
-import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -20,21 +17,7 @@ from pipeline.transforms.segments import (
     build_segment_summary,
     rfm_segment_expr,
 )
-
-TABLES = Path(__file__).resolve().parents[2] / "warehouse" / "tables"
-SQL_COLUMN = re.compile(
-    r"^    (\w+) (TEXT|DATE|TIMESTAMPTZ|BIGINT|INTEGER|DOUBLE PRECISION|DECIMAL\(18,4\)|BOOLEAN)(?: NOT NULL)?,  -- \S",
-    re.MULTILINE,
-)
-SQL_TYPE = {
-    "String": "TEXT",
-    "Date": "DATE",
-    "Int64": "BIGINT",
-    "Int32": "INTEGER",
-    "Float64": "DOUBLE PRECISION",
-    "Decimal(precision=18, scale=4)": "DECIMAL(18,4)",
-    "Boolean": "BOOLEAN",
-}
+from tests.transforms.ddl import assert_matches_ddl
 
 FCT_ORDERS_SCHEMA = {
     "order_id": pl.Utf8,
@@ -59,18 +42,6 @@ FCT_ORDERS_SCHEMA = {
 AS_OF = date(2026, 6, 30)
 
 
-def assert_matches_ddl(frame: pl.DataFrame, table: str) -> None:
-    """Column names and types equal the DDL's, and the frame loads into DuckDB under its keys."""
-    sql = (TABLES / f"{table}.sql").read_text()
-    assert sql.startswith("-- One row per ")
-    columns = SQL_COLUMN.findall(sql)
-    assert [name for name, _ in columns] == frame.columns
-    assert [sql_type for _, sql_type in columns] == [SQL_TYPE[str(dtype)] for dtype in frame.dtypes]
-    con = duckdb.connect()
-    con.execute(sql)
-    con.register("frame", frame.to_arrow())
-    con.execute(f"INSERT INTO {table} SELECT * FROM frame")
-    assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (frame.height,)
 
 
 def fct_orders(rows: list[tuple]) -> pl.LazyFrame:

@@ -1,47 +1,13 @@
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import duckdb
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from pipeline.entities import MONEY, UTC_TS, conform
+from pipeline.entities import UTC_TS, conform
 from pipeline.transforms.touchpoints import build_fct_touchpoints
-
-TABLES = Path(__file__).resolve().parents[2] / "warehouse" / "tables"
-# the only types allowed in warehouse DDL (they mean the same in DuckDB and PostgreSQL)
-SQL_COLUMN = re.compile(
-    r"^    (\w+) (TEXT|DATE|TIMESTAMPTZ|BIGINT|INTEGER|DOUBLE PRECISION|DECIMAL\(18,4\)|DECIMAL\(18,8\)|BOOLEAN)"
-    r"(?: NOT NULL)?,  -- \S",
-    re.MULTILINE,
-)
-SQL_TYPE = {
-    pl.Utf8: "TEXT",
-    pl.Date: "DATE",
-    UTC_TS: "TIMESTAMPTZ",
-    pl.Int64: "BIGINT",
-    pl.Int32: "INTEGER",
-    pl.Float64: "DOUBLE PRECISION",
-    MONEY: "DECIMAL(18,4)",
-    pl.Boolean: "BOOLEAN",
-}
-
-
-def assert_matches_ddl(frame: pl.DataFrame, table: str) -> None:
-    """Columns (names, order, types) equal the DDL's, and the frame loads into DuckDB under its key."""
-    sql = (TABLES / f"{table}.sql").read_text()
-    assert sql.startswith("-- One row per ")
-    columns = SQL_COLUMN.findall(sql)
-    assert [name for name, _ in columns] == frame.columns
-    assert [sql_type for _, sql_type in columns] == [SQL_TYPE[dtype] for dtype in frame.dtypes]
-    con = duckdb.connect()
-    con.execute(sql)
-    con.register("frame", frame.to_arrow())
-    con.execute(f"INSERT INTO {table} SELECT * FROM frame")
-    assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (frame.height,)
+from tests.transforms.ddl import assert_matches_ddl
 
 
 def touch(touchpoint_id: str, customer_id: str | None, ts: str, channel: str, platform: str, campaign_id: str | None,
