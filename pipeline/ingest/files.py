@@ -179,6 +179,8 @@ def _parse(path: Path, result: FileResult, source: str, extract_date: date) -> _
     if typed.height != table.rows.height:
         result.warnings.append(f"folded: {table.rows.height} lines read as {typed.height} records")
     result.furniture_rows = table.furniture.height
+    if fmt.reconcile is not None:
+        result.warnings.extend(fmt.reconcile(table, typed))
     if table.encoding_fallback:
         result.warnings.append("encoding: not UTF-8; read as Windows-1252")
     if table.rows.height == 0:

@@ -88,6 +88,8 @@ class SourceFormat:
     prepare: Callable[[RawTable, ParseContext], RawTable] | None = None
     derive: Callable[[pl.DataFrame, RawTable, ParseContext], pl.DataFrame] | None = None
     signature_any: tuple[str, ...] = ()  # optional: at least one of these headers must be present
+    # optional: compare the stripped report totals with the parsed rows; returns warnings (WARN, not FAIL)
+    reconcile: Callable[[RawTable, pl.DataFrame], list[str]] | None = None
 
     def recognise(self, header: Sequence[str]) -> bool:
         """True when every signature header (any alias) is in the normalised header cells."""

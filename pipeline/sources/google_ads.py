@@ -26,12 +26,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 import polars as pl
 
 from pipeline.errors import InputFileError
 from pipeline.ingest.read import RawTable
-from pipeline.sources.base import EN, FI, Field, ParseContext, SourceFormat, add_errors, money
+from pipeline.sources.base import EN, FI, Field, ParseContext, SourceFormat, add_errors, decimal_expr, money
 
 PLATFORM = "google_ads"
 ACCOUNT_TIMEZONE = "Europe/Helsinki"
@@ -126,6 +127,27 @@ def _derive(frame: pl.DataFrame, table: RawTable, ctx: ParseContext) -> pl.DataF
     return ad_row_checks(frame, ctx)
 
 
+_ACCOUNT_TOTAL = re.compile(r"(?i)^(total: account|yhteensä: tili)")
+
+
+def _reconcile(table: RawTable, typed: pl.DataFrame) -> list[str]:
+    """The report's own ``Total: Account`` cost against the sum of its data rows (a free completeness check)."""
+    cost_header = table.column("Cost", "Kustannus")
+    if cost_header is None or table.furniture.height == 0:
+        return []
+    first_cells = table.furniture.select(pl.coalesce([pl.col(c) for c in table.header]).alias("first"),
+                                         pl.col(cost_header).alias("cost"))
+    totals = first_cells.filter(pl.col("first").str.strip_chars().str.contains(_ACCOUNT_TOTAL.pattern))
+    if totals.height == 0:
+        return []
+    locale = FI_UI if table.format_name.endswith("_fi") else EN
+    reported = totals.select(decimal_expr(pl.col("cost"), locale).alias("v"))["v"][0]
+    summed = typed["spend"].sum()
+    if reported is None or summed is None or abs(reported - summed) <= Decimal("0.01"):
+        return []
+    return [f"totals: data rows' cost sums to {summed} but the report's account total is {reported}"]
+
+
 _CONSTANTS: dict[str, object] = {"platform": PLATFORM, "account_timezone": ACCOUNT_TIMEZONE}
 
 FORMATS: tuple[SourceFormat, ...] = (
@@ -140,6 +162,7 @@ FORMATS: tuple[SourceFormat, ...] = (
         furniture=FURNITURE,
         prepare=_prepare,
         derive=_derive,
+        reconcile=_reconcile,
     ),
     SourceFormat(
         name="google_ads_ui_fi",
@@ -152,5 +175,6 @@ FORMATS: tuple[SourceFormat, ...] = (
         furniture=FURNITURE,
         prepare=_prepare,
         derive=_derive,
+        reconcile=_reconcile,
     ),
 )

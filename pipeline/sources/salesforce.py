@@ -103,6 +103,14 @@ def grand_total_records(furniture: pl.DataFrame) -> int | None:
     return None
 
 
+def _reconcile(table: RawTable, typed: pl.DataFrame) -> list[str]:
+    """``Grand Totals (N records)`` against the data rows read."""
+    records = grand_total_records(table.furniture)
+    if records is None or records == typed.height:
+        return []
+    return [f"totals: the report says {records} records but {typed.height} data rows were read"]
+
+
 def _prepare_contacts(table: RawTable, ctx: ParseContext) -> RawTable:
     return international_phones(utc_designator(table, *_CREATED), _PHONE, _COUNTRY)
 
@@ -156,6 +164,7 @@ SALESFORCE_CONTACTS = SourceFormat(
     furniture=FURNITURE,
     prepare=_prepare_contacts,
     derive=_derive_contacts,
+    reconcile=_reconcile,
 )
 
 SALESFORCE_OPPORTUNITIES = SourceFormat(
@@ -179,6 +188,7 @@ SALESFORCE_OPPORTUNITIES = SourceFormat(
     furniture=FURNITURE,
     prepare=_prepare_opportunities,
     derive=_derive_opportunities,
+    reconcile=_reconcile,
 )
 
 FORMATS: tuple[SourceFormat, ...] = (SALESFORCE_CONTACTS, SALESFORCE_OPPORTUNITIES)
