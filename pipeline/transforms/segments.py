@@ -52,6 +52,7 @@ from typing import Any
 import polars as pl
 
 from pipeline.entities import MONEY
+from pipeline.transforms.customers import age_band
 
 PROSPECTS = "Prospects"
 LOST = "Lost"
@@ -95,15 +96,6 @@ TOP_VALUE_SHARE_PCT = 80
 MIDDLE_VALUE_SHARE_PCT = 95
 
 # (lowest age, highest age or None, label), ages as of the as-of year.
-AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
-    (18, 24, "18-24"),
-    (25, 34, "25-34"),
-    (35, 44, "35-44"),
-    (45, 54, "45-54"),
-    (55, 64, "55-64"),
-    (65, None, "65+"),
-)
-
 HIGH_INCOME_FLOOR_EUR = 100_000
 TECH_INDUSTRY_WORDS: tuple[str, ...] = ("technology", "software", "saas", "internet", "computer")
 
@@ -302,13 +294,6 @@ def _income_floor_eur(band: pl.Expr) -> pl.Expr:
     return pl.when(text.str.starts_with("<")).then(0.0).otherwise(number * unit)
 
 
-def _age_band(age: pl.Expr) -> pl.Expr:
-    chain: Any = pl
-    for low, high, label in AGE_BANDS:
-        chain = chain.when(age >= low if high is None else age.is_between(low, high)).then(pl.lit(label))
-    return chain.otherwise(pl.lit("unknown"))
-
-
 def build_customer_segments(
     fct_orders: pl.LazyFrame,
     contacts: pl.LazyFrame,
@@ -433,7 +418,7 @@ def build_customer_segments(
             )
             .fill_null("none")
             .alias("intent_segment"),
-            pl.concat_str(_age_band(age), pl.col("gender").fill_null("unknown"), separator=" ").alias(
+            pl.concat_str(age_band(age), pl.col("gender").fill_null("unknown"), separator=" ").alias(
                 "demographic_segment"
             ),
             pl.concat_str(
