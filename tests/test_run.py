@@ -20,7 +20,7 @@ DAYS = 6
 END = START + timedelta(days=DAYS - 1)
 DATA_TABLES = (
     "fct_orders", "fct_ad_spend_daily", "fct_touchpoints", "fct_attribution", "dim_customer", "dim_campaign",
-    "mart_channel_roi", "mart_sales_costs", "mart_budget_vs_actual", "mart_customer_segments",
+    "mart_channel_roi", "mart_sales_costs", "mart_budget_vs_actual", "mart_campaign_lift", "mart_customer_segments",
     "mart_segment_summary", "mart_goal_tracking", "mart_clv", "mart_clv_model", "mart_ltv_cac",
     "ops_file_manifest", "ops_quarantine",
 )
@@ -48,7 +48,10 @@ def assert_same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -
     from polars.testing import assert_frame_equal
 
     for table in DATA_TABLES:
-        assert_frame_equal(left[table], right[table], check_exact=True, obj=table)
+        try:
+            assert_frame_equal(left[table], right[table], check_exact=True)
+        except AssertionError as exc:
+            raise AssertionError(f"{table}: {exc}") from None
 
 
 @pytest.fixture(scope="module")
