@@ -33,13 +33,17 @@ import sqlalchemy as sa
 
 from pipeline.errors import KohdeError, WarehouseBusy, WarehouseError
 from pipeline.warehouse.dictionary import comment_statement, comments
-from pipeline.warehouse.schema import ColumnDef, TableDef, create_table_sql, quote, tables
+from pipeline.warehouse.schema import TABLES_DIR, ColumnDef, TableDef, create_table_sql, quote, tables
 
 # How long PostgreSQL DDL may wait for a lock: an ALTER TABLE queued behind a long BI query would
 # block every reader that comes after it, so give up early and let the caller retry.
 _DDL_LOCK_TIMEOUT = "5s"
 _LOAD_LOCK_TIMEOUT = "60s"
 _COPY_BATCH_ROWS = 100_000
+
+# BI views, one ``CREATE OR REPLACE VIEW <name> AS ...;`` per file, named like the file
+VIEWS_DIR = TABLES_DIR.parent / "views"
+_CREATE_VIEW = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+VIEW\s+([a-z_][a-z0-9_]*)\s+AS\s", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -220,11 +224,12 @@ class Warehouse:
             conn.exec_driver_sql(sql)
 
     def upgrade(self) -> list[str]:
-        """Create missing tables, add missing columns and set comments from ``warehouse/tables``; idempotent.
+        """Create missing tables, add missing columns, set comments and (re)create the views; idempotent.
 
         Returns one line per change (empty when the warehouse was up to date). A column declared NOT
         NULL is added as nullable, since the rows already there have no value for it. Columns are never
-        dropped, renamed or retyped.
+        dropped, renamed or retyped. Then every view of ``warehouse/views`` is dropped and created again
+        in the same transaction ("view <name>" listed only for a view that did not exist before).
         """
         changes: list[str] = []
         with self._transaction("upgrade", _DDL_LOCK_TIMEOUT) as conn:
@@ -253,7 +258,39 @@ class Warehouse:
                     self._ddl(conn, comment_statement(table.name, key, text))
                 if stale and table.name not in created:
                     changes.append(f"updated {len(stale)} comment(s) on {table.name}")
+            changes.extend(self._recreate_views(conn))
         return changes
+
+    def _views(self) -> dict[str, str]:
+        """The view files' SQL by view name, sorted by file name (``views`` beside the tables folder)."""
+        folder = self.tables_dir.parent / "views" if self.tables_dir is not None else VIEWS_DIR
+        found: dict[str, str] = {}
+        for path in sorted(folder.glob("*.sql")):
+            sql = path.read_text(encoding="utf-8").strip()
+            match = _CREATE_VIEW.search(sql)
+            if match is None or match.group(1).lower() != path.stem:
+                raise WarehouseError(f"expected 'CREATE OR REPLACE VIEW {path.stem} AS ...'", file=str(path))
+            found[path.stem] = sql
+        return found
+
+    def _recreate_views(self, conn: sa.Connection) -> list[str]:
+        """Drop and create every view (cheap, and PostgreSQL cannot replace a view whose columns change).
+
+        Returns "view <name>" for each view that did not exist before.
+        """
+        views = self._views()
+        if not views:
+            return []
+        existing = {name for (name,) in conn.exec_driver_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_catalog = current_database() AND table_type = 'VIEW'"
+        ).fetchall()}
+        for name in reversed(views):  # a view may read an earlier one: drop the later ones first
+            if name in existing:
+                self._ddl(conn, f"DROP VIEW IF EXISTS {quote(name)}")
+        for sql in views.values():
+            self._ddl(conn, sql)
+        return [f"view {name}" for name in views if name not in existing]
 
     def load(self, loads: Sequence[TableLoad]) -> dict[str, int]:
         """Replace and insert every load in ONE transaction; rows inserted per table.

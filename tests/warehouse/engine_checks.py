@@ -12,6 +12,7 @@ from polars.testing import assert_frame_equal
 
 from pipeline.errors import WarehouseError
 from pipeline.warehouse import TableLoad, Warehouse, tables
+from pipeline.warehouse.engine import VIEWS_DIR
 
 DAY1 = date(2026, 3, 1)
 DAY2 = date(2026, 3, 2)
@@ -45,8 +46,9 @@ def column_comment(warehouse: Warehouse, table: str, column: str) -> str | None:
 
 def check_upgrade_creates_every_project_table_once(url: str) -> None:
     expected = list(tables())
+    views = sorted(path.stem for path in VIEWS_DIR.glob("*.sql"))
     with Warehouse.connect(url) as warehouse:
-        assert warehouse.upgrade() == [f"created table {name}" for name in expected]
+        assert warehouse.upgrade() == [f"created table {name}" for name in expected] + [f"view {v}" for v in views]
         assert warehouse.upgrade() == []
         assert warehouse.table_names() == sorted(expected)
         assert column_comment(warehouse, "ops_runs", "status") == "running | succeeded | failed."
@@ -232,3 +234,93 @@ def check_query_parameters(url: str, tables_dir: Path) -> None:
         assert empty.schema["spend_eur"] == pl.Decimal(18, 4)
         with pytest.raises(WarehouseError, match="query"):
             warehouse.query("SELECT no_such_column FROM t_daily")
+
+
+VIEWS = ["v_attribution_model_comparison", "v_goal_status_today", "v_roi_by_channel_month", "v_segment_overview"]
+
+
+def view_names(warehouse: Warehouse) -> list[str]:
+    return warehouse.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_type = 'VIEW' ORDER BY table_name"
+    )["table_name"].to_list()
+
+
+def check_views(url: str) -> None:
+    """The BI views exist after upgrade() and read the right rows of a tiny hand-made data set."""
+    old, new = date(2026, 2, 28), date(2026, 3, 31)
+    with Warehouse.connect(url) as warehouse:
+        changes = warehouse.upgrade()
+        assert [c for c in changes if c.startswith("view ")] == [f"view {v}" for v in VIEWS]
+        assert view_names(warehouse) == VIEWS
+        assert warehouse.upgrade() == []  # recreated, not new
+        assert view_names(warehouse) == VIEWS
+        assert "v_roi_by_channel_month" not in warehouse.table_names()
+
+        attribution = pl.DataFrame(
+            [("o1", "last_touch", "paid_search", "c1", 1.0, Decimal("600")),
+             ("o2", "last_touch", "email", "(none)", 1.0, Decimal("300")),
+             ("o3", "last_touch", "email", "(none)", 1.0, Decimal("100")),
+             ("o1", "linear", "paid_search", "c1", 0.5, Decimal("300")),
+             ("o1", "linear", "email", "(none)", 0.5, Decimal("300")),
+             ("o2", "linear", "email", "(none)", 1.0, Decimal("400")),
+             ("o9", "first_touch", "direct", "(none)", 1.0, Decimal("0"))],
+            schema={"order_id": pl.String(), "model": pl.String(), "channel": pl.String(),
+                    "campaign_id": pl.String(), "credit": pl.Float64(), "revenue_eur": pl.Decimal(18, 4)},
+            orient="row",
+        )
+        roi_schema = {"period_grain": pl.String(), "period_start": pl.Date(), "channel": pl.String(),
+                      "campaign_id": pl.String(), "model": pl.String(), "spend_eur": pl.Decimal(18, 4),
+                      "attributed_revenue_eur": pl.Decimal(18, 4), "conversions": pl.Float64(),
+                      "new_customers": pl.Float64(), "roi": pl.Float64()}
+        roi = pl.DataFrame(
+            [("month", DAY1, "paid_search", "(all)", "last_touch", Decimal("200"), Decimal("600"), 1.0, 1.0, 2.0),
+             ("month", DAY1, "paid_search", "c1", "last_touch", Decimal("200"), Decimal("600"), 1.0, 1.0, 2.0),
+             ("day", DAY1, "paid_search", "(all)", "last_touch", Decimal("200"), Decimal("600"), 1.0, 1.0, 2.0)],
+            schema=roi_schema, orient="row",
+        )
+        segments = pl.DataFrame(
+            [(old, "value_tier", "high", 5, True), (new, "value_tier", "high", 40, True),
+             (new, "value_tier", "low", 1, False)],
+            schema={"as_of_date": pl.Date(), "segmentation": pl.String(), "segment": pl.String(),
+                    "customers": pl.Int64(), "size_ok": pl.Boolean()},
+            orient="row",
+        )
+        goals = pl.DataFrame(
+            [(old, "g1", "Revenue", "off_track"), (new, "g1", "Revenue", "on_track"),
+             (new, "g2", "New customers", "at_risk")],
+            schema={"as_of_date": pl.Date(), "goal_id": pl.String(), "description": pl.String(), "status": pl.String()},
+            orient="row",
+        )
+        warehouse.load([TableLoad("fct_attribution", attribution, "all"), TableLoad("mart_channel_roi", roi, "all"),
+                        TableLoad("mart_segment_summary", segments, "all"), TableLoad("mart_goal_tracking", goals, "all")])
+
+        comparison = warehouse.query(
+            "SELECT channel, model, revenue_eur, share_pct FROM v_attribution_model_comparison ORDER BY model, channel")
+        expected = pl.DataFrame(
+            [("direct", "first_touch", Decimal("0"), None),
+             ("email", "last_touch", Decimal("400"), 40.0), ("paid_search", "last_touch", Decimal("600"), 60.0),
+             ("email", "linear", Decimal("700"), 70.0), ("paid_search", "linear", Decimal("300"), 30.0)],
+            schema={"channel": pl.String(), "model": pl.String(), "revenue_eur": pl.Decimal(18, 4),
+                    "share_pct": pl.Float64()},
+            orient="row",
+        )
+        assert_frame_equal(comparison, expected)
+
+        monthly = warehouse.query('SELECT * FROM v_roi_by_channel_month')
+        assert monthly.columns == ["month", "channel", "model", "spend_eur", "attributed_revenue_eur", "conversions",
+                                   "new_customers", "roi", "roas", "cpa_eur", "cac_eur"]
+        assert monthly.select("month", "channel", "model", "spend_eur", "roi").rows() == [
+            (DAY1, "paid_search", "last_touch", Decimal("200"), 2.0)]
+
+        overview = warehouse.query("SELECT * FROM v_segment_overview ORDER BY segment")
+        assert overview.columns == ["as_of_date", "segmentation", "segment", "customers", "share_pct", "revenue_eur",
+                                    "avg_order_eur", "size_ok"]
+        assert overview.select("as_of_date", "segment", "customers", "size_ok").rows() == [
+            (new, "high", 40, True), (new, "low", 1, False)]
+
+        today = warehouse.query("SELECT * FROM v_goal_status_today ORDER BY goal_id")
+        assert today.columns == ["as_of_date", "goal_id", "description", "metric", "owner", "target_abs",
+                                 "actual_to_date", "expected_to_date", "attainment_pct", "forecast_end", "status"]
+        assert today.select("as_of_date", "goal_id", "status").rows() == [(new, "g1", "on_track"),
+                                                                          (new, "g2", "at_risk")]

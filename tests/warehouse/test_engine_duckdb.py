@@ -17,6 +17,10 @@ def test_upgrade_creates_every_project_table_once(duckdb_url: str) -> None:
     checks.check_upgrade_creates_every_project_table_once(duckdb_url)
 
 
+def test_views_created_and_readable(duckdb_url: str) -> None:
+    checks.check_views(duckdb_url)
+
+
 def test_upgrade_adds_columns_and_comments(duckdb_url: str, tables_dir: Path) -> None:
     checks.check_upgrade_adds_columns_and_comments(duckdb_url, tables_dir)
 

@@ -22,6 +22,10 @@ def test_upgrade_creates_every_project_table_once(pg_schema_url: str) -> None:
     checks.check_upgrade_creates_every_project_table_once(pg_schema_url)
 
 
+def test_views_created_and_readable(pg_schema_url: str) -> None:
+    checks.check_views(pg_schema_url)
+
+
 def test_upgrade_adds_columns_and_comments(pg_schema_url: str, tables_dir: Path) -> None:
     checks.check_upgrade_adds_columns_and_comments(pg_schema_url, tables_dir)
 
