@@ -40,6 +40,7 @@ import numpy.typing as npt
 import polars as pl
 from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaln, hyp2f1
+from threadpoolctl import threadpool_limits
 
 from pipeline.entities import MONEY
 
@@ -187,14 +188,17 @@ def _minimise(
     A parameter on its bound is one the data push to 0 or infinity (no dropout, no heterogeneity):
     the fit is then the limiting model, which still predicts.
     """
-    result = minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-LOG_BOUND, LOG_BOUND)] * start.size,
-        options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-9},
-    )
+    # L-BFGS-B's BLAS calls on 2-4 parameters gain nothing from threads; OpenBLAS worker threads
+    # waiting for a busy core made each small fit 20x slower (docs/benchmarks.md, CLV fit).
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-LOG_BOUND, LOG_BOUND)] * start.size,
+            options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-9},
+        )
     value, gradient = objective(result.x)
     # on a bound only the gradient pointing back inside counts (the projected gradient)
     pushing_out = ((result.x <= -LOG_BOUND + 1e-6) & (gradient > 0)) | ((result.x >= LOG_BOUND - 1e-6) & (gradient < 0))
