@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     quarantine = sub.add_parser("quarantine", help="what was quarantined for a date, by source and reason")
     quarantine.add_argument("--date", type=_date, required=True)
 
-    sub.add_parser("status", help="last runs with rows in and out")
+    sub.add_parser("status", help="last runs with rows in and out, each source's lag and quarantine counts")
 
     warehouse = sub.add_parser("warehouse", help="warehouse maintenance")
     warehouse.add_argument("action", choices=["upgrade", "docs"])
@@ -168,19 +168,12 @@ def _report(settings: Settings, as_of: date) -> int:
 
 
 def _status(settings: Settings) -> int:
+    from pipeline.report import status_report
     from pipeline.warehouse import Warehouse
 
     with Warehouse.connect(settings.warehouse_url) as warehouse:
         warehouse.upgrade()
-        runs = warehouse.query(
-            "SELECT run_id, status, start_date, end_date, rows_read, rows_loaded, rows_quarantined, error "
-            "FROM ops_runs ORDER BY started_at DESC LIMIT 10"
-        )
-    if runs.height == 0:
-        print("no runs yet")
-    for row in runs.iter_rows(named=True):
-        print(f"{row['run_id']:<48}{row['status']:<11}{row['rows_read'] or 0:>9} read {row['rows_loaded'] or 0:>9} "
-              f"loaded {row['rows_quarantined'] or 0:>6} quarantined  {row['error'] or ''}")
+        print(status_report(warehouse))
     return 0
 
 

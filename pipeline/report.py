@@ -95,3 +95,49 @@ def quarantine_listing(frame: pl.DataFrame) -> str:
               .sort("source", "rows", descending=[False, True]))
     return "\n".join(f"{r['source']:<16}{r['rows']:>6}  {r['check_name']}:{r['column_name']}  e.g. {r['reason']}"
                      for r in counts.iter_rows(named=True))
+
+
+def status_report(warehouse: Warehouse, runs: int = 10) -> str:
+    """Last runs with their row accounting, then each source's freshness and quarantine counts.
+
+    A source's lag is the days between the last successful run's end date and the newest inbox
+    date the source delivered a file for (none for plan files, which arrive when the plan
+    changes); a source that never delivered shows "no files yet".
+    """
+    recent = warehouse.query(
+        "SELECT run_id, command, status, start_date, end_date, started_at, ended_at, files_read, files_skipped, "
+        "rows_read, rows_loaded, rows_quarantined, rows_duplicate, rows_warned, error "
+        f"FROM ops_runs ORDER BY started_at DESC, run_id DESC LIMIT {int(runs)}"
+    )
+    if recent.height == 0:
+        return "no runs yet"
+    lines = ["Last runs (newest first):",
+             f"  {'run':<44}{'status':<11}{'seconds':>8}{'files':>7}{'read':>9}{'loaded':>9}{'quar.':>7}{'dup.':>6}"
+             f"{'warn.':>7}"]
+    for row in recent.iter_rows(named=True):
+        seconds = "-" if row["ended_at"] is None else f"{(row['ended_at'] - row['started_at']).total_seconds():.1f}"
+        lines.append(f"  {row['run_id']:<44}{row['status']:<11}{seconds:>8}{row['files_read'] or 0:>7}"
+                     f"{row['rows_read'] or 0:>9}{row['rows_loaded'] or 0:>9}{row['rows_quarantined'] or 0:>7}"
+                     f"{row['rows_duplicate'] or 0:>6}{row['rows_warned'] or 0:>7}")
+        if row["error"]:
+            lines.append(f"    error: {row['error']}")
+    last_good = warehouse.query("SELECT MAX(end_date) AS d FROM ops_runs WHERE status = 'succeeded'")["d"][0]
+    sources = warehouse.query(
+        "SELECT source, MAX(extract_date) AS newest, COUNT(*) AS files, SUM(rows_read) AS rows_read, "
+        "SUM(rows_quarantined) AS rows_quarantined FROM ops_file_manifest GROUP BY source ORDER BY source"
+    )
+    from pipeline.source_folders import SOURCES
+
+    known = {row["source"]: row for row in sources.iter_rows(named=True)}
+    lines.append(f"Sources (lag = days from the last successful run's date {last_good or '-'} to the newest file):")
+    lines.append(f"  {'source':<18}{'newest file':>12}{'lag':>6}{'files':>7}{'rows':>10}{'quarantined':>13}")
+    for source in sorted(set(SOURCES) | set(known)):
+        row = known.get(source)
+        if row is None:
+            lines.append(f"  {source:<18}{'no files yet':>12}")
+            continue
+        # plan files arrive when the plan changes, so their age is no lag
+        lag = "-" if last_good is None or source == "plan" else str((last_good - row["newest"]).days)
+        lines.append(f"  {source:<18}{row['newest'].isoformat():>12}{lag:>6}{row['files']:>7}{row['rows_read'] or 0:>10}"
+                     f"{row['rows_quarantined'] or 0:>13}")
+    return "\n".join(lines)
