@@ -28,7 +28,7 @@ from pipeline.transforms.campaigns import build_dim_campaign
 from pipeline.transforms.channel_roi import build_channel_roi
 from pipeline.transforms.clv import build_clv, build_ltv_cac
 from pipeline.transforms.customers import build_dim_customer
-from pipeline.transforms.goal_tracking import build_goal_tracking
+from pipeline.transforms.goal_tracking import GOAL_ATTRIBUTION_MODEL, build_goal_tracking
 from pipeline.transforms.orders import build_fct_orders
 from pipeline.transforms.sales_costs import build_sales_costs
 from pipeline.transforms.segments import build_customer_segments, build_segment_summary
@@ -104,14 +104,16 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
                                            settings.rfm_window_days).collect()
         parts["mart_customer_segments"].append(segments)
         parts["mart_segment_summary"].append(build_segment_summary(segments.lazy(), orders, as_of).collect())
+        touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
+                                        ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect()
+        spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
         parts["mart_goal_tracking"].append(
-            build_goal_tracking(silver.as_of("goal", as_of), orders, contacts, as_of).collect()
+            build_goal_tracking(silver.as_of("goal", as_of), orders, contacts, as_of, ad_spend=spend.lazy(),
+                                attribution=touches.lazy(), segments=segments).collect()
         )
         clv, clv_model = build_clv(orders, as_of)
         parts["mart_clv"].append(clv)
         parts["mart_clv_model"].append(clv_model)
-        first_touch = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
-                                            ("first_touch",)).collect()
-        spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
+        first_touch = touches.filter(pl.col("model") == "first_touch")
         parts["mart_ltv_cac"].append(build_ltv_cac(clv, segments, first_touch, spend, as_of))
     return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in parts.items() if frames}

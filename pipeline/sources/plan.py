@@ -136,6 +136,8 @@ def _derive_goals(frame: pl.DataFrame, table: RawTable, ctx: ParseContext) -> pl
                    "baseline_start", "is a percentage target without baseline dates")
     frame = _smart(frame, percentage & (pl.col("baseline_start") > pl.col("baseline_end")), "baseline_end",
                    "has a baseline that ends before it starts")
+    frame = _smart(frame, pl.col("metric").is_in(["cpa", "roi"]) & (pl.col("segment").str.strip_chars() != ""),
+                   "segment", "filters a spend metric by segment (ad spend is not bought per segment)")
     return frame.with_columns(
         pl.col("target_value").cast(pl.Float64),
         pl.col("_kind").alias("target_kind"),

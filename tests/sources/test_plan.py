@@ -94,16 +94,20 @@ def test_finnish_goals_with_decimal_comma():
 
 def test_goal_rules(tmp_path):
     path = tmp_path / "goals.csv"
-    path.write_bytes(b"goal_id,metric,target,target_kind,period_start,period_end\n"
-                     b"G1,revenue,1000,relative,2026-11-01,2026-11-30\n"
-                     b"G2,,1000,,2026-11-01,\n"
-                     b"G3,roi,lots,absolute,2026-11-01,2026-11-30\n")
+    path.write_bytes(b"goal_id,metric,target,target_kind,period_start,period_end,segment\n"
+                     b"G1,revenue,1000,relative,2026-11-01,2026-11-30,\n"
+                     b"G2,,1000,,2026-11-01,,\n"
+                     b"G3,roi,lots,absolute,2026-11-01,2026-11-30,\n"
+                     b"G4,cpa,250,absolute,2026-11-01,2026-11-30,Champions\n"
+                     b"G5,revenue,1000,absolute,2026-11-01,2026-11-30,Champions\n")
     _, parsed = parse(path)
     assert parsed["_errors"].to_list() == [
         ["smart:target_kind: goal G1 has a target kind that is not absolute or pct_vs_baseline"],
         ["smart:metric: goal G2 has no metric", "smart:period_end: goal G2 has no end date"],
         ["parse:target_value: cannot read lots as a number with decimal mark '.'",
          "smart:target: goal G3 has no number"],
+        ["smart:segment: goal G4 filters a spend metric by segment (ad spend is not bought per segment)"],
+        [],
     ]
 
 
