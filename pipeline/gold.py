@@ -25,6 +25,7 @@ from pipeline.transforms.attribution import build_fct_attribution
 from pipeline.transforms.budget_vs_actual import build_budget_vs_actual
 from pipeline.transforms.campaign_lift import build_campaign_lift
 from pipeline.transforms.campaigns import build_dim_campaign
+from pipeline.transforms.channel_reallocation import build_channel_reallocation
 from pipeline.transforms.channel_roi import build_channel_roi
 from pipeline.transforms.clv import build_clv, build_ltv_cac
 from pipeline.transforms.customers import build_dim_customer
@@ -82,6 +83,7 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
         "mart_channel_roi": build_channel_roi(attribution.lazy(), ad_spend.lazy()).collect(),
         "mart_sales_costs": build_sales_costs(silver.as_of("sales_cost", as_of), orders.lazy(), fx).collect(),
         "mart_campaign_lift": build_campaign_lift(ad_spend.lazy(), orders.lazy(), as_of).collect(),
+        "mart_channel_reallocation": build_channel_reallocation(ad_spend.lazy(), attribution.lazy(), as_of),
         "mart_budget_vs_actual": build_budget_vs_actual(silver.as_of("budget", as_of), ad_spend.lazy(), fx,
                                                         as_of).collect(),
     }

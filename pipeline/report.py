@@ -49,6 +49,15 @@ def summary(warehouse: Warehouse, as_of: date) -> str:
         lines.append(f"  {row['channel']:<22}{_eur(spend):>14}{_eur(revenue):>16}{_ratio(roi):>8}"
                      f"{_ratio(roas):>8}{_eur(cpa):>12}")
 
+    hints = warehouse.query(
+        "SELECT channel, hint, marginal_cpa_eur, marginal_roi FROM mart_channel_reallocation ORDER BY rank"
+    )
+    if hints.height:
+        lines.append("Next euro (marginal, last 12 weeks): " + "; ".join(
+            f"{r['channel']} {r['hint']}" + (f" (marginal CPA {_eur(r['marginal_cpa_eur'])}, ROI {_ratio(r['marginal_roi'])})"
+                                              if r["marginal_cpa_eur"] is not None else "")
+            for r in hints.iter_rows(named=True)))
+
     costs = warehouse.query(
         "SELECT SUM(total_sales_costs_eur) AS costs, SUM(new_customers) AS new_customers, "
         "SUM(revenue_eur) AS revenue FROM mart_sales_costs WHERE month <= :as_of",

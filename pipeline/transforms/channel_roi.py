@@ -7,7 +7,7 @@ import polars as pl
 from pipeline.entities import MONEY
 
 # period_grain -> polars truncation interval; weeks start on Monday (ISO 8601).
-PERIOD_GRAINS: dict[str, str] = {"day": "1d", "week": "1w", "month": "1mo"}
+PERIOD_GRAINS: dict[str, str] = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
 ALL_CAMPAIGNS = "(all)"
 KEY: tuple[str, ...] = ("period_grain", "period_start", "channel", "campaign_id", "model")
 MEASURES: tuple[str, ...] = ("spend_eur", "attributed_revenue_eur", "conversions", "new_customers")

@@ -97,6 +97,10 @@ def test_day_and_month_grains() -> None:
     # ROI 1600 / 600, ROAS 2200 / 600, CPA 600 / 5 = 120, CAC 600 / 2 = 300
     assert measures(got, "month", date(2026, 3, 1), "paid_search", "(all)", "last_touch") == (
         d("600"), d("2200"), 5.0, 2.0, round(1600 / 600, 10), round(2200 / 600, 10), d("120"), d("300"))
+    # the first quarter holds March and nothing else
+    assert measures(got, "quarter", date(2026, 1, 1), "paid_search", "(all)", "last_touch") == (
+        d("600"), d("2200"), 5.0, 2.0, round(1600 / 600, 10), round(2200 / 600, 10), d("120"), d("300"))
+    assert set(got["period_grain"]) == {"day", "week", "month", "quarter"}
 
 
 def test_zero_missing_and_unconverted_spend() -> None:

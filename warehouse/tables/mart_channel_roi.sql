@@ -1,8 +1,8 @@
 -- One row per period grain, period start, channel, campaign and attribution model.
--- What each channel and campaign cost and returned, per day, ISO week and month: ROI, ROAS, CPA and CAC.
+-- What each channel and campaign cost and returned, per day, ISO week, month and quarter: ROI, ROAS, CPA and CAC.
 CREATE TABLE IF NOT EXISTS mart_channel_roi (
-    period_grain TEXT NOT NULL,  -- day | week | month.
-    period_start DATE NOT NULL,  -- First day of the period, weeks start on Monday (ISO 8601).
+    period_grain TEXT NOT NULL,  -- day | week | month | quarter.
+    period_start DATE NOT NULL,  -- First day of the period, weeks start on Monday (ISO 8601), quarters on 1 January, April, July and October.
     channel TEXT NOT NULL,  -- Channel (see fct_attribution).
     campaign_id TEXT NOT NULL,  -- Campaign, (none) for touches without a campaign and direct, (all) for the channel roll-up.
     model TEXT NOT NULL,  -- Attribution model (see fct_attribution).
