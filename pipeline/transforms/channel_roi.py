@@ -10,7 +10,7 @@ from pipeline.entities import MONEY
 PERIOD_GRAINS: dict[str, str] = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
 ALL_CAMPAIGNS = "(all)"
 KEY: tuple[str, ...] = ("period_grain", "period_start", "channel", "campaign_id", "model")
-MEASURES: tuple[str, ...] = ("spend_eur", "attributed_revenue_eur", "conversions", "new_customers")
+MEASURES: tuple[str, ...] = ("spend_eur", "impressions", "clicks", "attributed_revenue_eur", "conversions", "new_customers")
 
 
 def _sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
@@ -47,7 +47,9 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
     ``fct_attribution``. Each period, channel and model also gets a roll-up row with campaign_id
     ``(all)``. ``spend_eur`` is 0 where no spend was reported (unpaid channels, paused campaigns)
     and NULL if a day's spend has no EUR amount; ``attributed_revenue_eur`` is 0 without credit.
-    ``conversions`` sums credit and ``new_customers`` sums credit of first orders. Ratios over a
+    ``conversions`` sums credit and ``new_customers`` sums credit of first orders; ``impressions``
+    and ``clicks`` are the platforms' figures (0 when the roll-up's campaigns reported none, NULL
+    for a campaign without ad data). Ratios over a
     zero or NULL denominator are NULL; so are CPA and CAC without spend, since a channel with no
     reported spend (email, direct) did not get its customers for free.
     """
@@ -64,7 +66,12 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
     spend = (
         _by_period(fct_ad_spend_daily, "day")
         .group_by("period_grain", "period_start", "channel", "campaign_id")
-        .agg(_sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"), pl.lit(True).alias("_has_spend"))
+        .agg(
+            _sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
+            pl.col("impressions").sum().cast(pl.Int64),
+            pl.col("clicks").sum().cast(pl.Int64),
+            pl.lit(True).alias("_has_spend"),
+        )
         .join(fct_attribution.select("model").unique(), how="cross")
     )
     by_campaign = (
@@ -83,6 +90,8 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
         by_campaign.group_by("period_grain", "period_start", "channel", "model")
         .agg(
             _sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
+            pl.col("impressions").sum().cast(pl.Int64),
+            pl.col("clicks").sum().cast(pl.Int64),
             _sum_unless_unconverted(pl.col("attributed_revenue_eur")).alias("attributed_revenue_eur"),
             pl.col("conversions").sum().round(9),
             pl.col("new_customers").sum().round(9),
@@ -101,6 +110,10 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
             ((revenue_eur - spend_eur.cast(pl.Float64)) / _nonzero(spend_eur)).alias("roi"),
             # ROAS = attributed revenue / spend
             (revenue_eur / _nonzero(spend_eur)).alias("roas"),
+            # CTR = clicks / impressions x 100
+            (pl.col("clicks") * 100 / _nonzero(pl.col("impressions"))).alias("ctr_pct"),
+            # conversion rate = conversions / clicks x 100
+            (pl.col("conversions") * 100 / _nonzero(pl.col("clicks"))).alias("conversion_rate_pct"),
             # CPA = spend / conversions (attributed credit)
             (_nonzero(spend_eur) / _nonzero(pl.col("conversions"))).round(4).cast(MONEY).alias("cpa_eur"),
             # CAC = spend / new customers (attributed credit of first orders)

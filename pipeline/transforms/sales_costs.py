@@ -17,15 +17,18 @@ def build_sales_costs(
     sales_costs: pl.LazyFrame,
     fct_orders: pl.LazyFrame,
     fx_rates: pl.LazyFrame,
+    fct_ad_spend_daily: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """One row per month: fixed and variable sales costs in EUR, new customers, revenue, CPA, cost share.
+    """One row per month: fixed and variable sales costs in EUR, new customers, revenue, CPA, cost share, CAC.
 
     Months are those present in either input. Costs are converted at the rate valid on the
     month's first day; a month with a cost that has no rate gets NULL costs. A month without any
     cost row has NULL costs (unknown, not free); a month with cost rows of only one kind has 0 for
     the other. Kinds other than ``fixed`` and ``variable`` are not counted. ``new_customers``
     counts ``is_first_order`` orders and ``revenue_eur`` sums ``net_revenue_eur`` of ``is_revenue``
-    orders, both by ``order_date`` month (0 when the month has no orders).
+    orders, both by ``order_date`` month (0 when the month has no orders). ``marketing_spend_eur``
+    sums the month's ad spend (0 without spend rows, NULL if a day has no EUR amount or no ad
+    spend was given) and ``cac_eur`` = (marketing spend + total sales costs) / new customers.
     """
     costs = (
         with_eur(
@@ -52,13 +55,26 @@ def build_sales_costs(
             ),
         )
     )
+    if fct_ad_spend_daily is None:
+        spend = pl.LazyFrame(schema={"month": pl.Date, "marketing_spend_eur": MONEY, "_has_spend": pl.Boolean})
+    else:
+        spend = (
+            fct_ad_spend_daily.with_columns(pl.col("day").dt.month_start().alias("month"))
+            .group_by("month")
+            .agg(_sum_unless_unconverted(pl.col("spend_eur")).alias("marketing_spend_eur"), pl.lit(True).alias("_has_spend"))
+        )
     return (
         costs.join(orders, on="month", how="full", coalesce=True)
+        .join(spend, on="month", how="full", coalesce=True)
         .with_columns(
             # total sales costs = fixed + variable
             (pl.col("fixed_eur") + pl.col("variable_eur")).cast(MONEY).alias("total_sales_costs_eur"),
             pl.col("new_customers").fill_null(0),
             pl.col("revenue_eur").fill_null(pl.lit(0, MONEY)),
+            pl.when(pl.col("_has_spend").is_null() & pl.lit(fct_ad_spend_daily is not None))
+            .then(pl.lit(0, MONEY))
+            .otherwise(pl.col("marketing_spend_eur"))
+            .alias("marketing_spend_eur"),
         )
         .select(
             "month",
@@ -81,6 +97,15 @@ def build_sales_costs(
                 * 100
                 / pl.when(pl.col("revenue_eur") != 0).then(pl.col("revenue_eur").cast(pl.Float64))
             ).alias("sales_cost_share_pct"),
+            "marketing_spend_eur",
+            # CAC = (marketing spend + total sales costs) / new customers
+            (
+                (pl.col("marketing_spend_eur") + pl.col("total_sales_costs_eur"))
+                / pl.when(pl.col("new_customers") > 0).then(pl.col("new_customers"))
+            )
+            .round(4)
+            .cast(MONEY)
+            .alias("cac_eur"),
         )
         .sort("month")
     )

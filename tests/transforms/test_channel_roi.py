@@ -10,9 +10,10 @@ from pipeline.transforms.channel_roi import build_channel_roi
 from tests.transforms.ddl import assert_matches_ddl
 
 
-def spend_row(day: date, channel: str, campaign_id: str, spend_eur: str | None) -> dict:
+def spend_row(day: date, channel: str, campaign_id: str, spend_eur: str | None, impressions: int = 1000,
+              clicks: int = 10) -> dict:
     return {"day": day, "channel": channel, "campaign_id": campaign_id,
-            "spend_eur": None if spend_eur is None else Decimal(spend_eur)}
+            "spend_eur": None if spend_eur is None else Decimal(spend_eur), "impressions": impressions, "clicks": clicks}
 
 
 def credit_row(order_id: str, model: str, channel: str, campaign_id: str, day: date, first: bool, credit: float,
@@ -25,7 +26,7 @@ MON, TUE, WED, THU, SUN = (date(2026, 3, d) for d in (2, 3, 4, 5, 8))
 NEXT_MON, NEXT_TUE = date(2026, 3, 9), date(2026, 3, 10)
 SPEND = [
     spend_row(MON, "paid_search", "g1", "300.00"),
-    spend_row(WED, "paid_search", "g1", "200.00"),  # g1 week of 2 March: 300 + 200 = 500
+    spend_row(WED, "paid_search", "g1", "200.00", 3000, 30),  # g1 week of 2 March: 300 + 200 = 500
     spend_row(MON, "paid_search", "g2", "100.00"),
     spend_row(NEXT_MON, "paid_search", "g2", "0.00"),  # zero spend reported
     spend_row(TUE, "paid_social", "m1", "100.00"),  # spend without any conversion
@@ -51,7 +52,7 @@ COLUMNS = ["spend_eur", "attributed_revenue_eur", "conversions", "new_customers"
 
 def build() -> pl.DataFrame:
     spend = pl.DataFrame(SPEND, schema={"day": pl.Date, "channel": pl.Utf8, "campaign_id": pl.Utf8,
-                                        "spend_eur": MONEY}).lazy()
+                                        "spend_eur": MONEY, "impressions": pl.Int64, "clicks": pl.Int64}).lazy()
     attribution = pl.DataFrame(ATTRIBUTION).with_columns(pl.col("revenue_eur").cast(MONEY)).lazy()
     return build_channel_roi(attribution, spend).collect()
 
@@ -101,6 +102,27 @@ def test_day_and_month_grains() -> None:
     assert measures(got, "quarter", date(2026, 1, 1), "paid_search", "(all)", "last_touch") == (
         d("600"), d("2200"), 5.0, 2.0, round(1600 / 600, 10), round(2200 / 600, 10), d("120"), d("300"))
     assert set(got["period_grain"]) == {"day", "week", "month", "quarter"}
+
+
+def test_impressions_clicks_ctr_and_conversion_rate() -> None:
+    got = build()
+    columns = ["impressions", "clicks", "ctr_pct", "conversion_rate_pct"]
+
+    def delivery(grain: str, start: date, channel: str, campaign_id: str, model: str) -> tuple:
+        row = got.filter(
+            (pl.col("period_grain") == grain) & (pl.col("period_start") == start) & (pl.col("channel") == channel)
+            & (pl.col("campaign_id") == campaign_id) & (pl.col("model") == model)
+        ).select(columns).row(0)
+        return tuple(round(v, 10) if isinstance(v, float) else v for v in row)
+
+    # g1 week of 2 March: 1,000 + 3,000 impressions, 10 + 30 clicks: CTR 1 %; 4 conversions / 40 clicks = 10 %
+    assert delivery("week", MON, "paid_search", "g1", "last_touch") == (4000, 40, 1.0, 10.0)
+    # under linear g1 has 3.5 conversions: 8.75 %
+    assert delivery("week", MON, "paid_search", "g1", "linear") == (4000, 40, 1.0, 8.75)
+    # March paid search roll-up: g1 4,000 + g2 2 x 1,000 impressions, 40 + 20 clicks; 5 conversions / 60 clicks
+    assert delivery("month", date(2026, 3, 1), "paid_search", "(all)", "last_touch") == (6000, 60, 1.0, round(500 / 60, 10))
+    # email has no ad data: impressions and clicks unknown, no rates
+    assert delivery("week", MON, "email", "(none)", "linear") == (None, None, None, None)
 
 
 def test_zero_missing_and_unconverted_spend() -> None:

@@ -76,12 +76,14 @@ def sales_costs(rows: list[tuple]) -> pl.LazyFrame:
 
 
 def expected_frame(rows: list[tuple]) -> pl.DataFrame:
-    money = ["fixed_eur", "variable_eur", "total_sales_costs_eur", "revenue_eur", "cpa_eur"]
+    """Rows without the last two columns (marketing spend, CAC) get NULL for both (no ad spend given)."""
+    money = ["fixed_eur", "variable_eur", "total_sales_costs_eur", "revenue_eur", "cpa_eur", "marketing_spend_eur",
+             "cac_eur"]
     frame = pl.DataFrame(
-        rows,
+        [row if len(row) == 10 else (*row, None, None) for row in rows],
         schema=[
             "month", "fixed_eur", "variable_eur", "total_sales_costs_eur", "new_customers", "revenue_eur",
-            "cpa_eur", "sales_cost_share_pct",
+            "cpa_eur", "sales_cost_share_pct", "marketing_spend_eur", "cac_eur",
         ],
         orient="row",
     )
@@ -137,3 +139,26 @@ def test_cpa_rounds_to_four_decimals() -> None:
     # CPA = 1,000 / 3 = 333.3333...; share = 1,000 / 30 x 100 = 3333.33...
     assert out["cpa_eur"].to_list() == [Decimal("333.3333")]
     assert out["sales_cost_share_pct"].to_list() == [100_000 / 30]
+
+
+def test_fully_loaded_cac_adds_marketing_spend() -> None:
+    costs = sales_costs([(date(2026, 3, 1), "fixed", "salaries", "EUR", Decimal("50000"))])
+    orders = fct_orders([(f"n{i}", date(2026, 3, 2), "10", True, True) for i in range(500)]
+                        + [("a1", date(2026, 4, 2), "10", True, True)])
+    spend = pl.DataFrame(
+        {"day": [date(2026, 3, 1), date(2026, 3, 31), date(2026, 4, 1), date(2026, 5, 1)],
+         "spend_eur": [Decimal("20000"), Decimal("5000"), None, Decimal("100")]},
+        schema={"day": pl.Date, "spend_eur": MONEY},
+    )
+    out = build_sales_costs(costs, orders, fx_rates(), spend.lazy()).collect()
+    # March: (25,000 marketing + 50,000 sales costs) / 500 new customers = 150 EUR; CPA stays 50,000 / 500 = 100
+    # April: a spend day without EUR -> marketing spend unknown -> CAC NULL; May: spend, no costs -> CAC NULL
+    expected = expected_frame(
+        [
+            (date(2026, 3, 1), "50000", "0", "50000", 500, "5000", "100", 1000.0, "25000", "150"),
+            (date(2026, 4, 1), None, None, None, 1, "10", None, None, None, None),
+            (date(2026, 5, 1), None, None, None, 0, "0", None, None, "100", None),
+        ]
+    )
+    assert_frame_equal(out, expected)
+    assert_matches_ddl(out, "mart_sales_costs")
