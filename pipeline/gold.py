@@ -32,6 +32,7 @@ from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.goal_tracking import GOAL_ATTRIBUTION_MODEL, build_goal_tracking
 from pipeline.transforms.orders import build_fct_orders
 from pipeline.transforms.sales_costs import build_sales_costs
+from pipeline.transforms.segment_economics import build_segment_economics
 from pipeline.transforms.segments import build_customer_segments, build_segment_summary
 from pipeline.transforms.touchpoints import build_fct_touchpoints
 
@@ -70,7 +71,7 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
     ).collect()
     contacts = silver.as_of("contact", as_of)
     segments = build_customer_segments(orders.lazy(), contacts, touchpoints.lazy(), as_of,
-                                       settings.rfm_window_days)
+                                       settings.rfm_window_days).collect().lazy()
     return {
         "fct_orders": orders,
         "fct_ad_spend_daily": ad_spend,
@@ -85,6 +86,7 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
                                               ad_spend.lazy()).collect(),
         "mart_campaign_lift": build_campaign_lift(ad_spend.lazy(), orders.lazy(), as_of).collect(),
         "mart_channel_reallocation": build_channel_reallocation(ad_spend.lazy(), attribution.lazy(), as_of),
+        "mart_segment_economics": build_segment_economics(attribution.lazy(), segments).collect(),
         "mart_budget_vs_actual": build_budget_vs_actual(silver.as_of("budget", as_of), ad_spend.lazy(), fx,
                                                         as_of).collect(),
     }
