@@ -101,6 +101,12 @@ class Lake:
             return pl.DataFrame(schema=QUARANTINE_SCHEMA)
         return pl.read_parquet(kept, hive_partitioning=False)
 
+    def latest_extract_date(self) -> date | None:
+        """The newest inbox date with clean rows in the lake, or None for an empty lake."""
+        days = [date.fromisoformat(p.name.removeprefix("extract_date="))
+                for p in (self.root / "clean").glob("*/extract_date=*") if p.is_dir()]
+        return max(days, default=None)
+
     def manifest(self) -> list[FileResult]:
         """Every manifest entry."""
         from pipeline.ingest.files import FileResult

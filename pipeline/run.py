@@ -74,12 +74,18 @@ def ingest_range(settings: Settings, start: date, end: date, progress: Progress 
 
 def build_and_load(settings: Settings, start: date, end: date, files: list[FileResult],
                    progress: Progress | None = None) -> dict[str, int]:
-    """Build gold for the range from silver and replace it in the warehouse in one transaction."""
+    """Build gold for the range from silver and replace it in the warehouse in one transaction.
+
+    The current tables describe the newest data the lake holds: a re-run or backfill of older
+    dates (a restated export, a year of history loaded late) must not roll them back to its end
+    date. Snapshots are those of the range's dates.
+    """
     lake = Lake(settings.lake)
-    silver = Silver(lake, end)
+    current_as_of = max(end, lake.latest_extract_date() or end)
+    silver = Silver(lake, current_as_of)
     if progress:
-        progress(f"transform as of {end}")
-    tables = build_current(silver, end, settings)
+        progress(f"transform as of {current_as_of}")
+    tables = build_current(silver, current_as_of, settings)
     dates = dates_between(start, end)
     snapshots = build_snapshots(silver, dates, settings)
     loads = [TableLoad(name, stable_floats(frame), "all") for name, frame in tables.items()]
