@@ -185,6 +185,17 @@ def check_values_round_trip_exactly(url: str, tables_dir: Path) -> None:
         # sums stay exact: 0.0100 + 5000000000.0001 + 44.1235 - 0.0001 = 5000000044.1335
         assert warehouse.query("SELECT SUM(amount) AS total FROM t_money")["total"].item() == Decimal(
             "5000000044.1335")
+        # the values, at six decimals in a column with scale 8: the ones float or ADBC paths corrupt
+        exact = pl.DataFrame(
+            {"entry_id": ["x", "y", "z"], "day": [DAY2] * 3,
+             "rate": [Decimal("0.01"), Decimal("5000000000.000001"), Decimal("44.123456")]},
+            schema_overrides={"rate": pl.Decimal(38, 6)},
+        )
+        warehouse.load([TableLoad("t_money", exact, {"day": [DAY2]})])
+        back = warehouse.query("SELECT entry_id, rate, CAST(rate AS VARCHAR) AS text FROM t_money "
+                               "WHERE day = :day ORDER BY entry_id", {"day": DAY2})
+        assert back["rate"].to_list() == [Decimal("0.01"), Decimal("5000000000.000001"), Decimal("44.123456")]
+        assert back["text"].to_list() == ["0.01000000", "5000000000.00000100", "44.12345600"]
 
 
 def check_decimals_round_half_away_from_zero(url: str, tables_dir: Path) -> None:
