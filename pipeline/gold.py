@@ -19,7 +19,8 @@ import polars as pl
 
 from pipeline.lake import Lake
 from pipeline.settings import Settings
-from pipeline.silver import current, fx_rates
+from pipeline.silver import as_of as silver_as_of
+from pipeline.silver import fx_rates, versions
 from pipeline.transforms.ad_spend import build_fct_ad_spend_daily
 from pipeline.transforms.attribution import build_fct_attribution
 from pipeline.transforms.budget_vs_actual import build_budget_vs_actual
@@ -42,7 +43,7 @@ ATTRIBUTION_MODELS = ("last_touch", "first_touch", "linear", "position_based", "
 
 
 class Silver:
-    """Every extraction of every entity up to the run's last date, read once."""
+    """Every extraction of every entity up to the run's last date, read once and versioned once."""
 
     def __init__(self, lake: Lake, up_to: date) -> None:
         self._frames = {
@@ -50,10 +51,13 @@ class Silver:
             for entity in ("contact", "deal", "touchpoint", "ad_daily", "order", "goal", "budget", "sales_cost",
                            "fx_rate")
         }
+        self._versions: dict[str, pl.DataFrame] = {}
 
     def as_of(self, entity: str, as_of: date) -> pl.LazyFrame:
-        """The current truth of an entity as of a date."""
-        return current(self._frames[entity].lazy(), entity, as_of)
+        """The current truth of an entity as of a date (a filter on its versions, see silver.versions)."""
+        if entity not in self._versions:
+            self._versions[entity] = versions(self._frames[entity], entity)
+        return silver_as_of(self._versions[entity], entity, as_of)
 
     def fx(self, as_of: date) -> pl.LazyFrame:
         """Rates known as of a date (plan files + shipped defaults)."""

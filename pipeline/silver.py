@@ -38,6 +38,42 @@ def current(extractions: pl.LazyFrame, entity: str, as_of: date) -> pl.LazyFrame
     )
 
 
+VALID_FROM, VALID_TO = "_valid_from", "_valid_to"
+
+
+def versions(extractions: pl.DataFrame, entity: str) -> pl.DataFrame:
+    """Every extracted row with the dates it is the current truth: ``[_valid_from, _valid_to)``.
+
+    Computed once, so the truth as of any date is a filter (``as_of``) instead of a sort of the
+    whole history per date: a backfill's snapshots cost a scan each, not a sort. ``as_of`` gives
+    exactly what ``current`` gives. A row stops being current at the extract date of the next
+    version of its business key (a later row of the same file included: the later row wins), and
+    for ``ad_daily`` also when a newer export of its (platform, account, day) arrives.
+    """
+    order = ["extract_date", "file_sha256", "row_number"]
+    key = list(BUSINESS_KEYS[entity])
+    ordered = extractions.sort([*key, *order])
+    frame = ordered.with_columns(
+        pl.col("extract_date").alias(VALID_FROM),
+        pl.col("extract_date").shift(-1).over(key).alias(VALID_TO),
+    )
+    if entity in DAY_REPLACED:
+        unit = list(DAY_REPLACED[entity])
+        files = (extractions.select(*unit, "extract_date", "file_sha256").unique()
+                 .sort([*unit, "extract_date", "file_sha256"])
+                 .with_columns(pl.col("extract_date").shift(-1).over(unit).alias("_unit_valid_to")))
+        frame = (frame.join(files, on=[*unit, "extract_date", "file_sha256"], how="left", maintain_order="left")
+                 .with_columns(pl.min_horizontal(VALID_TO, "_unit_valid_to").alias(VALID_TO))
+                 .drop("_unit_valid_to"))
+    return frame
+
+
+def as_of(versioned: pl.DataFrame, entity: str, day: date) -> pl.LazyFrame:
+    """One row per business key as of ``day``, from ``versions``: equal to ``current``."""
+    valid = (pl.col(VALID_FROM) <= day) & (pl.col(VALID_TO).is_null() | (pl.col(VALID_TO) > day))
+    return versioned.lazy().filter(valid).select(list(ENTITIES[entity]))
+
+
 def fx_rates(extractions: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """Rates from plan files, completed with the shipped defaults for currencies they do not give."""
     given = current(extractions, "fx_rate", as_of)
