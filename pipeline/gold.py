@@ -29,13 +29,14 @@ from pipeline.transforms.channel_roi import build_channel_roi
 from pipeline.transforms.clv import build_clv, build_ltv_cac
 from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.goal_tracking import build_goal_tracking
+from pipeline.transforms.intent_conversion import build_intent_conversion
 from pipeline.transforms.orders import build_fct_orders
 from pipeline.transforms.sales_costs import build_sales_costs
 from pipeline.transforms.segments import build_customer_segments, build_segment_summary
 from pipeline.transforms.touchpoints import build_fct_touchpoints
 
 SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv",
-                   "mart_clv_model", "mart_ltv_cac")
+                   "mart_clv_model", "mart_ltv_cac", "mart_intent_conversion")
 ATTRIBUTION_MODELS = ("last_touch", "first_touch", "linear", "position_based", "time_decay", "markov")
 
 
@@ -104,6 +105,9 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
                                            settings.rfm_window_days).collect()
         parts["mart_customer_segments"].append(segments)
         parts["mart_segment_summary"].append(build_segment_summary(segments.lazy(), orders, as_of).collect())
+        parts["mart_intent_conversion"].append(
+            build_intent_conversion(touchpoints.lazy(), orders, silver.as_of("deal", as_of), contacts, as_of).collect()
+        )
         parts["mart_goal_tracking"].append(
             build_goal_tracking(silver.as_of("goal", as_of), orders, contacts, as_of).collect()
         )
