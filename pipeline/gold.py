@@ -101,8 +101,8 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         orders = orders_frame.lazy()
         contacts = silver.as_of("contact", as_of)
         touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
-        segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of,
-                                           settings.rfm_window_days).collect()
+        segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of, settings.rfm_window_days,
+                                           deals=silver.as_of("deal", as_of)).collect()
         parts["mart_customer_segments"].append(segments)
         parts["mart_segment_summary"].append(build_segment_summary(segments.lazy(), orders, as_of).collect())
         parts["mart_intent_conversion"].append(
