@@ -13,7 +13,7 @@ of D2, and one snapshot per date, which is what nightly runs over the same dates
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -32,11 +32,14 @@ from pipeline.transforms.goal_tracking import build_goal_tracking
 from pipeline.transforms.intent_conversion import build_intent_conversion
 from pipeline.transforms.orders import build_fct_orders
 from pipeline.transforms.sales_costs import build_sales_costs
+from pipeline.transforms.segment_migration import MIGRATION_LAG_DAYS, build_segment_migration, segment_labels_of
+from pipeline.transforms.segment_quality import build_segment_quality
 from pipeline.transforms.segments import build_customer_segments, build_segment_summary
 from pipeline.transforms.touchpoints import build_fct_touchpoints
 
 SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv",
-                   "mart_clv_model", "mart_ltv_cac", "mart_intent_conversion")
+                   "mart_clv_model", "mart_ltv_cac", "mart_intent_conversion", "mart_segment_migration",
+                   "mart_segment_quality")
 ATTRIBUTION_MODELS = ("last_touch", "first_touch", "linear", "position_based", "time_decay", "markov")
 
 
@@ -88,13 +91,24 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
     }
 
 
+def _customer_segments(silver: Silver, as_of: date, settings: Settings) -> pl.LazyFrame:
+    """mart_customer_segments as of a date, from silver as of that date (the earlier side of a migration)."""
+    orders = build_fct_orders(silver.as_of("order", as_of), silver.fx(as_of))
+    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of))
+    return build_customer_segments(orders, silver.as_of("contact", as_of), touchpoints, as_of,
+                                   settings.rfm_window_days, deals=silver.as_of("deal", as_of))
+
+
 def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -> dict[str, pl.DataFrame]:
-    """Segments, segment summary, goal tracking, CLV and LTV:CAC for each as-of date.
+    """Segments, segment summary, migration and quality, intent conversion, goal tracking, CLV and LTV:CAC per as-of date.
 
     Each snapshot is computed from silver as of its own date, so a backfill leaves the snapshots
-    nightly runs would have left.
+    nightly runs would have left. Migration compares with the segments 30 days earlier: taken from
+    this range when it holds that date, else computed from silver as of that date.
     """
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SNAPSHOT_TABLES}
+    # slim segment labels of recent dates, so migration reuses a snapshot of the range when it can
+    labels_by_date: dict[date, pl.DataFrame] = {}
     for as_of in dates:
         fx = silver.fx(as_of)
         orders_frame = build_fct_orders(silver.as_of("order", as_of), fx).collect()
@@ -105,6 +119,17 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
                                            deals=silver.as_of("deal", as_of)).collect()
         parts["mart_customer_segments"].append(segments)
         parts["mart_segment_summary"].append(build_segment_summary(segments.lazy(), orders, as_of).collect())
+        compared_to = as_of - timedelta(days=MIGRATION_LAG_DAYS)
+        labels_by_date = {day: frame for day, frame in labels_by_date.items() if day >= compared_to}
+        labels_by_date[as_of] = segment_labels_of(segments.lazy()).collect()
+        previous = labels_by_date.get(compared_to)
+        if previous is None:
+            previous = segment_labels_of(_customer_segments(silver, compared_to, settings)).collect()
+        migration = build_segment_migration(segments.lazy(), previous.lazy(), as_of, compared_to).collect()
+        parts["mart_segment_migration"].append(migration)
+        parts["mart_segment_quality"].append(
+            build_segment_quality(segments.lazy(), orders, migration.lazy(), as_of).collect()
+        )
         parts["mart_intent_conversion"].append(
             build_intent_conversion(touchpoints.lazy(), orders, silver.as_of("deal", as_of), contacts, as_of).collect()
         )

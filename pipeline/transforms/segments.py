@@ -532,7 +532,8 @@ def segment_labels() -> list[pl.Expr]:
     return [pl.col(c).cast(pl.Utf8).fill_null(UNSCORED).alias(c) for c in SEGMENTATIONS]
 
 
-def _customer_revenue(fct_orders: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+def customer_revenue(fct_orders: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """One row per customer with a revenue order up to as-of: revenue_eur (net, EUR) and orders."""
     return (
         fct_orders.filter(
             pl.col("is_revenue").fill_null(False)
@@ -567,7 +568,7 @@ def build_segment_summary(
     return (
         customer_segments.filter(pl.col("as_of_date") == as_of)
         .select("customer_id", *segment_labels())
-        .join(_customer_revenue(fct_orders, as_of), on="customer_id", how="left")
+        .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
         .with_columns(
             pl.col("revenue_eur").fill_null(pl.lit(0, MONEY)),
             pl.col("orders").fill_null(0),
