@@ -289,23 +289,19 @@ def _contact_profiles(contacts: pl.LazyFrame, as_of_end: datetime) -> pl.LazyFra
         "employees",
         "revenue_band",
     )
-    newest_first = [pl.col("created_at"), pl.col("source_system"), pl.col("contact_id")]
     return (
         contacts.filter(
             pl.col("customer_id").is_not_null()
             & (pl.col("created_at").is_null() | (pl.col("created_at") < as_of_end))
         )
-        .group_by("customer_id")
-        .agg(
-            *(
-                pl.col(c)
-                .sort_by(newest_first, descending=[True, False, False], nulls_last=True)
-                .drop_nulls()
-                .first()
-                .alias(c)
-                for c in profile_columns
-            )
+        # newest record first within each customer, then each field from the first record that has it
+        .sort(
+            ["customer_id", "created_at", "source_system", "contact_id"],
+            descending=[False, True, False, False],
+            nulls_last=True,
         )
+        .group_by("customer_id", maintain_order=True)
+        .agg(*(pl.col(c).drop_nulls().first().alias(c) for c in profile_columns))
         .with_columns(
             _lower_text("gender").alias("gender"),
             _lower_text("education").alias("education"),
