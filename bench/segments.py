@@ -140,7 +140,7 @@ def main() -> int:
         path = Path(tmp) / "orders.parquet"
         write_orders(path, args.customers, args.orders, args.seed)
         con = duckdb.connect()
-        threads = con.execute("SELECT current_setting('threads')").fetchone()
+        threads = con.sql("SELECT current_setting('threads')").fetchall()[0]
         ours, ours_s = best_of(args.repeat, lambda: kohde_query(path).collect(engine="streaming"))
         _, ours_memory_s = best_of(args.repeat, lambda: kohde_query(path).collect(engine="in-memory"))
         theirs_arrow, theirs_s = best_of(args.repeat, lambda: con.sql(duckdb_sql(path)).to_arrow_table())
