@@ -96,7 +96,8 @@ def _customer_segments(silver: Silver, as_of: date, settings: Settings) -> pl.La
     orders = build_fct_orders(silver.as_of("order", as_of), silver.fx(as_of))
     touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of))
     return build_customer_segments(orders, silver.as_of("contact", as_of), touchpoints, as_of,
-                                   settings.rfm_window_days, deals=silver.as_of("deal", as_of))
+                                   settings.rfm_window_days, deals=silver.as_of("deal", as_of),
+                                   clusters=settings.segment_clusters)
 
 
 def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -> dict[str, pl.DataFrame]:
@@ -116,7 +117,8 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         contacts = silver.as_of("contact", as_of)
         touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
         segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of, settings.rfm_window_days,
-                                           deals=silver.as_of("deal", as_of)).collect()
+                                           deals=silver.as_of("deal", as_of),
+                                           clusters=settings.segment_clusters).collect()
         parts["mart_customer_segments"].append(segments)
         parts["mart_segment_summary"].append(build_segment_summary(segments.lazy(), orders, as_of).collect())
         compared_to = as_of - timedelta(days=MIGRATION_LAG_DAYS)

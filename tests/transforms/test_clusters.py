@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 
+from pipeline.errors import ConfigError
+from pipeline.settings import Settings
 from pipeline.transforms.clusters import FEATURES, assign_clusters, kmeans, kmeans_plus_plus, lloyd, standardise
 
 
@@ -92,3 +95,13 @@ def test_assign_clusters_numbers_by_mean_monetary_and_leaves_unscored_null() -> 
     assert two["cluster"].to_list() == [1, 1, 2]
     nobody = assign_clusters(features([(None, None, None, 1)]), k=4).struct.unnest()
     assert nobody["cluster"].to_list() == [None]
+
+
+def test_cluster_count_is_a_setting() -> None:
+    assert Settings.from_env({}).segment_clusters == 4
+    assert Settings.from_env({"KOHDE_SEGMENT_CLUSTERS": "6"}).segment_clusters == 6
+    with pytest.raises(ConfigError, match="KOHDE_SEGMENT_CLUSTERS"):
+        Settings.from_env({"KOHDE_SEGMENT_CLUSTERS": "0"})
+    rows = [(d, f, float(m), 0) for d, f, m in ((1, 5, 900), (3, 4, 800), (200, 1, 10), (250, 1, 20), (90, 2, 100))]
+    two = assign_clusters(features(rows), k=2, seed=0).struct.unnest()
+    assert two["cluster"].to_list() == [1, 1, 2, 2, 2]
