@@ -57,6 +57,10 @@ class Silver:
         """The current truth of an entity as of a date."""
         return current(self._frames[entity].lazy(), entity, as_of)
 
+    def history(self, entity: str, as_of: date) -> pl.LazyFrame:
+        """Every extraction of an entity up to a date (e.g. each stage a deal was seen in)."""
+        return self._frames[entity].lazy().filter(pl.col("extract_date") <= as_of)
+
     def fx(self, as_of: date) -> pl.LazyFrame:
         """Rates known as of a date (plan files + shipped defaults)."""
         return fx_rates(self._frames["fx_rate"].lazy(), as_of)
@@ -96,7 +100,7 @@ def _customer_segments(silver: Silver, as_of: date, settings: Settings) -> pl.La
     orders = build_fct_orders(silver.as_of("order", as_of), silver.fx(as_of))
     touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of))
     return build_customer_segments(orders, silver.as_of("contact", as_of), touchpoints, as_of,
-                                   settings.rfm_window_days, deals=silver.as_of("deal", as_of),
+                                   settings.rfm_window_days, deals=silver.history("deal", as_of),
                                    clusters=settings.segment_clusters)
 
 
@@ -117,7 +121,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         contacts = silver.as_of("contact", as_of)
         touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
         segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of, settings.rfm_window_days,
-                                           deals=silver.as_of("deal", as_of),
+                                           deals=silver.history("deal", as_of),
                                            clusters=settings.segment_clusters).collect()
         parts["mart_customer_segments"].append(segments)
         parts["mart_segment_summary"].append(build_segment_summary(segments.lazy(), orders, as_of).collect())

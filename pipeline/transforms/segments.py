@@ -387,10 +387,12 @@ def build_customer_segments(
       ``language``.
     - Firmographics: ``industry`` (lower case, ``_`` as space), ``company_size_band`` from employees
       (``COMPANY_SIZE_BANDS``), ``revenue_band`` (as recorded), all ``unknown`` when missing;
-      ``deal_stage_depth``: the most advanced stage (``DEAL_STAGE_DEPTH``) of the customer's deals
-      created up to as-of in ``deals`` (the deal entity's current truth), ``no deal`` without one,
-      ``unknown`` when their deals have no known stage. A lost deal's stage before it was lost is not
-      in the exports, so ``closed_lost`` ranks lowest.
+      ``deal_stage_depth``: the most advanced stage (``DEAL_STAGE_DEPTH``) in any row of ``deals``
+      of the customer's deals created up to as-of, ``no deal`` without one, ``unknown`` when their
+      deals have no known stage. Given every extraction of the deals up to as-of (as the pipeline
+      does), that is the furthest stage a deal was ever seen in: a deal exported at ``contract`` and
+      later ``closed_lost`` counts as ``contract``. ``closed_lost`` itself ranks lowest, since a lost
+      deal seen only once does not say how far it got.
     - ``cluster`` / ``cluster_description``: k-means (``clusters`` clusters, ``seed``) on the
       customers with RFM scores, see ``pipeline.transforms.clusters``; NULL without scores.
     """

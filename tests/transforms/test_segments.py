@@ -363,12 +363,18 @@ def test_customer_segments_of_a_small_world() -> None:
 
 
 def world_deals() -> pl.LazyFrame:
+    """Deal rows of every extraction up to as-of (a deal can appear once per export)."""
     rows = [
         ("A", "b2b", "contract", date(2026, 5, 1)),
         ("B", "b2b", "closed_lost", date(2026, 2, 1)),
         ("C", "lux", "closed_won", date(2026, 6, 1)),
         ("D", "lux", "appointment", date(2026, 7, 5)),  # created after as-of
         ("E", "gen", "closed_lost", date(2026, 3, 1)),
+        # an earlier export of B: it reached decision before it was lost, still short of A's contract
+        ("B", "b2b", "decision", date(2026, 2, 1)),
+        # gen's deal was at presentation in an earlier export: the furthest stage it was seen in counts
+        ("E", "gen", "presentation", date(2026, 3, 1)),
+        ("L", "lapsed", "closed_lost", date(2025, 1, 1)),  # only ever seen lost
         ("F", "p1", None, date(2026, 6, 1)),  # no known stage
         ("G", "tech", "qualified", date(2026, 7, 1)),  # created after as-of: tech has no deal yet
         ("H", None, "closed_won", date(2026, 6, 1)),
@@ -388,9 +394,9 @@ def test_demographic_firmographic_and_cluster_columns_of_the_small_world() -> No
             ("b2b", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "computer software",
              "250-999", "10-50M", "contract", 2),
             ("gen", "25-34", "female", "60-100k", "unknown", "unknown", "unknown", "unknown", "1-9", "unknown",
-             "closed_lost", 4),
+             "presentation", 4),
             ("lapsed", "45-54", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown",
-             "unknown", "no deal", None),
+             "unknown", "closed_lost", None),
             ("lux", "65+", "male", "150k+", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown",
              "closed_won", 3),
             ("o1", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown",

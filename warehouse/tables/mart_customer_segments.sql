@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS mart_customer_segments (
     industry TEXT NOT NULL,  -- Company industry (lower case, underscores as spaces), or unknown.
     company_size_band TEXT NOT NULL,  -- Company employees: 1-9, 10-49, 50-249, 250-999, 1000+, or unknown.
     revenue_band TEXT NOT NULL,  -- Company revenue band as recorded in the CRM, or unknown.
-    deal_stage_depth TEXT NOT NULL,  -- Most advanced stage of the customer's deals created up to as_of_date (closed_lost < appointment < qualified < presentation < decision < contract < closed_won), no deal, or unknown.
+    deal_stage_depth TEXT NOT NULL,  -- Furthest stage any of the customer's deals created up to as_of_date was seen in, over every CRM export up to as_of_date (closed_lost < appointment < qualified < presentation < decision < contract < closed_won), no deal, or unknown.
     cluster INTEGER,  -- k-means cluster 1..k (default 4) on standardised log recency, frequency, monetary and 90-day touches; 1 has the highest mean monetary value; NULL without RFM scores.
     cluster_description TEXT,  -- The cluster's centroid in words with its mean figures, e.g. '1: recent, frequent, high spend (avg 12 days since last order, ...)'; NULL without a cluster.
     PRIMARY KEY (as_of_date, customer_id)
