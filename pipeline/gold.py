@@ -13,7 +13,7 @@ of D2, and one snapshot per date, which is what nightly runs over the same dates
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -31,33 +31,47 @@ from pipeline.transforms.channel_roi import build_channel_roi
 from pipeline.transforms.clv import build_clv, build_ltv_cac
 from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.goal_tracking import GOAL_ATTRIBUTION_MODEL, build_goal_tracking
+from pipeline.transforms.intent_conversion import build_intent_conversion
 from pipeline.transforms.orders import build_fct_orders
 from pipeline.transforms.sales_costs import build_sales_costs
 from pipeline.transforms.segment_economics import build_segment_economics
+from pipeline.transforms.segment_migration import MIGRATION_LAG_DAYS, build_segment_migration, segment_labels_of
+from pipeline.transforms.segment_quality import build_segment_quality
 from pipeline.transforms.segments import build_customer_segments, build_segment_summary
 from pipeline.transforms.touchpoints import build_fct_touchpoints
 
 SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv",
-                   "mart_clv_model", "mart_ltv_cac")
+                   "mart_clv_model", "mart_ltv_cac", "mart_intent_conversion", "mart_segment_migration",
+                   "mart_segment_quality")
 ATTRIBUTION_MODELS = ("last_touch", "first_touch", "linear", "position_based", "time_decay", "markov")
 
 
 class Silver:
     """Every extraction of every entity up to the run's last date, read once and versioned once."""
 
+    ENTITIES = ("contact", "deal", "touchpoint", "ad_daily", "order", "goal", "budget", "sales_cost", "fx_rate")
+
     def __init__(self, lake: Lake, up_to: date) -> None:
-        self._frames = {
-            entity: lake.clean(entity, up_to).collect()
-            for entity in ("contact", "deal", "touchpoint", "ad_daily", "order", "goal", "budget", "sales_cost",
-                           "fx_rate")
-        }
+        self._frames = {entity: lake.clean(entity, up_to).collect() for entity in self.ENTITIES}
         self._versions: dict[str, pl.DataFrame] = {}
+
+    @classmethod
+    def from_frames(cls, frames: dict[str, pl.DataFrame]) -> Silver:
+        """A Silver over given extractions (every entity of ``ENTITIES``, lineage columns included)."""
+        silver = cls.__new__(cls)
+        silver._frames = frames
+        silver._versions = {}
+        return silver
 
     def as_of(self, entity: str, as_of: date) -> pl.LazyFrame:
         """The current truth of an entity as of a date (a filter on its versions, see silver.versions)."""
         if entity not in self._versions:
             self._versions[entity] = versions(self._frames[entity], entity)
         return silver_as_of(self._versions[entity], entity, as_of)
+
+    def history(self, entity: str, as_of: date) -> pl.LazyFrame:
+        """Every extraction of an entity up to a date (e.g. each stage a deal was seen in)."""
+        return self._frames[entity].lazy().filter(pl.col("extract_date") <= as_of)
 
     def fx(self, as_of: date) -> pl.LazyFrame:
         """Rates known as of a date (plan files + shipped defaults)."""
@@ -96,23 +110,50 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
     }
 
 
+def _customer_segments(silver: Silver, as_of: date, settings: Settings) -> pl.LazyFrame:
+    """mart_customer_segments as of a date, from silver as of that date (the earlier side of a migration)."""
+    orders = build_fct_orders(silver.as_of("order", as_of), silver.fx(as_of))
+    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of))
+    return build_customer_segments(orders, silver.as_of("contact", as_of), touchpoints, as_of,
+                                   settings.rfm_window_days, deals=silver.history("deal", as_of),
+                                   clusters=settings.segment_clusters)
+
+
 def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -> dict[str, pl.DataFrame]:
-    """Segments, segment summary, goal tracking, CLV and LTV:CAC for each as-of date.
+    """Segments, segment summary, migration and quality, intent conversion, goal tracking, CLV and LTV:CAC per as-of date.
 
     Each snapshot is computed from silver as of its own date, so a backfill leaves the snapshots
-    nightly runs would have left.
+    nightly runs would have left. Migration compares with the segments 30 days earlier: taken from
+    this range when it holds that date, else computed from silver as of that date.
     """
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SNAPSHOT_TABLES}
+    # slim segment labels of recent dates, so migration reuses a snapshot of the range when it can
+    labels_by_date: dict[date, pl.DataFrame] = {}
     for as_of in dates:
         fx = silver.fx(as_of)
         orders_frame = build_fct_orders(silver.as_of("order", as_of), fx).collect()
         orders = orders_frame.lazy()
         contacts = silver.as_of("contact", as_of)
         touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
-        segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of,
-                                           settings.rfm_window_days).collect()
+        segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of, settings.rfm_window_days,
+                                           deals=silver.history("deal", as_of),
+                                           clusters=settings.segment_clusters).collect()
         parts["mart_customer_segments"].append(segments)
         parts["mart_segment_summary"].append(build_segment_summary(segments.lazy(), orders, as_of).collect())
+        compared_to = as_of - timedelta(days=MIGRATION_LAG_DAYS)
+        labels_by_date = {day: frame for day, frame in labels_by_date.items() if day >= compared_to}
+        labels_by_date[as_of] = segment_labels_of(segments.lazy()).collect()
+        previous = labels_by_date.get(compared_to)
+        if previous is None:
+            previous = segment_labels_of(_customer_segments(silver, compared_to, settings)).collect()
+        migration = build_segment_migration(segments.lazy(), previous.lazy(), as_of, compared_to).collect()
+        parts["mart_segment_migration"].append(migration)
+        parts["mart_segment_quality"].append(
+            build_segment_quality(segments.lazy(), orders, migration.lazy(), as_of).collect()
+        )
+        parts["mart_intent_conversion"].append(
+            build_intent_conversion(touchpoints.lazy(), orders, silver.as_of("deal", as_of), contacts, as_of).collect()
+        )
         touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
                                         ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect()
         spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()

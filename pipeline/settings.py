@@ -21,6 +21,7 @@ class Settings:
     reporting_currency: str = "EUR"
     rfm_window_days: int = 365
     attribution_lookback_days: int = 90
+    segment_clusters: int = 4
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             reporting_currency=env.get("KOHDE_REPORTING_CURRENCY", "EUR").upper(),
             rfm_window_days=_int(env, "KOHDE_RFM_WINDOW_DAYS", 365),
             attribution_lookback_days=_int(env, "KOHDE_ATTRIBUTION_LOOKBACK_DAYS", 90),
+            segment_clusters=_int(env, "KOHDE_SEGMENT_CLUSTERS", 4),
         )
 
     @property

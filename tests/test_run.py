@@ -21,8 +21,9 @@ END = START + timedelta(days=DAYS - 1)
 DATA_TABLES = (
     "fct_orders", "fct_ad_spend_daily", "fct_touchpoints", "fct_attribution", "dim_customer", "dim_campaign",
     "mart_channel_roi", "mart_sales_costs", "mart_budget_vs_actual", "mart_campaign_lift", "mart_customer_segments",
-    "mart_segment_summary", "mart_goal_tracking", "mart_clv", "mart_clv_model", "mart_ltv_cac",
-    "mart_channel_reallocation", "mart_segment_economics", "ops_file_manifest", "ops_quarantine",
+    "mart_segment_summary", "mart_goal_tracking", "mart_clv", "mart_clv_model", "mart_ltv_cac", "mart_intent_conversion",
+    "mart_segment_migration", "mart_segment_quality", "mart_channel_reallocation", "mart_segment_economics",
+    "ops_file_manifest", "ops_quarantine",
 )
 
 

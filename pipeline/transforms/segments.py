@@ -51,7 +51,8 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.entities import MONEY
+from pipeline.entities import MONEY, empty_frame
+from pipeline.transforms.clusters import DEFAULT_CLUSTERS, DEFAULT_SEED, cluster_expr
 from pipeline.transforms.customers import age_band
 
 PROSPECTS = "Prospects"
@@ -81,6 +82,32 @@ SEGMENTATIONS: tuple[str, ...] = (
     "demographic_segment",
     "psychographic_segment",
     "persona",
+    "cluster",
+    "age_band",
+    "gender",
+    "income_band",
+    "education",
+    "country_code",
+    "language",
+    "industry",
+    "company_size_band",
+    "revenue_band",
+    "deal_stage_depth",
+)
+UNKNOWN = "unknown"
+UNSCORED = "unscored"  # the summary's segment for customers without a cluster
+NO_DEAL = "no deal"
+# Deal stages from least to most advanced; a customer's depth is the most advanced of their deals.
+DEAL_STAGE_DEPTH: tuple[str, ...] = (
+    "closed_lost", "appointment", "qualified", "presentation", "decision", "contract", "closed_won",
+)
+# (lowest employees, highest or None, label): the EU SME size classes, with 250+ split at 1000.
+COMPANY_SIZE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (1, 9, "1-9"),
+    (10, 49, "10-49"),
+    (50, 249, "50-249"),
+    (250, 999, "250-999"),
+    (1000, None, "1000+"),
 )
 
 ENGAGEMENT_WINDOW_DAYS = 30
@@ -252,31 +279,34 @@ def _contact_profiles(contacts: pl.LazyFrame, as_of_end: datetime) -> pl.LazyFra
         "birth_year",
         "gender",
         "income_band",
+        "education",
+        "country_code",
+        "language",
         "values_orientation",
         "purchase_motive",
         "company",
         "industry",
         "employees",
+        "revenue_band",
     )
-    newest_first = [pl.col("created_at"), pl.col("source_system"), pl.col("contact_id")]
     return (
         contacts.filter(
             pl.col("customer_id").is_not_null()
             & (pl.col("created_at").is_null() | (pl.col("created_at") < as_of_end))
         )
-        .group_by("customer_id")
-        .agg(
-            *(
-                pl.col(c)
-                .sort_by(newest_first, descending=[True, False, False], nulls_last=True)
-                .drop_nulls()
-                .first()
-                .alias(c)
-                for c in profile_columns
-            )
+        # newest record first within each customer, then each field from the first record that has it
+        .sort(
+            ["customer_id", "created_at", "source_system", "contact_id"],
+            descending=[False, True, False, False],
+            nulls_last=True,
         )
+        .group_by("customer_id", maintain_order=True)
+        .agg(*(pl.col(c).drop_nulls().first().alias(c) for c in profile_columns))
         .with_columns(
             _lower_text("gender").alias("gender"),
+            _lower_text("education").alias("education"),
+            pl.col("income_band").str.strip_chars().replace("", None).alias("income_band"),
+            pl.col("revenue_band").str.strip_chars().replace("", None).alias("revenue_band"),
             _lower_text("values_orientation").alias("values_orientation"),
             _lower_text("purchase_motive").alias("purchase_motive"),
             _lower_text("company").alias("company"),
@@ -294,12 +324,42 @@ def _income_floor_eur(band: pl.Expr) -> pl.Expr:
     return pl.when(text.str.starts_with("<")).then(0.0).otherwise(number * unit)
 
 
+def company_size_band(employees: pl.Expr) -> pl.Expr:
+    """The ``COMPANY_SIZE_BANDS`` label of an employee count, ``unknown`` when missing or below 1."""
+    chain: Any = pl
+    for low, high, label in COMPANY_SIZE_BANDS:
+        chain = chain.when(employees >= low if high is None else employees.is_between(low, high)).then(pl.lit(label))
+    return chain.otherwise(pl.lit(UNKNOWN))
+
+
+def _deal_depth(deals: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """One row per customer with a deal created up to as-of: the rank of their most advanced deal stage."""
+    stage_rank = {stage: rank for rank, stage in enumerate(DEAL_STAGE_DEPTH)}
+    return (
+        deals.filter(
+            pl.col("customer_id").is_not_null() & (pl.col("created_date").is_null() | (pl.col("created_date") <= as_of))
+        )
+        .group_by("customer_id")
+        .agg(
+            pl.col("stage")
+            .str.to_lowercase()
+            .replace_strict(stage_rank, default=None, return_dtype=pl.Int32)
+            .max()
+            .alias("_deal_rank"),
+            pl.len().alias("_deals"),
+        )
+    )
+
+
 def build_customer_segments(
     fct_orders: pl.LazyFrame,
     contacts: pl.LazyFrame,
     touchpoints: pl.LazyFrame,
     as_of: date,
     window_days: int = 365,
+    deals: pl.LazyFrame | None = None,
+    clusters: int = DEFAULT_CLUSTERS,
+    seed: int = DEFAULT_SEED,
 ) -> pl.LazyFrame:
     """One row per as_of_date and customer_id: RFM scores and every segmentation of the customer.
 
@@ -322,6 +382,19 @@ def build_customer_segments(
     - ``psychographic_segment``: ``purchase_motive/values_orientation``, lower case, ``unknown``
       for NULL.
     - ``persona``: the first matching rule of ``PERSONA_RULES``.
+    - Demographic dimensions one by one, ``unknown`` when missing, never guessed: ``age_band``,
+      ``gender``, ``income_band`` (as recorded), ``education`` (lower case), ``country_code``,
+      ``language``.
+    - Firmographics: ``industry`` (lower case, ``_`` as space), ``company_size_band`` from employees
+      (``COMPANY_SIZE_BANDS``), ``revenue_band`` (as recorded), all ``unknown`` when missing;
+      ``deal_stage_depth``: the most advanced stage (``DEAL_STAGE_DEPTH``) in any row of ``deals``
+      of the customer's deals created up to as-of, ``no deal`` without one, ``unknown`` when their
+      deals have no known stage. Given every extraction of the deals up to as-of (as the pipeline
+      does), that is the furthest stage a deal was ever seen in: a deal exported at ``contract`` and
+      later ``closed_lost`` counts as ``contract``. ``closed_lost`` itself ranks lowest, since a lost
+      deal seen only once does not say how far it got.
+    - ``cluster`` / ``cluster_description``: k-means (``clusters`` clusters, ``seed``) on the
+      customers with RFM scores, see ``pipeline.transforms.clusters``; NULL without scores.
     """
     as_of_end = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
     engagement_start = as_of_end - timedelta(days=ENGAGEMENT_WINDOW_DAYS)
@@ -329,6 +402,8 @@ def build_customer_segments(
     intent_rank = {touch_type: rank for rank, touch_type in enumerate(INTENT_TOUCH_TYPES)}
 
     profiles = _contact_profiles(contacts, as_of_end)
+    deal_depth = _deal_depth(empty_frame("deal").lazy() if deals is None else deals, as_of)
+    deal_stage_names = {rank: stage for rank, stage in enumerate(DEAL_STAGE_DEPTH)}
     history = (
         fct_orders.filter(
             pl.col("is_revenue").fill_null(False)
@@ -372,6 +447,7 @@ def build_customer_segments(
         .join(history, on="customer_id", how="left")
         .join(build_rfm(fct_orders, as_of, window_days), on="customer_id", how="left")
         .join(touches, on="customer_id", how="left")
+        .join(deal_depth, on="customer_id", how="left")
         .with_columns(
             pl.col("lifetime_orders").fill_null(0),
             pl.when(pl.col("historical_value_eur") > 0).then(pl.col("historical_value_eur")).alias("_value"),
@@ -383,6 +459,9 @@ def build_customer_segments(
         )
         # value of the customers strictly ahead: the cumulative value before this one's tie group
         .with_columns(pl.col("_value_ahead").min().over("_value").alias("_value_ahead"))
+        # k-means reads the rows in customer order, so the same data always gives the same clusters
+        .sort("customer_id")
+        .with_columns(cluster_expr(clusters, seed).alias("_cluster"))
         .select(
             pl.lit(as_of).alias("as_of_date"),
             pl.col("customer_id"),
@@ -427,12 +506,32 @@ def build_customer_segments(
                 separator="/",
             ).alias("psychographic_segment"),
             persona_expr().alias("persona"),
+            age_band(age).alias("age_band"),
+            *(pl.col(c).fill_null(UNKNOWN).alias(c) for c in ("gender", "income_band", "education", "country_code",
+                                                             "language", "industry")),
+            company_size_band(pl.col("employees")).alias("company_size_band"),
+            pl.col("revenue_band").fill_null(UNKNOWN).alias("revenue_band"),
+            pl.when(pl.col("_deals").is_null())
+            .then(pl.lit(NO_DEAL))
+            .otherwise(
+                pl.col("_deal_rank").replace_strict(deal_stage_names, default=None, return_dtype=pl.Utf8)
+                .fill_null(UNKNOWN)
+            )
+            .alias("deal_stage_depth"),
+            pl.col("_cluster").struct.field("cluster").alias("cluster"),
+            pl.col("_cluster").struct.field("cluster_description").alias("cluster_description"),
         )
         .sort("customer_id")
     )
 
 
-def _customer_revenue(fct_orders: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+def segment_labels() -> list[pl.Expr]:
+    """Each segmentation of ``SEGMENTATIONS`` as text: the cluster number, ``unscored`` for no cluster."""
+    return [pl.col(c).cast(pl.Utf8).fill_null(UNSCORED).alias(c) for c in SEGMENTATIONS]
+
+
+def customer_revenue(fct_orders: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """One row per customer with a revenue order up to as-of: revenue_eur (net, EUR) and orders."""
     return (
         fct_orders.filter(
             pl.col("is_revenue").fill_null(False)
@@ -466,8 +565,8 @@ def build_segment_summary(
     revenue_f64 = pl.col("revenue_eur").cast(pl.Float64)
     return (
         customer_segments.filter(pl.col("as_of_date") == as_of)
-        .select("customer_id", *SEGMENTATIONS)
-        .join(_customer_revenue(fct_orders, as_of), on="customer_id", how="left")
+        .select("customer_id", *segment_labels())
+        .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
         .with_columns(
             pl.col("revenue_eur").fill_null(pl.lit(0, MONEY)),
             pl.col("orders").fill_null(0),

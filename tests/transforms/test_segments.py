@@ -246,9 +246,10 @@ def _ts(day: date, hour: int = 12, minute: int = 0, second: int = 0) -> datetime
 def world_contacts() -> pl.LazyFrame:
     rows = [
         {"contact_id": "1", "source_system": "hubspot", "customer_id": "p1", "created_at": _ts(date(2026, 1, 5)),
-         "birth_year": 1990, "gender": "female", "purchase_motive": "Value", "values_orientation": "price"},
+         "birth_year": 1990, "gender": "female", "purchase_motive": "Value", "values_orientation": "price",
+         "education": "Master", "country_code": "FI", "language": "fi"},
         {"contact_id": "2", "source_system": "hubspot", "customer_id": "b2b", "created_at": _ts(date(2025, 3, 1)),
-         "company": "Nordic Logistics Oy", "employees": 250, "industry": "COMPUTER_SOFTWARE"},
+         "company": "Nordic Logistics Oy", "employees": 250, "industry": "COMPUTER_SOFTWARE", "revenue_band": "10-50M"},
         # lux has two records: each field comes from the newest record that has it
         {"contact_id": "3", "source_system": "hubspot", "customer_id": "lux", "created_at": _ts(date(2026, 2, 1)),
          "gender": "male", "income_band": "150k+", "purchase_motive": "status", "values_orientation": "quality"},
@@ -357,8 +358,65 @@ def test_customer_segments_of_a_small_world() -> None:
             "customer_id", "recency_days", "frequency", "monetary_eur", "r_score", "f_score", "m_score"
         ),
     )
-    assert_frame_equal(out, expected)
+    assert_frame_equal(out.select(expected.columns), expected)
     assert_matches_ddl(out, "mart_customer_segments")
+
+
+def world_deals() -> pl.LazyFrame:
+    """Deal rows of every extraction up to as-of (a deal can appear once per export)."""
+    rows = [
+        ("A", "b2b", "contract", date(2026, 5, 1)),
+        ("B", "b2b", "closed_lost", date(2026, 2, 1)),
+        ("C", "lux", "closed_won", date(2026, 6, 1)),
+        ("D", "lux", "appointment", date(2026, 7, 5)),  # created after as-of
+        ("E", "gen", "closed_lost", date(2026, 3, 1)),
+        # an earlier export of B: it reached decision before it was lost, still short of A's contract
+        ("B", "b2b", "decision", date(2026, 2, 1)),
+        # gen's deal was at presentation in an earlier export: the furthest stage it was seen in counts
+        ("E", "gen", "presentation", date(2026, 3, 1)),
+        ("L", "lapsed", "closed_lost", date(2025, 1, 1)),  # only ever seen lost
+        ("F", "p1", None, date(2026, 6, 1)),  # no known stage
+        ("G", "tech", "qualified", date(2026, 7, 1)),  # created after as-of: tech has no deal yet
+        ("H", None, "closed_won", date(2026, 6, 1)),
+    ]
+    frame = pl.DataFrame(rows, schema=["deal_id", "customer_id", "stage", "created_date"], orient="row")
+    return conform(frame, "deal").lazy()
+
+
+def test_demographic_firmographic_and_cluster_columns_of_the_small_world() -> None:
+    out = build_customer_segments(
+        world_orders(), world_contacts(), world_touchpoints(), AS_OF, deals=world_deals()
+    ).collect()
+    columns = ["customer_id", "age_band", "gender", "income_band", "education", "country_code", "language",
+               "industry", "company_size_band", "revenue_band", "deal_stage_depth", "cluster"]
+    expected = pl.DataFrame(
+        [
+            ("b2b", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "computer software",
+             "250-999", "10-50M", "contract", 2),
+            ("gen", "25-34", "female", "60-100k", "unknown", "unknown", "unknown", "unknown", "1-9", "unknown",
+             "presentation", 4),
+            ("lapsed", "45-54", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown",
+             "unknown", "closed_lost", None),
+            ("lux", "65+", "male", "150k+", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown",
+             "closed_won", 3),
+            ("o1", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown",
+             "no deal", 1),
+            ("p1", "35-44", "female", "unknown", "master", "FI", "fi", "unknown", "unknown", "unknown", "unknown",
+             None),
+            ("tech", "unknown", "other", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown",
+             "no deal", None),
+        ],
+        schema=columns,
+        orient="row",
+    ).with_columns(pl.col("cluster").cast(pl.Int32))
+    # 4 scored customers, k = 4: one cluster each, numbered by monetary value o1 600, b2b 200, lux 100, gen 40
+    assert_frame_equal(out.select(columns), expected)
+    descriptions = out.filter(pl.col("cluster").is_not_null())
+    assert all(d.startswith(f"{c}: ") for c, d in descriptions.select("cluster", "cluster_description").iter_rows())
+    assert out.filter(pl.col("cluster").is_null())["cluster_description"].null_count() == 3
+    # without deals every customer has "no deal"
+    no_deals = build_customer_segments(world_orders(), world_contacts(), world_touchpoints(), AS_OF).collect()
+    assert set(no_deals["deal_stage_depth"]) == {"no deal"}
 
 
 def test_value_tiers_share_a_tier_on_ties() -> None:
@@ -395,7 +453,9 @@ def test_segment_summary_of_the_small_world() -> None:
     assert_matches_ddl(out, "mart_segment_summary")
     # every segmentation partitions the 7 customers of the as-of snapshot, in SEGMENTATIONS order
     assert out["segmentation"].unique(maintain_order=True).to_list() == list(SEGMENTATIONS)
-    assert out.group_by("segmentation").agg(pl.col("customers").sum())["customers"].to_list() == [7] * 7
+    assert out.group_by("segmentation").agg(pl.col("customers").sum())["customers"].to_list() == [7] * len(
+        SEGMENTATIONS
+    )
     assert dict(out.filter(pl.col("segmentation") == "rfm_segment").select("segment", "customers").iter_rows()) == {
         "Champions": 1,
         "Hibernating": 1,

@@ -16,5 +16,17 @@ CREATE TABLE IF NOT EXISTS mart_customer_segments (
     demographic_segment TEXT NOT NULL,  -- Age band and gender, e.g. '35-44 female'; 'unknown' for a missing part.
     psychographic_segment TEXT NOT NULL,  -- Purchase motive / values orientation, e.g. 'value/price'; 'unknown' for a missing part.
     persona TEXT NOT NULL,  -- First matching persona rule: B2B account, Luxury buyer, Tech professional, Price-sensitive occasional, General.
+    age_band TEXT NOT NULL,  -- Age as of the as-of year: 18-24, 25-34, 35-44, 45-54, 55-64, 65+, or unknown.
+    gender TEXT NOT NULL,  -- female, male, other, or unknown.
+    income_band TEXT NOT NULL,  -- Income band as recorded in the CRM, or unknown.
+    education TEXT NOT NULL,  -- Education as recorded in the CRM (lower case), or unknown.
+    country_code TEXT NOT NULL,  -- ISO-3166 alpha-2 country of the contact, or unknown.
+    language TEXT NOT NULL,  -- ISO-639-1 language of the contact, or unknown.
+    industry TEXT NOT NULL,  -- Company industry (lower case, underscores as spaces), or unknown.
+    company_size_band TEXT NOT NULL,  -- Company employees: 1-9, 10-49, 50-249, 250-999, 1000+, or unknown.
+    revenue_band TEXT NOT NULL,  -- Company revenue band as recorded in the CRM, or unknown.
+    deal_stage_depth TEXT NOT NULL,  -- Furthest stage any of the customer's deals created up to as_of_date was seen in, over every CRM export up to as_of_date (closed_lost < appointment < qualified < presentation < decision < contract < closed_won), no deal, or unknown.
+    cluster INTEGER,  -- k-means cluster 1..k (default 4) on standardised log recency, frequency, monetary and 90-day touches; 1 has the highest mean monetary value; NULL without RFM scores.
+    cluster_description TEXT,  -- The cluster's centroid in words with its mean figures, e.g. '1: recent, frequent, high spend (avg 12 days since last order, ...)'; NULL without a cluster.
     PRIMARY KEY (as_of_date, customer_id)
 );

@@ -2,8 +2,8 @@
 -- Size, revenue and quality of every segment of every segmentation in the mart_customer_segments snapshot.
 CREATE TABLE IF NOT EXISTS mart_segment_summary (
     as_of_date DATE NOT NULL,  -- The snapshot date of mart_customer_segments.
-    segmentation TEXT NOT NULL,  -- The mart_customer_segments column: rfm_segment, value_tier, engagement_segment, intent_segment, demographic_segment, psychographic_segment, persona.
-    segment TEXT NOT NULL,  -- The segment's value in that column.
+    segmentation TEXT NOT NULL,  -- The mart_customer_segments column: rfm_segment, value_tier, engagement_segment, intent_segment, demographic_segment, psychographic_segment, persona, cluster, age_band, gender, income_band, education, country_code, language, industry, company_size_band, revenue_band, deal_stage_depth.
+    segment TEXT NOT NULL,  -- The segment's value in that column (cluster as text; unscored for customers without a cluster).
     customers BIGINT,  -- Customers in the segment.
     share_pct DOUBLE PRECISION,  -- Customers in the segment / all customers in the snapshot x 100.
     buyers BIGINT,  -- Customers in the segment with at least one revenue order up to as_of_date.

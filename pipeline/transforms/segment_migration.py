@@ -1,0 +1,65 @@
+"""Segment migration: how customers moved between the segments of each segmentation since an earlier snapshot."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from pipeline.transforms.segments import SEGMENTATIONS, segment_labels
+
+MIGRATION_LAG_DAYS = 30  # the earlier snapshot is as_of_date - 30 days, computed from silver as of that date
+NEW = "(new)"  # not a customer in the earlier snapshot
+GONE = "(gone)"  # a customer then, no longer in this snapshot (a deleted contact)
+
+
+def segment_labels_of(customer_segments: pl.LazyFrame) -> pl.LazyFrame:
+    """customer_id and every segmentation as text: the slim frame migration needs from a snapshot."""
+    return customer_segments.select("customer_id", *segment_labels())
+
+
+def build_segment_migration(
+    current: pl.LazyFrame,
+    previous: pl.LazyFrame,
+    as_of: date,
+    compared_to: date,
+) -> pl.LazyFrame:
+    """One row per as_of_date, segmentation, from_segment and to_segment with customers: the migration matrix.
+
+    ``current`` and ``previous`` are the customer segments (``mart_customer_segments`` rows or
+    ``segment_labels_of`` frames) as of ``as_of`` and ``compared_to``. A customer missing from the
+    earlier snapshot comes from ``(new)``, one missing from the current snapshot goes to ``(gone)``.
+    Only cells with customers have rows; ``share_of_from_pct`` = customers / customers of the
+    from_segment x 100, so each from_segment's row shares add up to 100.
+    """
+    segmentation_order = {name: i for i, name in enumerate(SEGMENTATIONS)}
+
+    def long(frame: pl.LazyFrame, value_name: str) -> pl.LazyFrame:
+        return segment_labels_of(frame).unpivot(
+            on=list(SEGMENTATIONS), index="customer_id", variable_name="segmentation", value_name=value_name
+        )
+
+    return (
+        long(previous, "from_segment")
+        .join(long(current, "to_segment"), on=["customer_id", "segmentation"], how="full", coalesce=True)
+        .with_columns(pl.col("from_segment").fill_null(NEW), pl.col("to_segment").fill_null(GONE))
+        .group_by("segmentation", "from_segment", "to_segment")
+        .agg(pl.len().cast(pl.Int64).alias("customers"))
+        .select(
+            pl.lit(as_of).alias("as_of_date"),
+            pl.col("segmentation"),
+            pl.col("from_segment"),
+            pl.col("to_segment"),
+            pl.lit(compared_to).alias("compared_to_date"),
+            pl.col("customers"),
+            # share of from = customers in the cell / customers of the from_segment x 100
+            (pl.col("customers") * 100 / pl.col("customers").sum().over("segmentation", "from_segment"))
+            .cast(pl.Float64)
+            .alias("share_of_from_pct"),
+        )
+        .sort(
+            pl.col("segmentation").replace_strict(segmentation_order, return_dtype=pl.Int32),
+            "from_segment",
+            "to_segment",
+        )
+    )
