@@ -17,6 +17,7 @@ from datetime import date
 
 import polars as pl
 
+from pipeline.channels import ChannelRule, load_channel_rules
 from pipeline.lake import Lake
 from pipeline.settings import Settings
 from pipeline.silver import current, fx_rates
@@ -36,7 +37,8 @@ from pipeline.transforms.touchpoints import build_fct_touchpoints
 
 SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv",
                    "mart_clv_model", "mart_ltv_cac")
-ATTRIBUTION_MODELS = ("last_touch", "first_touch", "linear", "position_based", "time_decay", "markov")
+ATTRIBUTION_MODELS = ("last_touch", "last_non_direct_touch", "first_touch", "linear", "position_based", "time_decay",
+                      "w_shaped", "full_path", "markov", "shapley")
 
 
 class Silver:
@@ -58,16 +60,23 @@ class Silver:
         return fx_rates(self._frames["fx_rate"].lazy(), as_of)
 
 
+def channel_rules(settings: Settings) -> tuple[ChannelRule, ...]:
+    """The user's channel grouping rules (``KOHDE_CHANNEL_RULES``), none when unset."""
+    return () if settings.channel_rules is None else load_channel_rules(settings.channel_rules)
+
+
 def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, pl.DataFrame]:
     """Facts, dimensions and period marts as of the run's last date."""
     fx = silver.fx(as_of)
     orders = build_fct_orders(silver.as_of("order", as_of), fx).collect()
     ad_spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
-    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
-    attribution = build_fct_attribution(
-        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, ATTRIBUTION_MODELS
-    ).collect()
+    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
     contacts = silver.as_of("contact", as_of)
+    attribution = build_fct_attribution(
+        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, ATTRIBUTION_MODELS,
+        contacts=contacts, deals=silver.as_of("deal", as_of), markov_order=settings.attribution_markov_order,
+        time_decay_half_life_days=settings.attribution_half_life_days,
+    ).collect()
     segments = build_customer_segments(orders.lazy(), contacts, touchpoints.lazy(), as_of,
                                        settings.rfm_window_days)
     return {
@@ -99,7 +108,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         orders_frame = build_fct_orders(silver.as_of("order", as_of), fx).collect()
         orders = orders_frame.lazy()
         contacts = silver.as_of("contact", as_of)
-        touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
+        touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
         segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of,
                                            settings.rfm_window_days).collect()
         parts["mart_customer_segments"].append(segments)
