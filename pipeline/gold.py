@@ -31,6 +31,7 @@ from pipeline.transforms.clv import build_clv, build_ltv_cac
 from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.goal_tracking import build_goal_tracking
 from pipeline.transforms.orders import build_fct_orders
+from pipeline.transforms.retargeting import build_retargeting
 from pipeline.transforms.sales_costs import build_sales_costs
 from pipeline.transforms.segments import build_customer_segments, build_segment_summary
 from pipeline.transforms.touchpoints import build_fct_touchpoints
@@ -91,6 +92,8 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
         "mart_channel_roi": build_channel_roi(attribution.lazy(), ad_spend.lazy()).collect(),
         "mart_sales_costs": build_sales_costs(silver.as_of("sales_cost", as_of), orders.lazy(), fx).collect(),
         "mart_campaign_lift": build_campaign_lift(ad_spend.lazy(), orders.lazy(), as_of).collect(),
+        "mart_retargeting": build_retargeting(touchpoints.lazy(), orders.lazy(), ad_spend.lazy(), as_of,
+                                              settings.attribution_lookback_days).collect(),
         "mart_budget_vs_actual": build_budget_vs_actual(silver.as_of("budget", as_of), ad_spend.lazy(), fx,
                                                         as_of).collect(),
     }

@@ -20,7 +20,7 @@ DAYS = 6
 END = START + timedelta(days=DAYS - 1)
 DATA_TABLES = (
     "fct_orders", "fct_ad_spend_daily", "fct_touchpoints", "fct_attribution", "dim_customer", "dim_campaign",
-    "mart_channel_roi", "mart_sales_costs", "mart_budget_vs_actual", "mart_campaign_lift", "mart_customer_segments",
+    "mart_channel_roi", "mart_sales_costs", "mart_budget_vs_actual", "mart_campaign_lift", "mart_retargeting", "mart_customer_segments",
     "mart_segment_summary", "mart_goal_tracking", "mart_clv", "mart_clv_model", "mart_ltv_cac",
     "ops_file_manifest", "ops_quarantine",
 )
