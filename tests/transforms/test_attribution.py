@@ -387,3 +387,53 @@ def test_every_model_sums_to_one_and_to_the_revenue_on_generated_data(markov_ord
         (pl.col("credit") - pl.col("credit_right")).abs().fill_null(1.0) > 1e-9)["order_id"].n_unique()
     assert 0 < differs < revenue_orders.height
     assert_matches_ddl(got, "fct_attribution")
+
+
+def test_data_driven_models_find_a_planted_lift_that_last_touch_misses() -> None:
+    # Every customer meets each of four channels with probability 0.4 over a 30-day journey. Being
+    # reached by "webinar" triples the conversion probability (0.05 -> 0.15); the others do nothing.
+    # Webinars come early (days 0-10); "paid_search" is the closer (days 25-30), the rest anywhere.
+    rng = np.random.default_rng(11)
+    n = 8000
+    channels = ["webinar", "paid_search", "email", "organic_search"]
+    windows = [(0.0, 10.0), (25.0, 30.0), (0.0, 30.0), (0.0, 30.0)]
+    exposed = rng.random((n, 4)) < 0.4
+    exposed = exposed[exposed.any(axis=1)]  # customers without a touch are no journey
+    n = len(exposed)
+    converts = rng.random(n) < np.where(exposed[:, 0], 0.15, 0.05)
+    touches_per = exposed * rng.integers(1, 3, (n, 4))
+    customer = np.repeat(np.arange(n), touches_per.sum(axis=1))
+    channel_index = np.concatenate([np.repeat(np.arange(4), row) for row in touches_per])
+    low = np.array([w[0] for w in windows])[channel_index]
+    high = np.array([w[1] for w in windows])[channel_index]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    touches = pl.DataFrame({
+        "touchpoint_id": [f"t{i:06d}" for i in range(len(customer))],
+        "customer_id": [f"c{c:05d}" for c in customer],
+        "ts": [start + timedelta(days=float(d)) for d in low + rng.random(len(customer)) * (high - low)],
+        "channel": np.array(channels)[channel_index].tolist(),
+        "platform": "x",
+        "campaign_id": None,
+        "touch_type": "click",
+    }, schema_overrides={"campaign_id": pl.Utf8})
+    buyers = np.nonzero(converts)[0]
+    ordered_at = start + timedelta(days=30.5)
+    orders = pl.DataFrame({
+        "order_id": [f"o{c:05d}" for c in buyers],
+        "customer_id": [f"c{c:05d}" for c in buyers],
+        "ordered_at": [ordered_at] * len(buyers),
+        "order_date": [ordered_at.date()] * len(buyers),
+        "net_revenue_eur": [Decimal("100.00")] * len(buyers),
+        "is_revenue": True,
+        "is_first_order": True,
+    }).with_columns(pl.col("net_revenue_eur").cast(MONEY))
+    got = build_fct_attribution(orders.lazy(), touches.lazy(), 90, ("last_touch", "markov", "shapley")).collect()
+    ranking = {
+        model: frame.group_by("channel").agg(pl.col("credit").sum()).sort("credit", descending=True)["channel"].to_list()
+        for (model,), frame in got.group_by("model")
+    }
+    assert ranking["markov"][0] == "webinar"
+    assert ranking["shapley"][0] == "webinar"
+    # last touch hands the closer most of the credit and puts the channel that works behind it
+    assert ranking["last_touch"][0] == "paid_search"
+    assert ranking["last_touch"].index("webinar") > 0
