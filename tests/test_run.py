@@ -76,6 +76,19 @@ def test_nightly_runs_load_every_table_and_balance(nightly):
         START + timedelta(days=i) for i in range(DAYS)]
 
 
+def test_every_attribution_model_reaches_roi_and_the_comparison_view(nightly):
+    from pipeline.gold import ATTRIBUTION_MODELS
+
+    with Warehouse.connect(nightly.warehouse_url) as warehouse:
+        models = {
+            table: set(warehouse.query(f"SELECT DISTINCT model FROM {table}")["model"].to_list())
+            for table in ("fct_attribution", "mart_channel_roi", "v_attribution_model_comparison")
+        }
+        shares = warehouse.query("SELECT model, SUM(share_pct) AS total FROM v_attribution_model_comparison GROUP BY model")
+    assert models == {table: set(ATTRIBUTION_MODELS) for table in models}
+    assert shares["total"].to_list() == pytest.approx([100.0] * len(ATTRIBUTION_MODELS))
+
+
 def test_rerun_of_the_same_date_leaves_the_warehouse_equal(nightly):
     before = snapshot(nightly)
     report = run_range(nightly, END, END)
