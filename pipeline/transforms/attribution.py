@@ -117,6 +117,8 @@ def _data_driven_touch_credit(path: pl.LazyFrame, touches: pl.LazyFrame, models:
 
     if not models:
         return []
+    # the paths feed the chain and every model's split: evaluate the orders x touches join once
+    path = path.select("order_id", "customer_id", "touchpoint_id", "channel", "campaign_id", "position").collect().lazy()
     on_paths = path.select("customer_id", "touchpoint_id").unique()
     converting = path.group_by("order_id").agg(pl.col("channel").sort_by("position").alias("path")).select(
         "path", pl.lit(True).alias("converted"), pl.lit(0.0).alias("value"))
@@ -246,18 +248,17 @@ def build_fct_attribution(
             .alias("last_non_direct_position"),
         )
     )
+    # every rule-based model is one column of the same pass over the paths, then one row per model
+    rule_credits = (
+        rule_path.select(
+            "order_id", "channel", "campaign_id", "position",
+            *[model_credit(model, time_decay_half_life_days).alias(model) for model in rule_based],
+        )
+        .unpivot(index=["order_id", "channel", "campaign_id", "position"], variable_name="model", value_name="credit")
+        .select("order_id", "model", "channel", "campaign_id", "position", "credit")
+    )
     credited_touches = pl.concat(
-        [
-            rule_path.select(
-                "order_id",
-                pl.lit(model).alias("model"),
-                "channel",
-                "campaign_id",
-                "position",
-                model_credit(model, time_decay_half_life_days).alias("credit"),
-            )
-            for model in rule_based
-        ]
+        ([rule_credits] if rule_based else [])
         + _data_driven_touch_credit(path, touches, [m for m in models if m in DATA_DRIVEN_MODELS], markov_order),
         how="vertical_relaxed",
     )
