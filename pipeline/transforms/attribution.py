@@ -34,7 +34,11 @@ def _milestone_credit(milestones: list[pl.Expr], share: float) -> pl.Expr:
     count = len(milestones)
     spread = 1.0 - share * count
     hits = pl.sum_horizontal([(_POSITION == milestone).cast(pl.Float64) for milestone in milestones])
-    distinct = pl.concat_list([milestone.cast(pl.Int64) for milestone in milestones]).list.n_unique()
+    # distinct milestone touches: a milestone counts unless an earlier one in the list is the same touch
+    distinct = pl.sum_horizontal([
+        pl.all_horizontal([pl.lit(True), *[milestone != earlier for earlier in milestones[:i]]]).cast(pl.Int64)
+        for i, milestone in enumerate(milestones)
+    ])
     others = (pl.col("path_length") - distinct).cast(pl.Float64)
     return (
         pl.when(hits > 0)
