@@ -123,10 +123,11 @@ def _data_driven_touch_credit(path: pl.LazyFrame, touches: pl.LazyFrame, models:
         return []
     # the paths feed the chain and every model's split: evaluate the orders x touches join once
     path = path.select("order_id", "customer_id", "touchpoint_id", "channel", "campaign_id", "position").collect().lazy()
-    on_paths = path.select("customer_id", "touchpoint_id").unique()
+    # touchpoint_id is fct_touchpoints' key, so it alone says whether a touch is on an order's path
+    on_paths = path.select("touchpoint_id").unique()
     converting = path.group_by("order_id").agg(pl.col("channel").sort_by("position").alias("path")).select(
         "path", pl.lit(True).alias("converted"), pl.lit(0.0).alias("value"))
-    idle = (touches.join(on_paths, on=["customer_id", "touchpoint_id"], how="anti")
+    idle = (touches.join(on_paths, on="touchpoint_id", how="anti")
             .sort("customer_id", "ts", "touchpoint_id")
             .group_by("customer_id", maintain_order=True).agg(pl.col("channel").alias("path"))
             .select("path", pl.lit(False).alias("converted"), pl.lit(0.0).alias("value")))
