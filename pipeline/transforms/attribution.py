@@ -293,7 +293,13 @@ def build_fct_attribution(
             (pl.col("net_revenue_eur").cast(pl.Float64) * pl.col("credit")).round(4).cast(MONEY).alias("_rounded")
         )
         .with_columns(
-            pl.when(pl.int_range(pl.len()).over(order_model) == 0)
+            # rows are sorted, so an order and model's first row is where either changes
+            ((pl.col("order_id") != pl.col("order_id").shift(1)) | (pl.col("model") != pl.col("model").shift(1)))
+            .fill_null(True)
+            .alias("_largest")
+        )
+        .with_columns(
+            pl.when(pl.col("_largest"))
             # the largest-credit row takes the remainder: net - sum of the rounded shares
             .then(pl.col("_rounded") + pl.col("net_revenue_eur") - pl.col("_rounded").sum().over(order_model))
             .otherwise(pl.col("_rounded"))
