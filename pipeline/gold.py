@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from pipeline.channels import ChannelRule, load_channel_rules
 from pipeline.lake import Lake
 from pipeline.settings import Settings
 from pipeline.silver import as_of as silver_as_of
@@ -33,6 +34,7 @@ from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.goal_tracking import GOAL_ATTRIBUTION_MODEL, build_goal_tracking
 from pipeline.transforms.intent_conversion import build_intent_conversion
 from pipeline.transforms.orders import build_fct_orders
+from pipeline.transforms.retargeting import build_retargeting
 from pipeline.transforms.sales_costs import build_sales_costs
 from pipeline.transforms.segment_economics import build_segment_economics
 from pipeline.transforms.segment_migration import MIGRATION_LAG_DAYS, build_segment_migration, segment_labels_of
@@ -43,7 +45,8 @@ from pipeline.transforms.touchpoints import build_fct_touchpoints
 SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv",
                    "mart_clv_model", "mart_ltv_cac", "mart_intent_conversion", "mart_segment_migration",
                    "mart_segment_quality")
-ATTRIBUTION_MODELS = ("last_touch", "first_touch", "linear", "position_based", "time_decay", "markov")
+ATTRIBUTION_MODELS = ("last_touch", "last_non_direct_touch", "first_touch", "linear", "position_based", "time_decay",
+                      "w_shaped", "full_path", "markov", "shapley")
 
 
 class Silver:
@@ -78,16 +81,23 @@ class Silver:
         return fx_rates(self._frames["fx_rate"].lazy(), as_of)
 
 
+def channel_rules(settings: Settings) -> tuple[ChannelRule, ...]:
+    """The user's channel grouping rules (``KOHDE_CHANNEL_RULES``), none when unset."""
+    return () if settings.channel_rules is None else load_channel_rules(settings.channel_rules)
+
+
 def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, pl.DataFrame]:
     """Facts, dimensions and period marts as of the run's last date."""
     fx = silver.fx(as_of)
     orders = build_fct_orders(silver.as_of("order", as_of), fx).collect()
     ad_spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
-    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
-    attribution = build_fct_attribution(
-        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, ATTRIBUTION_MODELS
-    ).collect()
+    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
     contacts = silver.as_of("contact", as_of)
+    attribution = build_fct_attribution(
+        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, ATTRIBUTION_MODELS,
+        contacts=contacts, deals=silver.as_of("deal", as_of), markov_order=settings.attribution_markov_order,
+        time_decay_half_life_days=settings.attribution_half_life_days,
+    ).collect()
     segments = build_customer_segments(orders.lazy(), contacts, touchpoints.lazy(), as_of,
                                        settings.rfm_window_days).collect().lazy()
     return {
@@ -105,6 +115,8 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
         "mart_campaign_lift": build_campaign_lift(ad_spend.lazy(), orders.lazy(), as_of).collect(),
         "mart_channel_reallocation": build_channel_reallocation(ad_spend.lazy(), attribution.lazy(), as_of),
         "mart_segment_economics": build_segment_economics(attribution.lazy(), segments).collect(),
+        "mart_retargeting": build_retargeting(touchpoints.lazy(), orders.lazy(), ad_spend.lazy(), as_of,
+                                              settings.attribution_lookback_days).collect(),
         "mart_budget_vs_actual": build_budget_vs_actual(silver.as_of("budget", as_of), ad_spend.lazy(), fx,
                                                         as_of).collect(),
     }
@@ -113,7 +125,7 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
 def _customer_segments(silver: Silver, as_of: date, settings: Settings) -> pl.LazyFrame:
     """mart_customer_segments as of a date, from silver as of that date (the earlier side of a migration)."""
     orders = build_fct_orders(silver.as_of("order", as_of), silver.fx(as_of))
-    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of))
+    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings))
     return build_customer_segments(orders, silver.as_of("contact", as_of), touchpoints, as_of,
                                    settings.rfm_window_days, deals=silver.history("deal", as_of),
                                    clusters=settings.segment_clusters)
@@ -134,7 +146,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         orders_frame = build_fct_orders(silver.as_of("order", as_of), fx).collect()
         orders = orders_frame.lazy()
         contacts = silver.as_of("contact", as_of)
-        touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
+        touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
         segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of, settings.rfm_window_days,
                                            deals=silver.history("deal", as_of),
                                            clusters=settings.segment_clusters).collect()

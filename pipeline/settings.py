@@ -22,6 +22,9 @@ class Settings:
     rfm_window_days: int = 365
     attribution_lookback_days: int = 90
     segment_clusters: int = 4
+    attribution_markov_order: int = 1
+    attribution_half_life_days: int = 7
+    channel_rules: Path | None = None  # a channel-rules TOML file (see pipeline/channel_rules.toml)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +48,9 @@ class Settings:
             rfm_window_days=_int(env, "KOHDE_RFM_WINDOW_DAYS", 365),
             attribution_lookback_days=_int(env, "KOHDE_ATTRIBUTION_LOOKBACK_DAYS", 90),
             segment_clusters=_int(env, "KOHDE_SEGMENT_CLUSTERS", 4),
+            attribution_markov_order=_int(env, "KOHDE_ATTRIBUTION_MARKOV_ORDER", 1),
+            attribution_half_life_days=_int(env, "KOHDE_ATTRIBUTION_HALF_LIFE_DAYS", 7),
+            channel_rules=Path(env["KOHDE_CHANNEL_RULES"]).expanduser().resolve() if env.get("KOHDE_CHANNEL_RULES") else None,
         )
 
     @property

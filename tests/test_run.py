@@ -20,9 +20,10 @@ DAYS = 6
 END = START + timedelta(days=DAYS - 1)
 DATA_TABLES = (
     "fct_orders", "fct_ad_spend_daily", "fct_touchpoints", "fct_attribution", "dim_customer", "dim_campaign",
-    "mart_channel_roi", "mart_sales_costs", "mart_budget_vs_actual", "mart_campaign_lift", "mart_customer_segments",
-    "mart_segment_summary", "mart_goal_tracking", "mart_clv", "mart_clv_model", "mart_ltv_cac", "mart_intent_conversion",
-    "mart_segment_migration", "mart_segment_quality", "mart_channel_reallocation", "mart_segment_economics",
+    "mart_channel_roi", "mart_sales_costs", "mart_budget_vs_actual", "mart_campaign_lift", "mart_retargeting",
+    "mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv", "mart_clv_model", "mart_ltv_cac",
+    "mart_intent_conversion", "mart_segment_migration", "mart_segment_quality", "mart_channel_reallocation",
+    "mart_segment_economics",
     "ops_file_manifest", "ops_quarantine",
 )
 
@@ -75,6 +76,19 @@ def test_nightly_runs_load_every_table_and_balance(nightly):
     assert (runs["rows_read"] == runs["rows_loaded"] + runs["rows_quarantined"] + runs["rows_duplicate"]).all()
     assert sorted(tables["mart_customer_segments"]["as_of_date"].unique().to_list()) == [
         START + timedelta(days=i) for i in range(DAYS)]
+
+
+def test_every_attribution_model_reaches_roi_and_the_comparison_view(nightly):
+    from pipeline.gold import ATTRIBUTION_MODELS
+
+    with Warehouse.connect(nightly.warehouse_url) as warehouse:
+        models = {
+            table: set(warehouse.query(f"SELECT DISTINCT model FROM {table}")["model"].to_list())
+            for table in ("fct_attribution", "mart_channel_roi", "v_attribution_model_comparison")
+        }
+        shares = warehouse.query("SELECT model, SUM(share_pct) AS total FROM v_attribution_model_comparison GROUP BY model")
+    assert models == {table: set(ATTRIBUTION_MODELS) for table in models}
+    assert shares["total"].to_list() == pytest.approx([100.0] * len(ATTRIBUTION_MODELS))
 
 
 def test_rerun_of_the_same_date_leaves_the_warehouse_equal(nightly):

@@ -12,7 +12,8 @@ Mapping decisions:
 - ``touch_type`` must be one of ``TOUCH_TYPES`` (spelling variants in ``TOUCH_TYPE_ALIASES``), else
   the row is quarantined (``map:touch_type``).
 - ``channel`` is the ``Channel`` cell (``Paid Search`` and ``paid_search`` alike), or when there is
-  none, derived from UTM source and medium by ``UTM_CHANNELS`` (first matching rule wins); a channel
+  none, derived from UTM source and medium by the shipped rules in ``pipeline/channel_rules.toml``
+  (first matching rule wins); a channel
   outside ``pipeline.channels.CHANNELS`` or no rule matching quarantines the row (``map:channel``).
 - ``platform`` is the ``Platform`` cell, else the ad platform of a paid channel, ``hubspot`` for
   email and webinar, ``website`` otherwise.
@@ -29,7 +30,7 @@ import hashlib
 
 import polars as pl
 
-from pipeline.channels import CHANNELS, PLATFORM_CHANNEL
+from pipeline.channels import CHANNELS, DEFAULT_CHANNEL_RULES, PLATFORM_CHANNEL, channel_rules_expr
 from pipeline.identity import customer_id_expr
 from pipeline.ingest.read import RawTable
 from pipeline.sources.base import Field, Locale, ParseContext, SourceFormat, add_errors
@@ -43,30 +44,6 @@ TOUCH_TYPE_ALIASES: dict[str, str] = {
     "email_clicked": "email_click", "webinar_attended": "webinar", "trial_started": "trial",
     "trial_signup": "trial", "demo_requested": "demo_request", "page_view": "visit", "pageview": "visit",
     "session": "visit", "pricing_page_visit": "pricing_visit",
-}
-
-# (utm_source, utm_medium) -> channel; '*' matches anything (also empty). First match wins.
-UTM_CHANNELS: dict[tuple[str, str], str] = {
-    ("linkedin", "*"): "linkedin",
-    ("adroll", "*"): "display_retargeting",
-    ("*", "retargeting"): "display_retargeting",
-    ("*", "display"): "display_retargeting",
-    ("*", "remarketing"): "display_retargeting",
-    ("*", "paid_social"): "paid_social",
-    ("*", "paidsocial"): "paid_social",
-    ("facebook", "*"): "paid_social",
-    ("instagram", "*"): "paid_social",
-    ("meta", "*"): "paid_social",
-    ("google", "cpc"): "paid_search",
-    ("bing", "cpc"): "paid_search",
-    ("*", "email"): "email",
-    ("*", "webinar"): "webinar",
-    ("*", "organic"): "organic_search",
-    ("*", "referral"): "referral",
-    ("(direct)", "*"): "direct",
-    ("direct", "*"): "direct",
-    ("(none)", "(none)"): "direct",
-    ("", ""): "direct",
 }
 
 CHANNEL_PLATFORM: dict[str, str] = {channel: platform for platform, channel in PLATFORM_CHANNEL.items()}
@@ -89,17 +66,8 @@ def _token(column: str) -> pl.Expr:
 
 
 def utm_channel_expr(source: pl.Expr, medium: pl.Expr) -> pl.Expr:
-    """The channel of a touch from its UTM source and medium by ``UTM_CHANNELS``; NULL when no rule matches."""
-    source, medium = source.fill_null(""), medium.fill_null("")
-    channel: pl.Expr = pl.lit(None, dtype=pl.Utf8)
-    for (rule_source, rule_medium), rule_channel in reversed(UTM_CHANNELS.items()):
-        condition = pl.lit(True)
-        if rule_source != "*":
-            condition = condition & (source == rule_source)
-        if rule_medium != "*":
-            condition = condition & (medium == rule_medium)
-        channel = pl.when(condition).then(pl.lit(rule_channel)).otherwise(channel)
-    return channel
+    """The channel of a touch from its UTM source and medium by the shipped rules; NULL when none matches."""
+    return channel_rules_expr(DEFAULT_CHANNEL_RULES, {"utm_source": source, "utm_medium": medium})
 
 
 def touchpoint_digest(key: str) -> str:
@@ -201,4 +169,4 @@ HUBSPOT_EVENTS = SourceFormat(
 FORMATS: tuple[SourceFormat, ...] = (MARKETING_EVENTS, HUBSPOT_EVENTS)
 
 __all__ = ["CHANNEL_PLATFORM", "FORMATS", "HUBSPOT_EVENTS", "MARKETING_EVENTS", "TOUCH_TYPES", "TOUCH_TYPE_ALIASES",
-           "UTM_CHANNELS", "touchpoint_digest", "utm_channel_expr"]
+           "touchpoint_digest", "utm_channel_expr"]

@@ -12,68 +12,169 @@ from pipeline.errors import ConfigError
 NO_CAMPAIGN = "(none)"
 DIRECT_CHANNEL = "direct"
 
-TIME_DECAY_HALF_LIFE_S = 7 * 24 * 3600.0
+TIME_DECAY_HALF_LIFE_DAYS = 7.0
 
-# Rule-based models, each a credit per touch on the order's path (touches oldest first, ties by
-# touchpoint_id): ``position`` is the touch's 0-based place on the path and ``path_length`` the
-# number of touches. Every model here is click-based: impressions are not on the path.
-MODEL_CREDIT: dict[str, pl.Expr] = {
-    # last touch: all credit to the newest touch (ties: the larger touchpoint_id)
-    "last_touch": (pl.col("position") == pl.col("path_length") - 1).cast(pl.Float64),
-    # first touch: all credit to the oldest touch (ties: the smaller touchpoint_id)
-    "first_touch": (pl.col("position") == 0).cast(pl.Float64),
-    # linear: credit = 1 / touches on the path, to every touch
-    "linear": 1.0 / pl.col("path_length").cast(pl.Float64),
-    # position-based (Google's 40/20/40): first and last 0.4 each, 0.2 spread over the middle;
-    # one touch takes 1, two touches 0.5 each
-    "position_based": (
-        pl.when(pl.col("path_length") == 1).then(1.0)
-        .when(pl.col("path_length") == 2).then(0.5)
-        .when((pl.col("position") == 0) | (pl.col("position") == pl.col("path_length") - 1)).then(0.4)
-        .otherwise(0.2 / (pl.col("path_length") - 2).cast(pl.Float64))
-    ),
-    # time decay, half-life 7 days: weight 2^(-age / 7 days), normalised per order
-    "time_decay": (
-        (2.0 ** (-(pl.col("ordered_at") - pl.col("ts")).dt.total_seconds() / TIME_DECAY_HALF_LIFE_S))
-        / (2.0 ** (-(pl.col("ordered_at") - pl.col("ts")).dt.total_seconds() / TIME_DECAY_HALF_LIFE_S))
-        .sum().over("order_id")
-    ),
-}
+# HubSpot's milestone weights: W-shaped 30 % each to first touch, lead creation and opportunity
+# creation; full path (Z-shaped) 22.5 % each to those and the closing touch; U-shaped 40 % each to
+# the first touch and lead creation. The rest is spread over the touches that are no milestone.
+W_SHARE = 0.30
+FULL_PATH_SHARE = 0.225
+U_SHARE = 0.40
+
+_POSITION = pl.col("position")
+_LAST = pl.col("path_length") - 1
+
+
+def _milestone_credit(milestones: list[pl.Expr], share: float) -> pl.Expr:
+    """Credit of the touch at ``position`` when each milestone position takes ``share``.
+
+    Coinciding milestones add up on their touch; ``1 - share x milestones`` is spread equally over
+    the touches that are no milestone, or, when every touch is one, equally over the milestones.
+    """
+    count = len(milestones)
+    spread = 1.0 - share * count
+    hits = pl.sum_horizontal([(_POSITION == milestone).cast(pl.Float64) for milestone in milestones])
+    # distinct milestone touches: a milestone counts unless an earlier one in the list is the same touch
+    distinct = pl.sum_horizontal([
+        pl.all_horizontal([pl.lit(True), *[milestone != earlier for earlier in milestones[:i]]]).cast(pl.Int64)
+        for i, milestone in enumerate(milestones)
+    ])
+    others = (pl.col("path_length") - distinct).cast(pl.Float64)
+    return (
+        pl.when(hits > 0)
+        .then(hits * (share + pl.when(others == 0).then(spread / count).otherwise(0.0)))
+        .otherwise(spread / others)
+    )
+
+
+def _u_shaped() -> pl.Expr:
+    """The fallback of the milestone models: U-shaped, 40 / 20 / 40.
+
+    40 % to the first touch, 40 % to the lead-creation touch (HubSpot's U) or, with no
+    lead-creation touch on the path, to the last touch (Google's position-based); 20 % spread.
+    """
+    return _milestone_credit([pl.lit(0, pl.Int64), pl.coalesce(pl.col("lead_position"), _LAST)], U_SHARE)
+
+
+def model_credit(model: str, time_decay_half_life_days: float = TIME_DECAY_HALF_LIFE_DAYS) -> pl.Expr:
+    """The credit per touch of a rule-based model, on the path columns ``build_fct_attribution`` makes.
+
+    ``position`` is the touch's 0-based place on the order's path (oldest first, ties by
+    touchpoint_id), ``path_length`` the number of touches, ``lead_position`` /
+    ``opportunity_position`` the lead- and opportunity-creation touches (NULL when unknown) and
+    ``last_non_direct_position`` the newest touch whose channel is not direct.
+    """
+    half_life_s = time_decay_half_life_days * 24 * 3600.0
+    age_weight = 2.0 ** (-(pl.col("ordered_at") - pl.col("ts")).dt.total_seconds() / half_life_s)
+    milestones_known = pl.col("lead_position").is_not_null() & pl.col("opportunity_position").is_not_null()
+    credits: dict[str, pl.Expr] = {
+        # last touch: all credit to the newest touch (ties: the larger touchpoint_id)
+        "last_touch": (_POSITION == _LAST).cast(pl.Float64),
+        # last non-direct touch: the newest touch whose channel is not direct; the last touch when all are direct
+        "last_non_direct_touch": (_POSITION == pl.col("last_non_direct_position")).cast(pl.Float64),
+        # first touch: all credit to the oldest touch (ties: the smaller touchpoint_id)
+        "first_touch": (_POSITION == 0).cast(pl.Float64),
+        # linear: credit = 1 / touches on the path, to every touch
+        "linear": 1.0 / pl.col("path_length").cast(pl.Float64),
+        # position-based (Google's 40/20/40): first and last 0.4 each, 0.2 spread over the middle;
+        # one touch takes 1, two touches 0.5 each
+        "position_based": _milestone_credit([pl.lit(0, pl.Int64), _LAST], U_SHARE),
+        # time decay: weight 2^(-age / half-life), normalised per order
+        "time_decay": age_weight / age_weight.sum().over("order_id"),
+        # W-shaped: first, lead creation, opportunity creation 30 % each + 10 % spread; U-shaped without them
+        "w_shaped": pl.when(milestones_known)
+        .then(_milestone_credit([pl.lit(0, pl.Int64), pl.col("lead_position"), pl.col("opportunity_position")], W_SHARE))
+        .otherwise(_u_shaped()),
+        # full path (Z-shaped): W-shaped's three plus the closing (last) touch 22.5 % each + 10 % spread
+        "full_path": pl.when(milestones_known)
+        .then(_milestone_credit([pl.lit(0, pl.Int64), pl.col("lead_position"), pl.col("opportunity_position"), _LAST],
+                                FULL_PATH_SHARE))
+        .otherwise(_u_shaped()),
+    }
+    return credits[model]
+
+
+RULE_BASED_MODELS: tuple[str, ...] = (
+    "last_touch", "last_non_direct_touch", "first_touch", "linear", "position_based", "time_decay", "w_shaped",
+    "full_path",
+)
 # Touch types that are not clicks or engagements: left out of click-based models.
 VIEW_TOUCH_TYPES: tuple[str, ...] = ("impression",)
 # Data-driven models: credit per touch computed from every journey (converting or not).
-DATA_DRIVEN_MODELS: tuple[str, ...] = ("markov",)
+DATA_DRIVEN_MODELS: tuple[str, ...] = ("markov", "shapley")
 
 
-def _markov_touch_credit(path: pl.LazyFrame, touches: pl.LazyFrame) -> pl.LazyFrame:
-    """Credit per touch on each order's path under the first-order Markov model.
+def _data_driven_touch_credit(path: pl.LazyFrame, touches: pl.LazyFrame, models: list[str],
+                              markov_order: int) -> list[pl.LazyFrame]:
+    """Credit per touch on each order's path under the data-driven models, one frame per model.
 
     Converting journeys are the orders' paths; non-converting journeys are each customer's touches
-    that lie on no order's path (in time order), so removal effects compare converting with
-    non-converting behaviour. Each order's credit is split over its path's channels by removal
-    effect (``markov_credits``) and a channel's credit equally over its touches on the path.
-    This step collects: the Markov chain is solved on the distinct paths in numpy.
+    that lie on no order's path (in time order), so Markov removal effects compare converting with
+    non-converting behaviour. ``markov``: each order's credit is split over its path's distinct
+    channels in proportion to their removal effects (``markov_credits``, chain of ``markov_order``).
+    ``shapley``: in proportion to the channels' Shapley values (``shapley_credits`` with
+    ``split="proportional"``: the worth of a channel set is the conversions of journeys whose
+    channel set lies inside it). Either way a channel's credit is split equally over its touches on
+    the path. This step collects: both models are solved on the distinct paths in numpy.
     """
-    from pipeline.transforms.attribution_models import group_paths, markov_credits
+    from pipeline.transforms.attribution_models import group_paths, markov_credits, shapley_credits
 
-    on_paths = path.select("customer_id", "touchpoint_id").unique()
+    if not models:
+        return []
+    # the paths feed the chain and every model's split: evaluate the orders x touches join once
+    path = path.select("order_id", "customer_id", "touchpoint_id", "channel", "campaign_id", "position").collect().lazy()
+    # touchpoint_id is fct_touchpoints' key, so it alone says whether a touch is on an order's path
+    on_paths = path.select("touchpoint_id").unique()
     converting = path.group_by("order_id").agg(pl.col("channel").sort_by("position").alias("path")).select(
         "path", pl.lit(True).alias("converted"), pl.lit(0.0).alias("value"))
-    idle = (touches.join(on_paths, on=["customer_id", "touchpoint_id"], how="anti")
+    idle = (touches.join(on_paths, on="touchpoint_id", how="anti")
             .sort("customer_id", "ts", "touchpoint_id")
             .group_by("customer_id", maintain_order=True).agg(pl.col("channel").alias("path"))
             .select("path", pl.lit(False).alias("converted"), pl.lit(0.0).alias("value")))
     grouped = group_paths(pl.concat([converting, idle], how="vertical_relaxed")).collect()
-    if grouped.filter(pl.col("conversions") > 0).height == 0:
-        return path.select("order_id", "channel", "campaign_id", "position", pl.lit(0.0).alias("credit")).head(0)
-    credits = markov_credits(grouped).lazy()
     order_paths = path.group_by("order_id").agg(pl.col("channel").sort_by("position").alias("path"))
-    per_channel = order_paths.join(credits, on="path", how="inner").select("order_id", "channel", "credit")
     touches_per_channel = path.group_by("order_id", "channel").agg(pl.len().alias("_touches"))
-    return (path.join(per_channel, on=["order_id", "channel"], how="inner")
+    frames = []
+    for model in models:
+        if grouped.filter(pl.col("conversions") > 0).height == 0:
+            credits = pl.DataFrame(schema={"path": pl.List(pl.String), "channel": pl.String, "credit": pl.Float64})
+        elif model == "markov":
+            credits = markov_credits(grouped, markov_order)
+        else:
+            credits = shapley_credits(grouped, "proportional")
+        per_channel = order_paths.join(credits.lazy(), on="path", how="inner").select("order_id", "channel", "credit")
+        frames.append(
+            path.join(per_channel, on=["order_id", "channel"], how="inner")
             .join(touches_per_channel, on=["order_id", "channel"], how="inner")
-            .select("order_id", "channel", "campaign_id", "position",
-                    (pl.col("credit") / pl.col("_touches")).alias("credit")))
+            .select("order_id", pl.lit(model).alias("model"), "channel", "campaign_id", "position",
+                    (pl.col("credit") / pl.col("_touches")).alias("credit"))
+        )
+    return frames
+
+
+def _milestones(orders: pl.LazyFrame, contacts: pl.LazyFrame | None, deals: pl.LazyFrame | None) -> pl.LazyFrame:
+    """One row per order: lead_created_at and opportunity_created_date of its customer (NULL if unknown).
+
+    The lead was created when the customer's earliest CRM contact record was (``created_at``);
+    the opportunity when the customer's newest deal created on or before the order date was.
+    """
+    milestones = orders.select("order_id", "customer_id", "order_date")
+    if contacts is None:
+        milestones = milestones.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("lead_created_at"))
+    else:
+        leads = (contacts.filter(pl.col("customer_id").is_not_null())
+                 .group_by("customer_id").agg(pl.col("created_at").min().alias("lead_created_at")))
+        milestones = milestones.join(leads, on="customer_id", how="left")
+    if deals is None:
+        return milestones.with_columns(pl.lit(None, pl.Date).alias("opportunity_created_date"))
+    opportunities = (
+        milestones.select("order_id", "customer_id", "order_date")
+        .join(deals.filter(pl.col("customer_id").is_not_null() & pl.col("created_date").is_not_null())
+              .select("customer_id", "created_date"), on="customer_id", how="inner")
+        .filter(pl.col("created_date") <= pl.col("order_date"))
+        .group_by("order_id").agg(pl.col("created_date").max().alias("opportunity_created_date"))
+    )
+    return milestones.join(opportunities, on="order_id", how="left")
 
 
 def build_fct_attribution(
@@ -81,23 +182,40 @@ def build_fct_attribution(
     fct_touchpoints: pl.LazyFrame,
     lookback_days: int = 90,
     models: tuple[str, ...] = ("last_touch",),
+    *,
+    contacts: pl.LazyFrame | None = None,
+    deals: pl.LazyFrame | None = None,
+    markov_order: int = 1,
+    time_decay_half_life_days: float = TIME_DECAY_HALF_LIFE_DAYS,
 ) -> pl.LazyFrame:
     """One row per order_id, model, channel and campaign_id: the credit and EUR revenue it earned.
 
     Only ``is_revenue`` orders are attributed. A touch is on an order's path when it has the
     order's customer_id, ``ordered_at - lookback_days < ts <= ordered_at``, and a touch type other
-    than ``impression`` (all models here are click-based). Credit per touch comes from
-    ``MODEL_CREDIT`` and is summed per channel and campaign; an order with an empty path gets one
-    row ``direct`` / ``(none)`` with credit 1. A touch with no channel counts as ``direct`` and one
-    with no campaign as ``(none)``. ``revenue_eur`` is credit x net_revenue_eur rounded to 0.0001
-    EUR; the rounding remainder goes to the row with the largest credit (ties: the row whose first
-    touch is oldest, then channel and campaign), so revenue sums to net_revenue_eur exactly.
+    than ``impression`` (all models here are click-based). Rule-based credit per touch comes from
+    ``model_credit`` and data-driven credit from ``_data_driven_touch_credit``; both are summed per
+    channel and campaign. An order with an empty path gets one row ``direct`` / ``(none)`` with
+    credit 1. A touch with no channel counts as ``direct`` and one with no campaign as ``(none)``.
+
+    Milestones (``w_shaped``, ``full_path``): ``contacts`` (customer_id, created_at) and ``deals``
+    (customer_id, created_date) of the CRM. The lead-creation touch is the newest path touch at or
+    before the customer's earliest contact ``created_at``; the opportunity-creation touch the
+    newest path touch whose UTC day is on or before the ``created_date`` of the customer's newest
+    deal created on or before the order date. A milestone without such a touch on the path (or
+    without contacts / deals) is unknown, and the order falls back to U-shaped (see ``model_credit``).
+
+    ``revenue_eur`` is credit x net_revenue_eur rounded to 0.0001 EUR; the rounding remainder goes
+    to the row with the largest credit (ties: the row whose first touch is oldest, then channel and
+    campaign), so revenue sums to net_revenue_eur exactly.
     """
-    unknown = [model for model in models if model not in MODEL_CREDIT and model not in DATA_DRIVEN_MODELS]
+    known = [*RULE_BASED_MODELS, *DATA_DRIVEN_MODELS]
+    unknown = [model for model in models if model not in known]
     if unknown or not models:
-        raise ConfigError(f"unknown attribution models {unknown or list(models)}; known: {sorted([*MODEL_CREDIT, *DATA_DRIVEN_MODELS])}")
+        raise ConfigError(f"unknown attribution models {unknown or list(models)}; known: {sorted(known)}")
     if lookback_days < 1:
         raise ConfigError(f"attribution lookback_days must be at least 1, got {lookback_days}")
+    if not time_decay_half_life_days > 0:
+        raise ConfigError(f"time decay half-life must be positive, got {time_decay_half_life_days} days")
 
     orders = fct_orders.filter(pl.col("is_revenue").fill_null(False)).select(
         "order_id", "customer_id", "ordered_at", "order_date", "is_first_order", "net_revenue_eur"
@@ -112,6 +230,7 @@ def build_fct_attribution(
         pl.col("channel").fill_null(DIRECT_CHANNEL).alias("channel"),
         pl.col("campaign_id").fill_null(NO_CAMPAIGN).alias("campaign_id"),
     )
+    positions = pl.int_range(pl.len()).over("order_id")
     path = (
         orders.select("order_id", "customer_id", "ordered_at")
         .join(touches, on="customer_id", how="inner")
@@ -120,31 +239,32 @@ def build_fct_attribution(
             & (pl.col("ts") > pl.col("ordered_at") - timedelta(days=lookback_days))
         )
         .sort("order_id", "ts", "touchpoint_id")
+        .with_columns(positions.alias("position"), pl.len().over("order_id").alias("path_length"))
+    )
+    rule_based = [model for model in models if model in RULE_BASED_MODELS]
+    rule_path = (
+        path.join(_milestones(orders, contacts, deals).select("order_id", "lead_created_at", "opportunity_created_date"),
+                  on="order_id", how="left")
         .with_columns(
-            pl.int_range(pl.len()).over("order_id").alias("position"),
-            pl.len().over("order_id").alias("path_length"),
+            _POSITION.filter(pl.col("ts") <= pl.col("lead_created_at")).max().over("order_id").alias("lead_position"),
+            _POSITION.filter(pl.col("ts").dt.convert_time_zone("UTC").dt.date() <= pl.col("opportunity_created_date"))
+            .max().over("order_id").alias("opportunity_position"),
+            pl.coalesce(_POSITION.filter(pl.col("channel") != DIRECT_CHANNEL).max().over("order_id"), _LAST)
+            .alias("last_non_direct_position"),
         )
     )
+    # every rule-based model is one column of the same pass over the paths, then one row per model
+    rule_credits = (
+        rule_path.select(
+            "order_id", "channel", "campaign_id", "position",
+            *[model_credit(model, time_decay_half_life_days).alias(model) for model in rule_based],
+        )
+        .unpivot(index=["order_id", "channel", "campaign_id", "position"], variable_name="model", value_name="credit")
+        .select("order_id", "model", "channel", "campaign_id", "position", "credit")
+    )
     credited_touches = pl.concat(
-        [
-            path.select(
-                "order_id",
-                pl.lit(model).alias("model"),
-                "channel",
-                "campaign_id",
-                "position",
-                MODEL_CREDIT[model].alias("credit"),
-            )
-            for model in models
-            if model in MODEL_CREDIT
-        ]
-        + [
-            _markov_touch_credit(path, touches).select(
-                "order_id", pl.lit("markov").alias("model"), "channel", "campaign_id", "position", "credit"
-            )
-            for model in models
-            if model == "markov"
-        ],
+        ([rule_credits] if rule_based else [])
+        + _data_driven_touch_credit(path, touches, [m for m in models if m in DATA_DRIVEN_MODELS], markov_order),
         how="vertical_relaxed",
     )
     unattributed = (
@@ -173,7 +293,13 @@ def build_fct_attribution(
             (pl.col("net_revenue_eur").cast(pl.Float64) * pl.col("credit")).round(4).cast(MONEY).alias("_rounded")
         )
         .with_columns(
-            pl.when(pl.int_range(pl.len()).over(order_model) == 0)
+            # rows are sorted, so an order and model's first row is where either changes
+            ((pl.col("order_id") != pl.col("order_id").shift(1)) | (pl.col("model") != pl.col("model").shift(1)))
+            .fill_null(True)
+            .alias("_largest")
+        )
+        .with_columns(
+            pl.when(pl.col("_largest"))
             # the largest-credit row takes the remainder: net - sum of the rounded shares
             .then(pl.col("_rounded") + pl.col("net_revenue_eur") - pl.col("_rounded").sum().over(order_model))
             .otherwise(pl.col("_rounded"))

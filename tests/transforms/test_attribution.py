@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -190,3 +191,249 @@ def test_position_based_and_time_decay() -> None:
     assert o1 == pytest.approx({k: v / total for k, v in weights.items()})
     sums = got.group_by("order_id", "model").agg(pl.col("credit").sum())
     assert sums["credit"].to_list() == pytest.approx([1.0] * sums.height)
+
+
+HOUR = timedelta(hours=1)
+MILESTONE_ORDERS = [fct_order(f"{c}-order", f"cust-{c}", "900.00") for c in "kmnpq"]
+MILESTONE_TOUCHES = [
+    # k: first k1, lead k2 (contact created 1 h after it), opportunity k4 (deal created on its day), close k6
+    touch("k1", "cust-k", 10 * DAY, "paid_search", "g1"),
+    touch("k2", "cust-k", 8 * DAY, "email", None, "email_click"),
+    touch("k3", "cust-k", 6 * DAY, "webinar", None, "webinar"),
+    touch("k4", "cust-k", 4 * DAY, "direct", None, "visit"),
+    touch("k5", "cust-k", 3 * DAY, "linkedin", "l1"),
+    touch("k6", "cust-k", 1 * DAY, "direct", None, "visit"),
+    # m: lead m2 (created at its very instant), no deal -> U-shaped on first and lead
+    touch("m1", "cust-m", 7 * DAY, "organic_search", None, "visit"),
+    touch("m2", "cust-m", 5 * DAY, "email", None, "email_click"),
+    touch("m3", "cust-m", 2 * DAY, "paid_social", "m1"),
+    # n: contact created before every touch (lead unknown) -> U-shaped on first and last
+    touch("n1", "cust-n", 3 * DAY, "email", None, "email_click"),
+    touch("n2", "cust-n", 2 * DAY, "direct", None, "visit"),
+    touch("n3", "cust-n", 1 * DAY, "direct", None, "visit"),
+    # p: only direct touches
+    touch("p1", "cust-p", 2 * DAY, "direct", None, "visit"),
+    touch("p2", "cust-p", 1 * DAY, "direct", None, "visit"),
+    # q: the first touch is also the lead touch; the deal is created on q2's day
+    touch("q1", "cust-q", 5 * DAY, "paid_search", "g1"),
+    touch("q2", "cust-q", 3 * DAY, "webinar", None, "webinar"),
+    touch("q3", "cust-q", 1 * DAY, "email", None, "email_click"),
+]
+MILESTONE_CONTACTS = [
+    ("cust-k", ORDERED_AT - 8 * DAY + HOUR), ("cust-k", ORDERED_AT - 2 * DAY),  # the earliest record counts
+    ("cust-m", ORDERED_AT - 5 * DAY), ("cust-n", ORDERED_AT - 30 * DAY), ("cust-q", ORDERED_AT - 5 * DAY + HOUR),
+]
+MILESTONE_DEALS = [
+    ("cust-k", (ORDERED_AT - 4 * DAY).date()), ("cust-k", (ORDERED_AT + 2 * DAY).date()),  # after the order: ignored
+    ("cust-q", (ORDERED_AT - 3 * DAY).date()), ("cust-m", None),
+]
+
+
+def build_milestones(models: tuple[str, ...]) -> pl.DataFrame:
+    orders = pl.DataFrame(MILESTONE_ORDERS).with_columns(pl.col("net_revenue_eur").cast(MONEY)).lazy()
+    touches = pl.DataFrame(MILESTONE_TOUCHES).with_columns(pl.col("campaign_id").cast(pl.Utf8)).lazy()
+    contacts = pl.DataFrame(MILESTONE_CONTACTS, schema={"customer_id": pl.Utf8, "created_at": pl.Datetime("us", "UTC")},
+                            orient="row").lazy()
+    deals = pl.DataFrame(MILESTONE_DEALS, schema={"customer_id": pl.Utf8, "created_date": pl.Date}, orient="row").lazy()
+    return build_fct_attribution(orders, touches, 90, models, contacts=contacts, deals=deals).collect()
+
+
+def credits(frame: pl.DataFrame, order_id: str, model: str) -> dict[str, float]:
+    rows = frame.filter((pl.col("order_id") == order_id) & (pl.col("model") == model))
+    return {r["channel"]: round(r["credit"], 12) for r in rows.iter_rows(named=True)}
+
+
+def test_w_shaped_and_full_path_on_hand_worked_journeys() -> None:
+    got = build_milestones(("w_shaped", "full_path", "position_based"))
+    # k, W-shaped: first (paid search), lead (email), opportunity (direct k4) 0.3 each; 0.1 / 3 to k3, k5, k6
+    assert credits(got, "k-order", "w_shaped") == pytest.approx(
+        {"paid_search": 0.3, "email": 0.3, "direct": 0.3 + 0.1 / 3, "webinar": 0.1 / 3, "linkedin": 0.1 / 3})
+    # k, full path: first, lead, opportunity, close (direct k6) 0.225 each; 0.1 / 2 to k3 and k5
+    assert credits(got, "k-order", "full_path") == pytest.approx(
+        {"paid_search": 0.225, "email": 0.225, "direct": 0.45, "webinar": 0.05, "linkedin": 0.05})
+    revenue = {(r["model"], r["channel"]): r["revenue_eur"] for r in got.filter(pl.col("order_id") == "k-order")
+               .iter_rows(named=True)}
+    assert revenue[("w_shaped", "paid_search")] == Decimal("270.0000")
+    assert revenue[("w_shaped", "direct")] == Decimal("300.0000")
+    assert revenue[("full_path", "direct")] == Decimal("405.0000")
+    assert revenue[("full_path", "linkedin")] == Decimal("45.0000")
+    # m: no deal -> U-shaped, first (organic) 0.4, lead (email, created at its instant) 0.4, the rest 0.2
+    for model in ("w_shaped", "full_path"):
+        assert credits(got, "m-order", model) == pytest.approx({"organic_search": 0.4, "email": 0.4, "paid_social": 0.2})
+    # n: lead before the path -> U-shaped on first and last = position-based 40/20/40
+    for model in ("w_shaped", "full_path", "position_based"):
+        assert credits(got, "n-order", model) == pytest.approx({"email": 0.4, "direct": 0.6})
+    # q: first = lead (q1) takes 0.3 + 0.3, opportunity q2 0.3, q3 0.1;
+    # full path: q1 2 x 0.225, q2 and q3 0.225 each, and no other touch so 0.1 / 4 per milestone
+    assert credits(got, "q-order", "w_shaped") == pytest.approx({"paid_search": 0.6, "webinar": 0.3, "email": 0.1})
+    assert credits(got, "q-order", "full_path") == pytest.approx({"paid_search": 0.5, "webinar": 0.25, "email": 0.25})
+
+
+def test_milestone_models_fall_back_to_position_based_without_crm_data() -> None:
+    orders = pl.DataFrame(ORDERS).with_columns(pl.col("net_revenue_eur").cast(MONEY)).lazy()
+    touches = pl.DataFrame(TOUCHES).with_columns(pl.col("campaign_id").cast(pl.Utf8)).lazy()
+    got = build_fct_attribution(orders, touches, 90, ("position_based", "w_shaped", "full_path")).collect()
+    by_model = {m: got.filter(pl.col("model") == m).drop("model") for m in ("position_based", "w_shaped", "full_path")}
+    assert_frame_equal(by_model["w_shaped"], by_model["position_based"])
+    assert_frame_equal(by_model["full_path"], by_model["position_based"])
+
+
+def test_last_non_direct_touch() -> None:
+    got = build_milestones(("last_non_direct_touch", "last_touch"))
+    assert credits(got, "k-order", "last_non_direct_touch") == {"linkedin": 1.0}
+    assert credits(got, "k-order", "last_touch") == {"direct": 1.0}
+    assert credits(got, "n-order", "last_non_direct_touch") == {"email": 1.0}
+    # p: every touch is direct, so the last touch (direct) keeps the credit
+    assert credits(got, "p-order", "last_non_direct_touch") == {"direct": 1.0}
+    assert got.filter(pl.col("model") == "last_non_direct_touch").select("order_id", "campaign_id").rows() == [
+        ("k-order", "l1"), ("m-order", "m1"), ("n-order", "(none)"), ("p-order", "(none)"), ("q-order", "(none)"),
+    ]
+
+
+def test_time_decay_half_life_is_configurable() -> None:
+    orders = pl.DataFrame(ORDERS).with_columns(pl.col("net_revenue_eur").cast(MONEY)).lazy()
+    touches = pl.DataFrame(TOUCHES).with_columns(pl.col("campaign_id").cast(pl.Utf8)).lazy()
+    got = build_fct_attribution(orders, touches, 90, ("time_decay",), time_decay_half_life_days=1.0).collect()
+    # o1: ages 10, 3 and 1 days with a 1-day half-life -> weights 2^-10, 2^-3, 2^-1
+    weights = {"paid_search": 2.0 ** -10, "email": 2.0 ** -3, "paid_social": 2.0 ** -1}
+    total = sum(weights.values())
+    assert credits(got, "o1", "time_decay") == pytest.approx({k: v / total for k, v in weights.items()})
+    with pytest.raises(ConfigError, match="half-life"):
+        build_fct_attribution(orders, touches, 90, ("time_decay",), time_decay_half_life_days=0.0)
+
+
+def test_shapley_credits_each_order_by_the_channels_shapley_values() -> None:
+    # Converting channel sets {paid_search, email} (x1) and {email} (x2): email's Shapley value is
+    # 1 + 1/2 = 1.5, paid search's 1/2, paid social's 0 (it never converted). x1 splits 0.5 : 1.5.
+    orders = pl.DataFrame([fct_order("x1", "cust-x", "600.00"), fct_order("x2", "cust-y", "90.00")]).with_columns(
+        pl.col("net_revenue_eur").cast(MONEY)).lazy()
+    touches = pl.DataFrame([
+        touch("t1", "cust-x", 5 * DAY, "paid_search", "g1"),
+        touch("t0", "cust-x", 4 * DAY, "email", None, "email_open"),
+        touch("t2", "cust-x", 2 * DAY, "email", None, "email_click"),
+        touch("t3", "cust-y", 1 * DAY, "email", None, "email_click"),
+        touch("t4", "cust-z", 1 * DAY, "paid_social", "m1"),
+    ]).with_columns(pl.col("campaign_id").cast(pl.Utf8)).lazy()
+    got = build_fct_attribution(orders, touches, 90, ("shapley",)).collect()
+    rows = {(r["order_id"], r["channel"]): (round(r["credit"], 9), r["revenue_eur"]) for r in got.iter_rows(named=True)}
+    assert rows == {
+        ("x1", "paid_search"): (0.25, Decimal("150.0000")),
+        ("x1", "email"): (0.75, Decimal("450.0000")),
+        ("x2", "email"): (1.0, Decimal("90.0000")),
+    }
+
+
+def generated(seed: int, customers: int) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+    """Random orders, touches (some impressions, some without channel or campaign), contacts and deals."""
+    rng = np.random.default_rng(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    channels = np.array(["paid_search", "paid_social", "email", "webinar", "direct", "linkedin", None], dtype=object)
+    n_touch = customers * 6
+    touch_customer = rng.integers(0, customers, n_touch)
+    touches = pl.DataFrame({
+        "touchpoint_id": [f"t{i:07d}" for i in range(n_touch)],
+        "customer_id": [f"c{c}" for c in touch_customer],
+        "ts": [start + timedelta(minutes=int(m)) for m in rng.integers(0, 200 * 24 * 60, n_touch)],
+        "channel": channels[rng.integers(0, len(channels), n_touch)].tolist(),
+        "platform": "x",
+        "campaign_id": np.array(["g1", "g2", None], dtype=object)[rng.integers(0, 3, n_touch)].tolist(),
+        "touch_type": np.array(["click", "visit", "impression", "email_click"])[rng.integers(0, 4, n_touch)],
+    }, schema_overrides={"channel": pl.Utf8, "campaign_id": pl.Utf8})
+    n_order = customers
+    order_customer = rng.integers(0, customers, n_order)
+    ordered_at = [start + timedelta(minutes=int(m)) for m in rng.integers(0, 200 * 24 * 60, n_order)]
+    orders = pl.DataFrame({
+        "order_id": [f"o{i:06d}" for i in range(n_order)],
+        "customer_id": [f"c{c}" for c in order_customer],
+        "ordered_at": ordered_at,
+        "order_date": [t.date() for t in ordered_at],
+        "net_revenue_eur": [Decimal(int(v)) / 100 for v in rng.integers(0, 500_000, n_order)],
+        "is_revenue": rng.random(n_order) < 0.9,
+        "is_first_order": rng.random(n_order) < 0.5,
+    }).with_columns(pl.col("net_revenue_eur").cast(MONEY))
+    contacts = pl.DataFrame({
+        "customer_id": [f"c{c}" for c in range(customers)],
+        "created_at": [start + timedelta(minutes=int(m)) for m in rng.integers(0, 200 * 24 * 60, customers)],
+    })
+    with_deal = rng.choice(customers, customers // 3, replace=False)
+    deals = pl.DataFrame({
+        "customer_id": [f"c{c}" for c in with_deal],
+        "created_date": [(start + timedelta(days=int(d))).date() for d in rng.integers(0, 200, len(with_deal))],
+    })
+    return orders.lazy(), touches.lazy(), contacts.lazy(), deals.lazy()
+
+
+ALL_MODELS = ("last_touch", "last_non_direct_touch", "first_touch", "linear", "position_based", "time_decay",
+              "w_shaped", "full_path", "markov", "shapley")
+
+
+@pytest.mark.parametrize("markov_order", [1, 2])
+def test_every_model_sums_to_one_and_to_the_revenue_on_generated_data(markov_order: int) -> None:
+    orders, touches, contacts, deals = generated(7, 3000)
+    got = build_fct_attribution(orders, touches, 30, ALL_MODELS, contacts=contacts, deals=deals,
+                                markov_order=markov_order).collect()
+    revenue_orders = orders.filter("is_revenue").collect()
+    assert got.select("order_id", "model", "channel", "campaign_id").is_unique().all()
+    assert got["credit"].min() > 0 and got["credit"].max() <= 1 + 1e-12
+    per_order = got.group_by("order_id", "model").agg(pl.col("credit").sum(), pl.col("revenue_eur").sum())
+    assert per_order.height == revenue_orders.height * len(ALL_MODELS)
+    assert (per_order["credit"] - 1.0).abs().max() < 1e-9
+    joined = per_order.join(revenue_orders.select("order_id", "net_revenue_eur"), on="order_id")
+    assert (joined["revenue_eur"] == joined["net_revenue_eur"]).all()
+    # the milestone models really used milestones on some orders and fell back on others
+    w = got.filter(pl.col("model") == "w_shaped").sort("order_id", "channel", "campaign_id").drop("model")
+    u = got.filter(pl.col("model") == "position_based").sort("order_id", "channel", "campaign_id").drop("model")
+    differs = w.join(u, on=["order_id", "channel", "campaign_id"], how="full").filter(
+        (pl.col("credit") - pl.col("credit_right")).abs().fill_null(1.0) > 1e-9)["order_id"].n_unique()
+    assert 0 < differs < revenue_orders.height
+    assert_matches_ddl(got, "fct_attribution")
+
+
+def test_data_driven_models_find_a_planted_lift_that_last_touch_misses() -> None:
+    # Every customer meets each of four channels with probability 0.4 over a 30-day journey. Being
+    # reached by "webinar" triples the conversion probability (0.05 -> 0.15); the others do nothing.
+    # Webinars come early (days 0-10); "paid_search" is the closer (days 25-30), the rest anywhere.
+    rng = np.random.default_rng(11)
+    n = 8000
+    channels = ["webinar", "paid_search", "email", "organic_search"]
+    windows = [(0.0, 10.0), (25.0, 30.0), (0.0, 30.0), (0.0, 30.0)]
+    exposed = rng.random((n, 4)) < 0.4
+    exposed = exposed[exposed.any(axis=1)]  # customers without a touch are no journey
+    n = len(exposed)
+    converts = rng.random(n) < np.where(exposed[:, 0], 0.15, 0.05)
+    touches_per = exposed * rng.integers(1, 3, (n, 4))
+    customer = np.repeat(np.arange(n), touches_per.sum(axis=1))
+    channel_index = np.concatenate([np.repeat(np.arange(4), row) for row in touches_per])
+    low = np.array([w[0] for w in windows])[channel_index]
+    high = np.array([w[1] for w in windows])[channel_index]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    touches = pl.DataFrame({
+        "touchpoint_id": [f"t{i:06d}" for i in range(len(customer))],
+        "customer_id": [f"c{c:05d}" for c in customer],
+        "ts": [start + timedelta(days=float(d)) for d in low + rng.random(len(customer)) * (high - low)],
+        "channel": np.array(channels)[channel_index].tolist(),
+        "platform": "x",
+        "campaign_id": None,
+        "touch_type": "click",
+    }, schema_overrides={"campaign_id": pl.Utf8})
+    buyers = np.nonzero(converts)[0]
+    ordered_at = start + timedelta(days=30.5)
+    orders = pl.DataFrame({
+        "order_id": [f"o{c:05d}" for c in buyers],
+        "customer_id": [f"c{c:05d}" for c in buyers],
+        "ordered_at": [ordered_at] * len(buyers),
+        "order_date": [ordered_at.date()] * len(buyers),
+        "net_revenue_eur": [Decimal("100.00")] * len(buyers),
+        "is_revenue": True,
+        "is_first_order": True,
+    }).with_columns(pl.col("net_revenue_eur").cast(MONEY))
+    got = build_fct_attribution(orders.lazy(), touches.lazy(), 90, ("last_touch", "markov", "shapley")).collect()
+    ranking = {
+        model: frame.group_by("channel").agg(pl.col("credit").sum()).sort("credit", descending=True)["channel"].to_list()
+        for (model,), frame in got.group_by("model")
+    }
+    assert ranking["markov"][0] == "webinar"
+    assert ranking["shapley"][0] == "webinar"
+    # last touch hands the closer most of the credit and puts the channel that works behind it
+    assert ranking["last_touch"][0] == "paid_search"
+    assert ranking["last_touch"].index("webinar") > 0

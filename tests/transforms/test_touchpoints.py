@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from pipeline.channels import load_channel_rules
 from pipeline.entities import UTC_TS, conform
 from pipeline.transforms.touchpoints import build_fct_touchpoints
 from tests.transforms.ddl import assert_matches_ddl
@@ -55,3 +56,20 @@ def test_key_unique_not_null_and_ddl() -> None:
     assert got["touchpoint_id"].null_count() == 0
     assert got["touchpoint_id"].is_unique().all()
     assert_matches_ddl(got, "fct_touchpoints")
+
+
+def test_user_channel_rules_regroup_touches(tmp_path) -> None:
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(
+        '[[rule]]\nutm_source = "Google"\nutm_medium = "CPC"\nutm_campaign = "*brand*"\nchannel = "organic_search"\n\n'
+        '[[rule]]\nfrom_channel = "paid-social"\nplatform = "meta_ads"\nchannel = "display_retargeting"\n',
+        encoding="utf-8",
+    )
+    rows = [touch("t1", "c", "2026-03-01T10:00:00", "paid_search", "google_ads", "111", "click"),
+            touch("t2", "c", "2026-03-01T11:00:00", "paid_search", "google_ads", "112", "click"),
+            TOUCHES[2]]
+    rows[0]["utm_campaign"] = "Spring - Brand Terms"
+    got = build_fct_touchpoints(conform(pl.DataFrame(rows), "touchpoint").lazy(), load_channel_rules(rules_file))
+    # t1: brand campaign re-grouped; t2: no rule matches, keeps its channel; t3: matched on channel and platform
+    assert got.sort("touchpoint_id").collect()["channel"].to_list() == ["organic_search", "paid_search",
+                                                                        "display_retargeting"]

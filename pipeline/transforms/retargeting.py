@@ -1,0 +1,194 @@
+"""mart_retargeting: conversion of retargeted site visitors against comparable visitors who were not retargeted."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from pipeline.entities import MONEY
+from pipeline.errors import ConfigError
+
+RETARGETING_CHANNEL = "display_retargeting"
+# Touches that show a person reached the site: what puts them in a retargeting audience.
+QUALIFYING_TOUCH_TYPES: tuple[str, ...] = ("click", "email_click", "visit", "pricing_visit")
+_CAMPAIGN = ["platform", "campaign_id"]
+
+
+def _nonzero(denominator: pl.Expr) -> pl.Expr:
+    """The denominator as Float64, NULL when it is 0 or NULL (a ratio over nothing is NULL, not 0)."""
+    value = denominator.cast(pl.Float64)
+    return pl.when(value != 0).then(value)
+
+
+def _sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
+    """Sum of EUR amounts, NULL if any of them is NULL (no FX rate): a partial total would mislead."""
+    return pl.when(amount_eur.is_null().any()).then(pl.lit(None, MONEY)).otherwise(amount_eur.sum()).cast(MONEY)
+
+
+def build_retargeting(
+    fct_touchpoints: pl.LazyFrame,
+    fct_orders: pl.LazyFrame,
+    fct_ad_spend_daily: pl.LazyFrame,
+    as_of: date,
+    window_days: int = 90,
+) -> pl.LazyFrame:
+    """One row per retargeting campaign (platform, campaign_id): retargeted vs comparable visitors.
+
+    A retargeting campaign is one with channel ``display_retargeting`` in the ad reports or the
+    touchpoints; it ran from its first to its last day with spend, impressions or a touch, up to
+    ``as_of``. A campaign's *visitors* are the customers with a qualifying engagement (a touch of a
+    type in ``QUALIFYING_TOUCH_TYPES`` on a channel other than retargeting) on a day the campaign
+    ran; each visitor's *anchor* is their first such engagement in the run. Over the
+    ``window_days`` after the anchor (anchor < ts <= anchor + window_days):
+
+    - *retargeted* visitors had a touch (impression or click) of this campaign;
+    - *comparable* visitors (the control group) had no touch of any retargeting campaign, neither
+      in that window nor in the ``window_days`` before the anchor;
+    - the others (reached only by other retargeting campaigns, or only before the anchor) are in
+      neither group.
+
+    A visitor *converted* with a revenue order in the same window; ``*_revenue_eur`` sums those
+    orders' net revenue. Both groups are anchored and measured the same way, so the control group
+    is the same kind of people (site visitors of the same days) who happened not to be reached:
+    the comparison is causal only if who gets reached is as good as random (as it is in the demo).
+    Exposure anywhere in the window counts, also after a conversion.
+
+    From the ad reports over the run: impressions, clicks, CTR, spend; cost per conversion =
+    spend / retargeted converters; cost per incremental conversion = spend / incremental
+    conversions, NULL when the campaign added none.
+    """
+    if window_days < 1:
+        raise ConfigError(f"retargeting window_days must be at least 1, got {window_days}")
+    window = timedelta(days=window_days)
+    spend = (
+        fct_ad_spend_daily.filter((pl.col("channel") == RETARGETING_CHANNEL) & (pl.col("day") <= as_of))
+        .group_by(_CAMPAIGN)
+        .agg(
+            pl.col("campaign_name").sort_by("day").drop_nulls().last().alias("campaign_name"),
+            pl.col("day").filter((pl.col("spend") > 0) | (pl.col("impressions") > 0)).min().alias("_spend_start"),
+            pl.col("day").filter((pl.col("spend") > 0) | (pl.col("impressions") > 0)).max().alias("_spend_end"),
+            pl.col("impressions").sum().cast(pl.Int64).alias("impressions"),
+            pl.col("clicks").sum().cast(pl.Int64).alias("clicks"),
+            _sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
+        )
+    )
+    touches = fct_touchpoints.filter(pl.col("customer_id").is_not_null() & (pl.col("touch_date") <= as_of))
+    retargeting_touches = touches.filter(pl.col("channel") == RETARGETING_CHANNEL)
+    touched = (
+        retargeting_touches.filter(pl.col("campaign_id").is_not_null())
+        .group_by(_CAMPAIGN)
+        .agg(pl.col("touch_date").min().alias("_touch_start"), pl.col("touch_date").max().alias("_touch_end"))
+    )
+    campaigns = (
+        spend.join(touched, on=_CAMPAIGN, how="full", coalesce=True)
+        .with_columns(
+            pl.min_horizontal("_spend_start", "_touch_start").alias("period_start"),
+            pl.max_horizontal("_spend_end", "_touch_end").alias("period_end"),
+        )
+        .filter(pl.col("period_start").is_not_null())
+        .drop("_spend_start", "_spend_end", "_touch_start", "_touch_end")
+    )
+    anchors = (
+        touches.filter(pl.col("touch_type").is_in(list(QUALIFYING_TOUCH_TYPES))
+                       & (pl.col("channel").fill_null("") != RETARGETING_CHANNEL))
+        .select("customer_id", "ts", "touch_date")
+        .join(campaigns.select(*_CAMPAIGN, "period_start", "period_end"), how="cross")
+        .filter(pl.col("touch_date").is_between(pl.col("period_start"), pl.col("period_end")))
+        .group_by(*_CAMPAIGN, "customer_id")
+        .agg(pl.col("ts").min().alias("anchor"))
+    )
+    after_anchor = pl.col("ts") > pl.col("anchor")
+    exposure = (
+        anchors.join(retargeting_touches.select("customer_id", "ts", pl.col("platform").alias("_platform"),
+                                                pl.col("campaign_id").alias("_campaign_id")),
+                     on="customer_id", how="inner")
+        .filter((pl.col("ts") > pl.col("anchor") - window) & (pl.col("ts") <= pl.col("anchor") + window))
+        .group_by(*_CAMPAIGN, "customer_id")
+        .agg(
+            ((pl.col("_platform") == pl.col("platform")) & (pl.col("_campaign_id") == pl.col("campaign_id"))
+             & after_anchor).fill_null(False).any().alias("retargeted"),
+            pl.lit(True).alias("any_retargeting"),
+        )
+    )
+    ordered_at = pl.col("ordered_at")
+    outcomes = (
+        anchors.join(fct_orders.filter(pl.col("is_revenue").fill_null(False) & (pl.col("order_date") <= as_of))
+                     .select("customer_id", "ordered_at", "net_revenue_eur"), on="customer_id", how="inner")
+        .filter((ordered_at > pl.col("anchor")) & (ordered_at <= pl.col("anchor") + window))
+        .group_by(*_CAMPAIGN, "customer_id")
+        .agg(pl.lit(True).alias("converted"), _sum_unless_unconverted(pl.col("net_revenue_eur")).alias("revenue_eur"))
+    )
+    visitors = (
+        anchors.join(exposure, on=[*_CAMPAIGN, "customer_id"], how="left")
+        .join(outcomes, on=[*_CAMPAIGN, "customer_id"], how="left")
+        .with_columns(
+            pl.when(pl.col("retargeted").fill_null(False)).then(pl.lit("retargeted"))
+            .when(~pl.col("any_retargeting").fill_null(False)).then(pl.lit("control"))
+            .alias("group"),
+            pl.col("converted").fill_null(False),
+            pl.col("revenue_eur").fill_null(pl.lit(0, MONEY)),
+        )
+        .filter(pl.col("group").is_not_null())
+    )
+
+    def group_figures(group: str) -> list[pl.Expr]:
+        member = pl.col("group") == group
+        return [
+            member.sum().cast(pl.Int64).alias(f"{group}_customers"),
+            (member & pl.col("converted")).sum().cast(pl.Int64).alias(f"{group}_converters"),
+            _sum_unless_unconverted(pl.col("revenue_eur").filter(member)).alias(f"{group}_revenue_eur"),
+        ]
+
+    by_campaign = visitors.group_by(_CAMPAIGN).agg(*group_figures("retargeted"), *group_figures("control"))
+    retargeted_rate = pl.col("retargeted_converters") / _nonzero(pl.col("retargeted_customers"))
+    control_rate = pl.col("control_converters") / _nonzero(pl.col("control_customers"))
+    incremental = (retargeted_rate - control_rate) * pl.col("retargeted_customers")
+    spend_eur = pl.col("spend_eur")
+    return (
+        campaigns.join(by_campaign, on=_CAMPAIGN, how="left")
+        .with_columns(
+            pl.col(c).fill_null(0) for c in ("retargeted_customers", "retargeted_converters", "control_customers",
+                                             "control_converters", "impressions", "clicks")
+        )
+        .with_columns(
+            pl.col(c).fill_null(pl.lit(0, MONEY)) for c in ("retargeted_revenue_eur", "control_revenue_eur")
+        )
+        .select(
+            *_CAMPAIGN,
+            "campaign_name",
+            "period_start",
+            "period_end",
+            pl.lit(window_days, pl.Int64).alias("window_days"),
+            "retargeted_customers",
+            "retargeted_converters",
+            # conversion rate = converters / customers x 100
+            (retargeted_rate * 100).alias("retargeted_conversion_rate_pct"),
+            "retargeted_revenue_eur",
+            (pl.col("retargeted_revenue_eur").cast(pl.Float64) / _nonzero(pl.col("retargeted_customers")))
+            .round(4).cast(MONEY).alias("retargeted_revenue_per_customer_eur"),
+            "control_customers",
+            "control_converters",
+            (control_rate * 100).alias("control_conversion_rate_pct"),
+            "control_revenue_eur",
+            (pl.col("control_revenue_eur").cast(pl.Float64) / _nonzero(pl.col("control_customers")))
+            .round(4).cast(MONEY).alias("control_revenue_per_customer_eur"),
+            # lift = (retargeted rate - control rate) / control rate x 100
+            ((retargeted_rate - control_rate) / pl.when(control_rate != 0).then(control_rate) * 100)
+            .alias("conversion_lift_pct"),
+            # incremental conversions = (retargeted rate - control rate) x retargeted customers
+            incremental.round(9).alias("incremental_conversions"),
+            "impressions",
+            "clicks",
+            # CTR = clicks / impressions x 100
+            (pl.col("clicks") / _nonzero(pl.col("impressions")) * 100).alias("ctr_pct"),
+            "spend_eur",
+            # cost per conversion = spend / retargeted converters
+            (spend_eur.cast(pl.Float64) / _nonzero(pl.col("retargeted_converters"))).round(4).cast(MONEY)
+            .alias("cost_per_conversion_eur"),
+            # cost per incremental conversion = spend / incremental conversions, NULL when none were added
+            (spend_eur.cast(pl.Float64) / pl.when(incremental > 0).then(incremental)).round(4).cast(MONEY)
+            .alias("cost_per_incremental_conversion_eur"),
+        )
+        .sort(*_CAMPAIGN)
+    )

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.gold import channel_rules
+from pipeline.settings import Settings
+
+
+def test_attribution_settings_defaults_and_overrides(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"KOHDE_HOME": str(tmp_path)})
+    assert (defaults.attribution_lookback_days, defaults.attribution_markov_order,
+            defaults.attribution_half_life_days, defaults.channel_rules) == (90, 1, 7, None)
+    assert channel_rules(defaults) == ()
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nutm_medium = "cpc"\nchannel = "paid_search"\n', encoding="utf-8")
+    custom = Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_ATTRIBUTION_MARKOV_ORDER": "2",
+                                "KOHDE_ATTRIBUTION_HALF_LIFE_DAYS": "14", "KOHDE_CHANNEL_RULES": str(rules)})
+    assert (custom.attribution_markov_order, custom.attribution_half_life_days, custom.channel_rules) == (2, 14, rules)
+    assert [rule.channel for rule in channel_rules(custom)] == ["paid_search"]
+
+
+@pytest.mark.parametrize(("name", "value"), [("KOHDE_ATTRIBUTION_MARKOV_ORDER", "0"),
+                                             ("KOHDE_ATTRIBUTION_HALF_LIFE_DAYS", "a week")])
+def test_bad_attribution_settings_are_config_errors(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({"KOHDE_HOME": str(tmp_path), name: value})
+
+
+def test_a_missing_channel_rules_file_fails_with_its_path(tmp_path: Path) -> None:
+    settings = Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_CHANNEL_RULES": str(tmp_path / "none.toml")})
+    with pytest.raises(ConfigError, match="none.toml: cannot read channel rules"):
+        channel_rules(settings)
