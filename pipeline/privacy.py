@@ -158,8 +158,10 @@ def raw_rows_with_email(raw: pl.DataFrame, email_hashes: Iterable[str]) -> pl.Se
     if not hashes or not text or raw.height == 0:
         return pl.Series([False] * raw.height, dtype=pl.Boolean)
     # a cell may hold 'Name (email)' or several addresses: hash every address-looking token
-    tokens = [pl.col(c).str.extract_all(r"[^\s<>()\[\]\"';,]+@[^\s<>()\[\]\"';,]+") for c in text]
-    exploded = (raw.select(pl.int_range(pl.len()).alias("_i"), pl.concat_list(tokens).alias("_t"))
+    exploded = (raw.select(pl.int_range(pl.len()).alias("_i"), *text)
+                .unpivot(index="_i", on=text, value_name="_cell")
+                .filter(pl.col("_cell").str.contains("@", literal=True))
+                .select("_i", pl.col("_cell").str.extract_all(r"[^\s<>()\[\]\"';,]+@[^\s<>()\[\]\"';,]+").alias("_t"))
                 .explode("_t").drop_nulls("_t"))
     if exploded.height == 0:
         return pl.Series([False] * raw.height, dtype=pl.Boolean)
