@@ -200,6 +200,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
     them is rewritten without them; the landing copy of such a file (bytes as delivered) is deleted.
     Returns counts per place (also in the audit line); running it again finds nothing more.
     """
+    from pipeline.csv_safety import write_csv
     from pipeline.warehouse import Warehouse
     from pipeline.warehouse.schema import tables
 
@@ -277,7 +278,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
         kept = frame.filter(keep) if identifiers and frame.width else frame
         if kept.height != frame.height:
             counts["audience_rows"] += frame.height - kept.height
-            kept.write_csv(path)
+            write_csv(kept, path)
 
     request_id = audit(lake, "forget", **counts)
     add_tombstone(lake, cid, hashes[0] if hashes else None, request_id)
