@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -53,7 +54,8 @@ def _read(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 def _append(lake: Lake, path: Path, rows: pl.DataFrame, schema: dict[str, pl.DataType], key: str) -> None:
     current = _read(path, schema)
-    combined = pl.concat([current, rows.cast(schema)]).unique(subset=[key], keep="first", maintain_order=True)
+    typed = rows.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+    combined = pl.concat([current, typed]).unique(subset=[key], keep="first", maintain_order=True)
     lake.write(path, combined)
 
 
@@ -242,9 +244,9 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
                 continue
             sha = frame["file_sha256"][0] if "file_sha256" in frame.columns else path.stem
             rows = hits.get(sha, set())
-            mask = pl.col("row_number").is_in(sorted(rows))
+            mask = frame.select(pl.col("row_number").is_in(sorted(rows))).to_series()
             if zone == "clean":
-                mask = mask | pl.lit(forgotten_mask(frame, [cid], hashes))
+                mask = mask | forgotten_mask(frame, [cid], hashes)
             kept = frame.filter(~mask)
             if kept.height != frame.height:
                 counts[key] += frame.height - kept.height
@@ -255,7 +257,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
             counts["landing_files"] += 1
 
     # 3. the warehouse: every table with customer rows, and quarantine rows of the same file rows
-    statements: list[tuple[str, dict[str, object]]] = []
+    statements: list[tuple[str, dict[str, Any] | None]] = []
     for table in tables().values():
         columns = {c.name for c in table.columns}
         if "customer_id" in columns:
@@ -267,8 +269,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
                            {"sha": sha, "rows": sorted(rows)}))
     with Warehouse.connect(settings.warehouse_url) as warehouse:
         warehouse.upgrade()
-        for sql, params in statements:
-            warehouse.execute(sql, params)
+        warehouse.execute_all(statements)  # one transaction: the person is gone from every table or none
 
     # 4. audience files already written: drop the person's rows (files kohde wrote, hashes only)
     identifiers = set(hashes) | phone_hashes

@@ -135,10 +135,10 @@ def ingest_files(lake: Lake, files: list[InboxFile]) -> list[FileResult]:
             continue
         result = FileResult(source=source, original_name=path.name, file_sha256=sha, size_bytes=len(data),
                             extract_date=extract_date)
-        item = _parse(path, result, source, extract_date)
-        item.typed, item.raw_rows, result.rows_forgotten = drop_forgotten(item.typed, item.raw_rows, erased)
+        read = _parse(path, result, source, extract_date)
+        read.typed, read.raw_rows, result.rows_forgotten = drop_forgotten(read.typed, read.raw_rows, erased)
         result.rows_read -= result.rows_forgotten  # an erased person's rows are not read at all
-        parsed.append(item)
+        parsed.append(read)
         results.append(result)
         in_batch[sha] = result
 

@@ -418,6 +418,12 @@ class Warehouse:
         with self._transaction("execute") as conn:
             conn.execute(_statement(sql, params))
 
+    def execute_all(self, statements: Sequence[tuple[str, dict[str, Any] | None]]) -> None:
+        """Run several statements in ONE transaction: all of them or, on any error, none."""
+        with self._transaction("execute") as conn:
+            for sql, params in statements:
+                conn.execute(_statement(sql, params))
+
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a query and return its rows as a DataFrame (``:name`` parameters; a list expands for IN).
 
