@@ -177,7 +177,7 @@ def export_audiences(settings: Settings, as_of: date) -> AudienceExport:
     newest_contacts = current(lake.clean("contact", date.max), "contact", date.max)
     members = build_audience_members(candidates, newest_contacts, suppressed_hashes(lake, settings.inbox).lazy(),
                                      tombstones(lake).lazy()).collect()
-    folder = settings.home / "audiences" / as_of.isoformat()
+    folder = settings.audiences_dir / as_of.isoformat()
     for audience in AUDIENCES:
         for platform in PLATFORM_COLUMNS:
             write_csv(platform_file(members, audience, platform), folder / f"{audience}_{platform}.csv")

@@ -273,7 +273,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
 
     # 4. audience files already written: drop the person's rows (files kohde wrote, hashes only)
     identifiers = set(hashes) | phone_hashes
-    for path in sorted((settings.home / "audiences").glob("*/*.csv")):
+    for path in sorted((settings.audiences_dir).glob("*/*.csv")):
         frame = pl.read_csv(path, infer_schema=False)
         keep = ~pl.any_horizontal([pl.col(c).is_in(sorted(identifiers)).fill_null(False) for c in frame.columns])
         kept = frame.filter(keep) if identifiers and frame.width else frame

@@ -23,7 +23,7 @@ from pipeline.settings import Settings
 from pipeline.silver import current
 from pipeline.sources import formats_for
 from pipeline.warehouse import Warehouse
-from pipeline.warehouse.schema import tables
+from pipeline.warehouse.schema import quote, tables
 
 START = date(2026, 8, 3)
 DAYS = 14
@@ -105,6 +105,18 @@ def test_audience_files_hold_only_consenting_people(settings: Settings) -> None:
     assert total > 0
     engaged = sizes.filter((pl.col("audience") == "engaged_no_order_30d") & (pl.col("platform") == "meta_ads"))
     assert engaged["members"].item() > 0 and engaged["excluded_no_consent"].item() > 0
+
+
+def test_no_plain_email_in_the_clean_lake_or_the_warehouse(settings: Settings) -> None:
+    assert not [c for c in _lake_cells(settings.lake / "clean") if "@" in c]
+    with Warehouse.connect(settings.warehouse_url) as warehouse:
+        for table in tables().values():
+            text = [c.name for c in table.columns if c.sql_type.upper() == "TEXT"]
+            if not text:
+                continue
+            condition = " OR ".join(f"{quote(column)} LIKE '%@%'" for column in text)
+            found = warehouse.query(f"SELECT COUNT(*) AS n FROM {table.name} WHERE {condition}")
+            assert found["n"].item() == 0, table.name
 
 
 def test_objection_and_suppression_take_effect_at_the_next_export(settings: Settings) -> None:
