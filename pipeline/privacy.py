@@ -59,9 +59,9 @@ def _append(lake: Lake, path: Path, rows: pl.DataFrame, schema: dict[str, pl.Dat
     lake.write(path, combined)
 
 
-def audit(lake: Lake, action: str, **counts: object) -> str:
+def audit(lake: Lake, action: str, request_id: str | None = None, **counts: object) -> str:
     """Append one audit line (time, action, request id, counts; no identifier) and return the request id."""
-    request_id = uuid.uuid4().hex
+    request_id = request_id or uuid.uuid4().hex
     line = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "action": action, "request_id": request_id,
             **counts}
     path = privacy_dir(lake) / "audit.jsonl"
@@ -134,11 +134,14 @@ def tombstones(lake: Lake) -> pl.DataFrame:
     return _read(privacy_dir(lake) / "tombstones.parquet", TOMBSTONE_SCHEMA)
 
 
-def add_tombstone(lake: Lake, customer_id: str, digest: str | None, request_id: str) -> None:
-    """Record an erasure (idempotent per customer)."""
+def add_tombstone(lake: Lake, customer_id: str, digest: str | None, request_id: str, *, replace: bool = False) -> None:
+    """Record an erasure (idempotent per customer; ``replace`` updates the entry, e.g. with the email hash found)."""
     row = pl.DataFrame({"customer_id": [customer_id], "email_sha256": [digest], "forgotten_at": [datetime.now(UTC)],
                         "request_id": [request_id]}, schema=TOMBSTONE_SCHEMA)
-    _append(lake, privacy_dir(lake) / "tombstones.parquet", row, TOMBSTONE_SCHEMA, "customer_id")
+    path = privacy_dir(lake) / "tombstones.parquet"
+    if replace:
+        lake.write(path, tombstones(lake).filter(pl.col("customer_id") != customer_id))
+    _append(lake, path, row, TOMBSTONE_SCHEMA, "customer_id")
 
 
 def forgotten_mask(frame: pl.DataFrame, customer_ids: Iterable[str], email_hashes: Iterable[str]) -> pl.Series:
@@ -179,11 +182,6 @@ def valid_customer_id(text: str) -> str:
     return value
 
 
-__all__ = [
-    "add_tombstone", "audit", "customer_id_from_email_hash", "forget", "forgotten_mask", "hash_email_or_fail", "privacy_dir",
-    "raw_rows_with_email", "read_suppression_file", "suppress", "suppressed_hashes", "suppression_files", "tombstones",
-    "valid_customer_id",
-]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,6 +212,13 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
     hashes = [digest] if digest else []
     counts: dict[str, int] = {"clean_rows": 0, "raw_rows": 0, "quarantine_rows": 0, "landing_files": 0,
                               "audience_rows": 0}
+    # the tombstone first: if erasure is interrupted, ingest already keeps the person out (and a re-run finishes it)
+    request_id = uuid.uuid4().hex
+    if digest is None:
+        known = tombstones(lake).filter(pl.col("customer_id") == cid)["email_sha256"].drop_nulls()
+        hashes = known.to_list()[:1]
+    add_tombstone(lake, cid, digest or (hashes[0] if hashes else None), request_id)
+    hash_recorded = bool(hashes)
 
     # 1. where the person is: (file_sha256, row_number) of their rows, from clean and raw
     hits: dict[str, set[int]] = {}
@@ -225,6 +230,9 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
             mine = frame.filter(mask)
             if digest is None and "email_sha256" in mine.columns:
                 hashes = sorted(set(hashes) | set(mine["email_sha256"].drop_nulls().to_list()))
+                if hashes and not hash_recorded:  # erased by customer id: keep the email hash found too
+                    add_tombstone(lake, cid, hashes[0], request_id, replace=True)
+                    hash_recorded = True
             for column in ("phone_sha256", "phone_sha256_meta"):
                 if column in mine.columns:
                     phone_hashes |= set(mine[column].drop_nulls().to_list())
@@ -281,8 +289,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
             counts["audience_rows"] += frame.height - kept.height
             write_csv(kept, path)
 
-    request_id = audit(lake, "forget", **counts)
-    add_tombstone(lake, cid, hashes[0] if hashes else None, request_id)
+    audit(lake, "forget", request_id, **counts)
     return counts
 
 
@@ -302,3 +309,10 @@ def drop_forgotten(typed: pl.DataFrame, raw_rows: pl.DataFrame, erased: pl.DataF
     kept_typed = typed.filter(~pl.col("row_number").is_in(sorted(rows)))
     kept_raw = raw_rows.filter(~pl.col("row_number").is_in(sorted(rows)))
     return kept_typed, kept_raw, typed.height - kept_typed.height
+
+
+__all__ = [
+    "add_tombstone", "audit", "customer_id_from_email_hash", "forget", "forgotten_mask", "hash_email_or_fail", "privacy_dir",
+    "raw_rows_with_email", "read_suppression_file", "suppress", "suppressed_hashes", "suppression_files", "tombstones",
+    "valid_customer_id",
+]
