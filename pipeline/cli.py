@@ -130,9 +130,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "warehouse":
         from pipeline.warehouse import Warehouse
 
+        if (args.action == "grant-reader") != bool(args.role):
+            raise ConfigError("a ROLE goes with 'warehouse grant-reader' only, and grant-reader needs one")
         if args.action == "grant-reader":
-            if not args.role:
-                raise ConfigError("warehouse grant-reader needs a ROLE")
             with Warehouse.connect(settings.warehouse_url) as warehouse:
                 warehouse.upgrade()
                 views = warehouse.grant_reader(args.role)

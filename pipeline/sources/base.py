@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 import polars as pl
 
@@ -191,7 +192,8 @@ def phone_e164(raw: str, default_region: str = "FI") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def phone_sha256_expr(text: pl.Expr, default_region: str = "FI", *, platform: str = "google") -> pl.Expr:
+def phone_sha256_expr(text: pl.Expr, default_region: str = "FI", *, platform: Literal["google", "meta"] = "google"
+                      ) -> pl.Expr:
     """sha256 of the phone as a platform matches it; NULL when the number is not valid.
 
     ``google``: E.164 with ``+`` (Customer Match); ``meta``: the same digits without ``+`` (custom audiences).
