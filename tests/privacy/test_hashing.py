@@ -33,8 +33,8 @@ EMAILS = [
     ("MATTI+News@Example.fi", "matti+news@example.fi"),  # +tags are kept: neither platform strips them
     (" Matti.Meikäläinen@Example.FI ", "matti.meikäläinen@example.fi"),  # UTF-8, lower-cased, not transliterated
 ]
-PHONES = ["040 123 4567", "+358 (0)40 123 4567", "+358 (0)40-123 4567", "00358 40 1234567", "0401234567",
-          "+358401234567"]
+PHONES = ["040 123 4567", "+358 (0)40 123 4567", "+358 (0)40-123 4567", "00358 40 1234567", "00358401234567",
+          "0401234567", "+358401234567", " 040-123 4567 "]
 
 
 @pytest.mark.parametrize(("given", "normalised"), EMAILS)

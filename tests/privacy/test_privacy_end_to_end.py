@@ -235,6 +235,10 @@ def test_forget_erases_a_person_everywhere(settings: Settings) -> None:
             handle.write(b"\n")  # new bytes, so the manifest does not skip them
     report = run_range(settings, again, again)
     assert sum(f.rows_forgotten for f in report.files) > 0
+    with Warehouse.connect(settings.warehouse_url) as warehouse:
+        steps = json.loads(warehouse.query("SELECT steps_json FROM ops_runs WHERE run_id = :r",
+                                           {"r": report.run_id})["steps_json"].item())
+    assert sum(f["forgotten"] for f in steps["ingest"].values()) == sum(f.rows_forgotten for f in report.files)
     export_audiences(settings, again)
     assert_gone()
     assert forget(settings, customer_id=cid)["clean_rows"] == 0  # nothing left to find
