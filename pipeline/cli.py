@@ -64,8 +64,20 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("status", help="last runs with rows in and out, each source's lag and quarantine counts")
 
+    audiences = sub.add_parser("audiences", help="write Google and Meta audience files as of a date")
+    audiences.add_argument("--date", type=_date, required=True)
+
+    suppress = sub.add_parser("suppress", help="never target this email again (stores its hash only)")
+    suppress.add_argument("--email", required=True)
+
+    forget = sub.add_parser("forget", help="erase a person from the lake, the warehouse and audience files")
+    who = forget.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email")
+    who.add_argument("--customer-id")
+
     warehouse = sub.add_parser("warehouse", help="warehouse maintenance")
-    warehouse.add_argument("action", choices=["upgrade", "docs"])
+    warehouse.add_argument("action", choices=["upgrade", "docs", "grant-reader"])
+    warehouse.add_argument("role", nargs="?", help="grant-reader: the PostgreSQL role to create or grant")
     return parser
 
 
@@ -113,9 +125,19 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "status":
         return _status(settings)
+    if args.command in ("audiences", "suppress", "forget"):
+        return _privacy(args, settings)
     if args.command == "warehouse":
         from pipeline.warehouse import Warehouse
 
+        if (args.action == "grant-reader") != bool(args.role):
+            raise ConfigError("a ROLE goes with 'warehouse grant-reader' only, and grant-reader needs one")
+        if args.action == "grant-reader":
+            with Warehouse.connect(settings.warehouse_url) as warehouse:
+                warehouse.upgrade()
+                views = warehouse.grant_reader(args.role)
+            print(f"role {args.role} may read {len(views)} view(s): {', '.join(views)}")
+            return 0
         if args.action == "upgrade":
             with Warehouse.connect(settings.warehouse_url) as warehouse:
                 changes = warehouse.upgrade()
@@ -128,6 +150,28 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print(f"wrote {target}")
         return 0
     raise ConfigError(f"unknown command {args.command!r}")
+
+
+def _privacy(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline import privacy
+    from pipeline.lake import Lake
+
+    if args.command == "audiences":
+        from pipeline.audiences import export_audiences
+
+        export = export_audiences(settings, args.date)
+        for row in export.sizes.iter_rows(named=True):
+            flag = "  below the platform minimum" if row["below_minimum"] else ""
+            print(f"{row['file_name']:<48}{row['members']:>7} of {row['candidates']:>6} candidates{flag}")
+        print(f"audience files in {export.folder}")
+    elif args.command == "suppress":
+        privacy.suppress(Lake(settings.lake), args.email)
+        print("suppressed: every later audience leaves this person out")
+    else:
+        counts = privacy.forget(settings, email=args.email, customer_id=args.customer_id)
+        print("forgotten: " + ", ".join(f"{name} {count}" for name, count in counts.items())
+              + "; tombstone recorded")
+    return 0
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

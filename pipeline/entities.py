@@ -48,6 +48,7 @@ CONTACT: dict[str, pl.DataType] = {
     "revenue_band": pl.Utf8(),
     "consent_marketing": pl.Boolean(),   # NULL = unknown, treated as no consent
     "objected_marketing": pl.Boolean(),  # GDPR Art 21 objection; absolute
+    "phone_sha256_meta": pl.Utf8(),  # sha256 of the same phone as digits with country code, no + (Meta's rule)
 }
 
 DEAL: dict[str, pl.DataType] = {

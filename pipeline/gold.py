@@ -6,6 +6,9 @@ Two kinds of gold table:
 - *snapshot* tables (segments, segment summary, goal tracking) have one snapshot per as-of date;
   a run writes the snapshot of every date in its range and replaces exactly those snapshots.
 
+``mart_audience_sizes`` is not built here: ``kohde audiences`` (``pipeline.audiences``) loads it
+when it writes the audience files.
+
 A nightly run is the range [D, D]; a backfill over [D1, D2] computes the current tables once, as
 of D2, and one snapshot per date, which is what nightly runs over the same dates leave behind.
 """

@@ -86,7 +86,9 @@ class Lake:
         kept = [f for f in files if date.fromisoformat(f.parent.name.split("=", 1)[1]) <= up_to]
         if not kept:
             return pl.LazyFrame(schema={**ENTITIES[entity], **LINEAGE})
-        return pl.scan_parquet(kept, hive_partitioning=False)
+        # files written before a column was added to the entity read it as NULL
+        return pl.scan_parquet(kept, hive_partitioning=False, schema={**ENTITIES[entity], **LINEAGE},
+                               missing_columns="insert", extra_columns="ignore")
 
     def quarantine(self, up_to: date | None = None, on: date | None = None) -> pl.DataFrame:
         """Quarantined rows, optionally of one extract date."""

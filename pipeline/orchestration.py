@@ -62,6 +62,27 @@ def transform_and_load(data_interval_start: datetime, run_id: str) -> dict[str, 
     return report.rows_loaded_per_table
 
 
+def export_latest_audiences() -> dict[str, Any]:
+    """Write the audience files as of the newest segment snapshot in the warehouse; small numbers for XCom."""
+    from pipeline.audiences import export_audiences
+    from pipeline.errors import KohdeError
+    from pipeline.settings import Settings
+    from pipeline.warehouse import Warehouse
+
+    def export() -> dict[str, Any]:
+        settings = Settings.from_env()
+        with Warehouse.connect(settings.warehouse_url) as warehouse:
+            warehouse.upgrade()
+            newest = warehouse.query("SELECT MAX(as_of_date) AS as_of FROM mart_customer_segments")["as_of"].item()
+        if newest is None:
+            raise KohdeError("no segment snapshot in the warehouse yet: run the nightly DAG first")
+        sizes = export_audiences(settings, newest).sizes
+        return {"as_of_date": newest.isoformat(),
+                "members": {row["file_name"]: row["members"] for row in sizes.iter_rows(named=True)}}
+
+    return _guard(export)
+
+
 def record_failure(context: dict[str, Any]) -> None:
     """on_failure_callback: write the failure into ops_runs (never raises)."""
     try:

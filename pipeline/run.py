@@ -177,6 +177,7 @@ def _record(warehouse: Warehouse, report: RunReport, started: datetime, ended: d
         "ingest": {f"{f.source}/{f.original_name}": {
             "format": f.source_format, "read": f.rows_read, "loaded": f.rows_loaded,
             "quarantined": f.rows_quarantined, "duplicates": f.rows_duplicate, "warned": f.rows_warned,
+            "forgotten": f.rows_forgotten,
             "skipped": f.skipped, "warnings": f.warnings} for f in report.files},
         "load": report.rows_loaded_per_table,
     }

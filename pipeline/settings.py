@@ -54,6 +54,11 @@ class Settings:
         )
 
     @property
+    def audiences_dir(self) -> Path:
+        """Where ``kohde audiences`` writes the platform upload files: ``<home>/audiences/<date>/``."""
+        return self.home / "audiences"
+
+    @property
     def warehouse_url_redacted(self) -> str:
         """The warehouse URL with any password replaced, safe for logs and ops tables."""
         return _redact(self.warehouse_url)

@@ -59,6 +59,7 @@ class FileResult:
     rows_quarantined: int = 0
     rows_duplicate: int = 0
     rows_warned: int = 0
+    rows_forgotten: int = 0         # rows of people erased with ``kohde forget`` (tombstones), dropped unread
     furniture_rows: int = 0
     skipped: bool = False           # same bytes already ingested (here or under another date)
     warnings: list[str] = field(default_factory=list)
@@ -114,6 +115,9 @@ def ingest_files(lake: Lake, files: list[InboxFile]) -> list[FileResult]:
     Every file is parsed and the batch validated (one GX run per entity, whatever the number of
     dates) before anything is written to the lake, so a failed batch leaves the lake as it was.
     """
+    from pipeline.privacy import drop_forgotten, tombstones
+
+    erased = tombstones(lake)
     parsed: list[_Parsed] = []
     results: list[FileResult] = []
     in_batch: dict[str, FileResult] = {}
@@ -131,7 +135,10 @@ def ingest_files(lake: Lake, files: list[InboxFile]) -> list[FileResult]:
             continue
         result = FileResult(source=source, original_name=path.name, file_sha256=sha, size_bytes=len(data),
                             extract_date=extract_date)
-        parsed.append(_parse(path, result, source, extract_date))
+        read = _parse(path, result, source, extract_date)
+        read.typed, read.raw_rows, result.rows_forgotten = drop_forgotten(read.typed, read.raw_rows, erased)
+        result.rows_read -= result.rows_forgotten  # an erased person's rows are not read at all
+        parsed.append(read)
         results.append(result)
         in_batch[sha] = result
 
@@ -224,7 +231,8 @@ def _split_and_write(lake: Lake, item: _Parsed, outcome: ValidationOutcome) -> N
             file=f"inbox/{result.source}/{result.extract_date}/{result.original_name}",
         )
 
-    copy_bytes(item.path, lake.landing_path(result))
+    if not result.rows_forgotten:  # bytes holding an erased person are not kept (pipeline.privacy)
+        copy_bytes(item.path, lake.landing_path(result))
     lake.write(lake.raw_path(result), item.raw_rows.with_columns(
         pl.lit(result.file_sha256).alias("file_sha256"), pl.lit(result.extract_date).alias("extract_date")))
     clean = deduped.select(*columns, *[pl.col(c).cast(t) for c, t in LINEAGE.items()])

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 import polars as pl
 
@@ -27,7 +28,7 @@ from pipeline.ingest.read import RawTable, normalise_header
 NULL_TOKENS: tuple[str, ...] = ("", "--", "-", "\u2014", "\u2013", "n/a", "N/A", "#N/A", "(not set)", "null",
                                 "NULL", "None")
 
-FieldKind = str  # text | id | int | decimal | date | datetime | bool | email_sha256 | phone_sha256 | percent
+FieldKind = str  # text | id | int | decimal | date | datetime | bool | email_sha256 | phone_sha256 | phone_sha256_meta | percent
 
 
 @dataclass(frozen=True)
@@ -175,21 +176,37 @@ def id_expr(text: pl.Expr) -> pl.Expr:
     return pl.when(text.str.contains(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")).then(None).otherwise(text)
 
 
-def phone_sha256_expr(text: pl.Expr, default_region: str = "FI") -> pl.Expr:
-    """sha256 of the E.164 phone (Google's rule, with '+'); NULL when the number is not valid."""
-    import hashlib
+def phone_e164(raw: str, default_region: str = "FI") -> str | None:
+    """The number in E.164 (``+358401234567``), national numbers read in ``default_region``; None if not valid.
 
+    ``(0)`` is the national trunk prefix some people write after the country code (``+358 (0)40 ...``).
+    """
     import phonenumbers
 
+    try:
+        number = phonenumbers.parse(raw.replace("(0)", ""), default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_sha256_expr(text: pl.Expr, default_region: str = "FI", *, platform: Literal["google", "meta"] = "google"
+                      ) -> pl.Expr:
+    """sha256 of the phone as a platform matches it; NULL when the number is not valid.
+
+    ``google``: E.164 with ``+`` (Customer Match); ``meta``: the same digits without ``+`` (custom audiences).
+    """
+    import hashlib
+
+    keep_plus = platform == "google"
+
     def to_hash(raw: str) -> str | None:
-        try:
-            number = phonenumbers.parse(raw.replace("(0)", ""), default_region)
-        except phonenumbers.NumberParseException:
+        e164 = phone_e164(raw, default_region)
+        if e164 is None:
             return None
-        if not phonenumbers.is_valid_number(number):
-            return None
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        return hashlib.sha256(e164.encode()).hexdigest()
+        return hashlib.sha256((e164 if keep_plus else e164.removeprefix("+")).encode()).hexdigest()
 
     return text.map_elements(to_hash, return_dtype=pl.Utf8, skip_nulls=True)
 
@@ -213,6 +230,8 @@ def _typed(kind: FieldKind, text: pl.Expr, locale: Locale) -> pl.Expr:
         return bool_expr(text, locale)
     if kind == "phone_sha256":
         return phone_sha256_expr(text)
+    if kind == "phone_sha256_meta":
+        return phone_sha256_expr(text, platform="meta")
     raise ValueError(f"unknown field kind {kind!r}")
 
 
@@ -326,5 +345,5 @@ def money(target: str, *headers: str, required: bool = False, not_null: bool = F
 __all__ = [
     "EN", "FI", "Field", "Locale", "MONEY", "NULL_TOKENS", "ParseContext", "SourceFormat",
     "bool_expr", "clean_text", "date_expr", "datetime_expr", "decimal_expr", "id_expr", "int_expr",
-    "add_errors", "money", "parse_table", "phone_sha256_expr", "price_tier_expr",
+    "add_errors", "money", "parse_table", "phone_e164", "phone_sha256_expr", "price_tier_expr",
 ]

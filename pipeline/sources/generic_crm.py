@@ -368,18 +368,12 @@ def international_phones(table: RawTable, phone_aliases: Sequence[str], country_
 
 
 def _international(pair: dict[str, str | None]) -> str | None:
-    import phonenumbers
+    from pipeline.sources.base import phone_e164
 
     phone, region = pair["phone"], pair["region"]
     if phone is None:
         return None
-    try:
-        number = phonenumbers.parse(phone.replace("(0)", ""), region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phone_e164(phone, region or "FI")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,6 +435,7 @@ GENERIC_CONTACTS = SourceFormat(
         Field("email_sha256", ("email",), "email_sha256", pii=True),
         Field("given_email_sha256", ("email_sha256",), pii=True),
         Field("phone_sha256", ("phone",), "phone_sha256", pii=True),
+        Field("phone_sha256_meta", ("phone",), "phone_sha256_meta", pii=True),
         Field("given_phone_sha256", ("phone_sha256",), pii=True),
         Field("created_at", ("created_at",), "datetime", required=True),
         Field("lifecycle_stage", ("lifecycle_stage",)),

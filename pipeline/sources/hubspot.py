@@ -121,6 +121,7 @@ HUBSPOT_CONTACTS = SourceFormat(
         Field("contact_id", ("Record ID", "Contact ID", "hs_object_id"), "id", required=True, not_null=True),
         Field("email_sha256", ("Email", "email"), "email_sha256", pii=True),
         Field("phone_sha256", _PHONE, "phone_sha256", pii=True),
+        Field("phone_sha256_meta", _PHONE, "phone_sha256_meta", pii=True),
         Field("created_at", _CREATE_DATE, "datetime", required=True),
         Field("lifecycle_stage", ("Lifecycle Stage", "lifecyclestage")),
         Field("original_source", ("Original Source", "hs_analytics_source")),

@@ -148,6 +148,7 @@ SALESFORCE_CONTACTS = SourceFormat(
         Field("contact_id", ("Contact ID", "Lead ID"), "id", required=True, not_null=True),
         Field("email_sha256", ("Email",), "email_sha256", pii=True),
         Field("phone_sha256", _PHONE, "phone_sha256", pii=True),
+        Field("phone_sha256_meta", _PHONE, "phone_sha256_meta", pii=True),
         Field("created_at", _CREATED, "datetime", required=True),
         Field("lifecycle_stage", ("Lead Status",)),
         Field("original_source", ("Lead Source",)),

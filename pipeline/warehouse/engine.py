@@ -40,6 +40,9 @@ from pipeline.warehouse.schema import TABLES_DIR, ColumnDef, TableDef, create_ta
 _DDL_LOCK_TIMEOUT = "5s"
 _LOAD_LOCK_TIMEOUT = "60s"
 _COPY_BATCH_ROWS = 100_000
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# columns that identify a person (pseudonymous ids and hashes are personal data, GDPR Recital 26)
+_IDENTIFIER = re.compile(r"customer_id|contact_id|sha256|email|phone", re.IGNORECASE)
 
 # BI views, one ``CREATE OR REPLACE VIEW <name> AS ...;`` per file, named like the file
 VIEWS_DIR = TABLES_DIR.parent / "views"
@@ -285,12 +288,55 @@ class Warehouse:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
             "AND table_catalog = current_database() AND table_type = 'VIEW'"
         ).fetchall()}
+        grants = self._view_grants(conn, [name for name in views if name in existing])
         for name in reversed(views):  # a view may read an earlier one: drop the later ones first
             if name in existing:
                 self._ddl(conn, f"DROP VIEW IF EXISTS {quote(name)}")
         for sql in views.values():
             self._ddl(conn, sql)
+        for view, grantee in grants:  # dropping a view drops its grants: give back what readers had
+            if view in views:
+                self._ddl(conn, f"GRANT SELECT ON {quote(view)} TO {quote(grantee)}")
         return [f"view {name}" for name in views if name not in existing]
+
+    def _view_grants(self, conn: sa.Connection, names: list[str]) -> list[tuple[str, str]]:
+        """(view, role) of every SELECT granted on the views to a role other than their owner (PostgreSQL)."""
+        if self.dialect != "postgresql" or not names:
+            return []
+        rows = conn.execute(sa.text(
+            "SELECT table_name, grantee FROM information_schema.role_table_grants "
+            "WHERE table_schema = current_schema() AND privilege_type = 'SELECT' AND grantee <> current_user "
+            "AND grantee <> 'PUBLIC' "
+            "AND table_name IN :names").bindparams(sa.bindparam("names", expanding=True)), {"names": names})
+        return [(str(view), str(grantee)) for view, grantee in rows]
+
+    def grant_reader(self, role: str) -> list[str]:
+        """PostgreSQL: create ``role`` (NOLOGIN) if missing and let it SELECT the BI views without identifiers.
+
+        A view is granted unless one of its columns is an identifier of a person (``customer_id``,
+        ``contact_id``, ``*sha256*``, ``email``, ``phone``). Nothing else is granted: no table, no write.
+        Returns the views granted. DuckDB has no roles: WarehouseError.
+        """
+        if self.dialect != "postgresql":
+            raise WarehouseError("grant-reader needs a PostgreSQL warehouse: DuckDB has no roles "
+                                 "(give BI a read-only copy of the DuckDB file instead)")
+        if not _ROLE_NAME.match(role):
+            raise WarehouseError(f"role name {role[:40]!r}: use 1-63 lower-case letters, digits and _")
+        views = list(self._views())
+        with self._transaction("grant-reader", _DDL_LOCK_TIMEOUT) as conn:
+            schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+            columns: dict[str, list[str]] = {}
+            for view, column in conn.execute(sa.text(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema()")):
+                columns.setdefault(str(view), []).append(str(column))
+            safe = [v for v in views if v in columns and not any(_IDENTIFIER.search(c) for c in columns[v])]
+            if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}).first() is None:
+                self._ddl(conn, f"CREATE ROLE {quote(role)} NOLOGIN")
+            self._ddl(conn, f"GRANT USAGE ON SCHEMA {quote(str(schema))} TO {quote(role)}")
+            for view in safe:
+                self._ddl(conn, f"GRANT SELECT ON {quote(view)} TO {quote(role)}")
+        return safe
 
     def load(self, loads: Sequence[TableLoad]) -> dict[str, int]:
         """Replace and insert every load in ONE transaction; rows inserted per table.
@@ -371,6 +417,12 @@ class Warehouse:
         """Run one statement in its own transaction (``:name`` parameters; a list expands for IN)."""
         with self._transaction("execute") as conn:
             conn.execute(_statement(sql, params))
+
+    def execute_all(self, statements: Sequence[tuple[str, dict[str, Any] | None]]) -> None:
+        """Run several statements in ONE transaction: all of them or, on any error, none."""
+        with self._transaction("execute") as conn:
+            for sql, params in statements:
+                conn.execute(_statement(sql, params))
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a query and return its rows as a DataFrame (``:name`` parameters; a list expands for IN).
