@@ -115,7 +115,16 @@ def clean_text(column: str, null_tokens: Sequence[str] = NULL_TOKENS) -> pl.Expr
 
 def decimal_expr(text: pl.Expr, locale: Locale, scale: int = 4) -> pl.Expr:
     """Parse locale-formatted numbers: group separators, decimal comma, currency, (neg), 12-, U+2212."""
-    value = text.str.replace_all(r"(?i)\b[A-Z]{3}\b|[€$£¥%]", "")
+    value = text.str.replace_all(r"(?i)\b[A-Z]{3}\b|[€$£¥%]", "").str.strip_chars()
+    # A group separator must sit every three digits left of the decimal mark: '12,50' under an
+    # English locale is a decimal comma (the UI locale changed), not 1250; '12.5' under a Finnish
+    # locale is a decimal point, not 125. Such cells are NULL (a parse error, quarantined).
+    groups = [g for g in locale.group if g != locale.decimal]
+    if groups:
+        g = "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in groups) + "]"
+        d = f"\\x{{{ord(locale.decimal):04X}}}"
+        well_grouped = value.str.contains(rf"^[(+\-\x{{2212}}]?\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d*)?\)?-?$")
+        value = pl.when(value.str.contains(g) & ~well_grouped).then(None).otherwise(value)
     for group in locale.group:
         if group != locale.decimal:
             value = value.str.replace_all(re.escape(group), "")
