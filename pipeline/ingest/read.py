@@ -59,6 +59,7 @@ class RawTable:
     encoding_fallback: bool
     delimiter: str
     bad_rows: dict[int, str] = field(default_factory=dict)  # row_number -> reason (undecodable, ragged)
+    notes: list[str] = field(default_factory=list)  # what reading changed, as file warnings (e.g. NULs removed)
 
     def column(self, *aliases: str) -> str | None:
         """The header cell matching any alias (compared normalised), or None."""
@@ -188,6 +189,7 @@ def read_table(path: Path, formats: Sequence[Recogniser], *, display_name: str |
 def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str,
                furniture: Sequence[re.Pattern[str]] = ()) -> RawTable:
     """Split decoded text into header, metadata, data rows and furniture."""
+    nuls = decoded.text.count("\x00")
     text = decoded.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     lines = text.split("\n")
     forced = None
@@ -229,6 +231,7 @@ def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str
         encoding_fallback=decoded.encoding_fallback,
         delimiter=match.delimiter,
         bad_rows=bad_rows,
+        notes=[f"nul: {nuls} NUL characters removed from the text"] if nuls else [],
     )
 
 

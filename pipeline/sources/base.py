@@ -267,7 +267,7 @@ def parse_table(table: RawTable, fmt: SourceFormat, ctx: ParseContext) -> pl.Dat
     raw_columns = [c for c in rows.columns if c != "row_number"]
     pii_headers = {present[s.target] for s in fmt.fields if s.pii and s.target in present}
     raw_json = pl.struct([
-        (pl.lit("***") if c in pii_headers or _looks_personal(c) else pl.col(c)).alias(c) for c in raw_columns
+        (pl.lit("***") if c in pii_headers or looks_personal(c) else pl.col(c)).alias(c) for c in raw_columns
     ]).struct.json_encode() if raw_columns else pl.lit("{}")
     typed = rows.select(
         pl.col("row_number"),
@@ -300,7 +300,7 @@ _PERSONAL = re.compile(r"(?i)e-?mail|phone|puhelin|name|nimi|address|osoite|stre
                        r"billing|shipping|card|iban|birth")
 
 
-def _looks_personal(header: str) -> bool:
+def looks_personal(header: str) -> bool:
     """Raw columns that may hold personal data are masked in quarantine, whatever the format says."""
     return bool(_PERSONAL.search(header)) and not re.search(r"(?i)campaign|ad set|ad name|account name|"
                                                            r"deal name|company|product|lineitem name|"
@@ -335,5 +335,5 @@ def money(target: str, *headers: str, required: bool = False, not_null: bool = F
 __all__ = [
     "EN", "FI", "Field", "Locale", "MONEY", "NULL_TOKENS", "ParseContext", "SourceFormat",
     "bool_expr", "clean_text", "date_expr", "datetime_expr", "decimal_expr", "id_expr", "int_expr",
-    "add_errors", "money", "parse_table", "phone_sha256_expr", "price_tier_expr",
+    "add_errors", "looks_personal", "money", "parse_table", "phone_sha256_expr", "price_tier_expr",
 ]
