@@ -166,6 +166,14 @@ def locate_header(lines: Sequence[str], formats: Sequence[Recogniser], name: str
             for fmt in formats:
                 if fmt.recognise(normalised):
                     return HeaderMatch(fmt.name, index, delimiter, [c.replace("\ufeff", "").strip() for c in cells])
+    if forced_delimiter:
+        try:
+            actual = locate_header(lines, formats, name).delimiter
+        except InputFileError:
+            actual = None
+        if actual is not None:
+            raise InputFileError(f"its 'sep={forced_delimiter}' line contradicts the header, which is separated by "
+                                 f"{actual!r}; remove the sep= line or save the file again", file=name)
     known = ", ".join(f.name for f in formats) or "none"
     raise InputFileError(
         f"header matches no known export format for this source folder (known: {known}); "
