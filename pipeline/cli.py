@@ -155,6 +155,9 @@ def _run(settings: Settings, start: date, end: date, command: str) -> int:
           f"{totals['files_read']} files read ({totals['files_skipped']} already ingested), "
           f"{totals['rows_read']} rows = {totals['rows_loaded']} loaded + {totals['rows_quarantined']} quarantined"
           f" + {totals['rows_duplicate']} duplicates; warehouse {settings.warehouse_url_redacted}")
+    from pipeline.report import warnings_line
+
+    print("warnings: " + warnings_line(totals["rows_warned"], [w for f in report.read for w in f.warnings]))
     return _report(settings, end)
 
 
@@ -173,14 +176,18 @@ def _status(settings: Settings) -> int:
     with Warehouse.connect(settings.warehouse_url) as warehouse:
         warehouse.upgrade()
         runs = warehouse.query(
-            "SELECT run_id, status, start_date, end_date, rows_read, rows_loaded, rows_quarantined, error "
+            "SELECT run_id, status, start_date, end_date, rows_read, rows_loaded, rows_quarantined, rows_warned, "
+            "steps_json, error "
             "FROM ops_runs ORDER BY started_at DESC LIMIT 10"
         )
+    from pipeline.report import steps_warnings, warnings_line
+
     if runs.height == 0:
         print("no runs yet")
     for row in runs.iter_rows(named=True):
         print(f"{row['run_id']:<48}{row['status']:<11}{row['rows_read'] or 0:>9} read {row['rows_loaded'] or 0:>9} "
               f"loaded {row['rows_quarantined'] or 0:>6} quarantined  {row['error'] or ''}")
+        print(f"{'':<48}{warnings_line(row['rows_warned'] or 0, steps_warnings(row['steps_json']))}")
     return 0
 
 

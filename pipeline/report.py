@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -95,3 +97,28 @@ def quarantine_listing(frame: pl.DataFrame) -> str:
               .sort("source", "rows", descending=[False, True]))
     return "\n".join(f"{r['source']:<16}{r['rows']:>6}  {r['check_name']}:{r['column_name']}  e.g. {r['reason']}"
                      for r in counts.iter_rows(named=True))
+
+
+def warning_counts(warnings: Iterable[str]) -> dict[str, int]:
+    """File warnings counted by kind (the text before the first ':'), e.g. {'totals': 1, 'duplicates': 2}."""
+    counts: dict[str, int] = {}
+    for warning in warnings:
+        kind = warning.split(":", 1)[0].strip() or "other"
+        counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def steps_warnings(steps_json: str | None) -> list[str]:
+    """Every file warning recorded in an ``ops_runs.steps_json`` (files skipped as already ingested excluded)."""
+    if not steps_json:
+        return []
+    files = json.loads(steps_json).get("ingest", {})
+    return [w for entry in files.values() if not entry.get("skipped") for w in entry.get("warnings", [])]
+
+
+def warnings_line(rows_warned: int, warnings: Iterable[str]) -> str:
+    """``N rows warned, M file warnings (totals 1, duplicates 2)``: how a run summary shows its warnings."""
+    counts = warning_counts(warnings)
+    total = sum(counts.values())
+    kinds = f" ({', '.join(f'{k} {n}' for k, n in counts.items())})" if counts else ""
+    return f"{rows_warned} rows warned, {total} file warnings{kinds}"

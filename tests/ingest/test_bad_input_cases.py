@@ -9,6 +9,7 @@ docs/bad-input-cases.md maps all 75 cases to their tests.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ import polars as pl
 import pytest
 
 from pipeline.errors import InputFileError
+from pipeline.identity import email_sha256, email_sha256_expr
 from pipeline.ingest.files import FileResult, InboxFile, ingest_files
 from pipeline.lake import Lake
 from pipeline.silver import current
@@ -276,3 +278,11 @@ def test_66_email_in_a_campaign_name_warns_without_echoing_it(tmp_path):
     assert result.warnings == ["pii: 1 rows have an e-mail address in column 'Campaign', which is not a personal "
                                "column; the values are not logged"]
     assert not any("aino" in w for w in result.warnings)
+
+
+def test_67_email_normalisation_trims_and_lowercases_only():
+    expected = hashlib.sha256(b"aino.virtanen+news@example.fi").hexdigest()
+    assert email_sha256("  Aino.Virtanen+news@EXAMPLE.fi ") == expected  # +tag and dots are part of the address
+    frame = pl.DataFrame({"e": ["  Aino.Virtanen+news@EXAMPLE.fi ", "jörö@esimerkki.fi", "not-an-email", None]})
+    got = frame.select(email_sha256_expr("e").alias("h"))["h"].to_list()
+    assert got == [expected, hashlib.sha256("jörö@esimerkki.fi".encode()).hexdigest(), None, None]
