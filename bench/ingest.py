@@ -30,15 +30,15 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
-import polars as pl
-
 CAMPAIGNS = 20_000        # campaign ids per day: the business key (account, day, campaign) stays unique
 END = date(2026, 11, 1)   # the run date: the last day of the report
 
 
 def write_export(path: Path, target_bytes: int, seed: int = 0) -> tuple[int, date]:
     """A Google Ads UI CSV of about ``target_bytes``; (data rows, first day)."""
+    import numpy as np
+    import polars as pl
+
     from pipeline.demo.writers import GOOGLE_EN, _long_date, amount
 
     rng = np.random.default_rng(seed)
@@ -61,7 +61,10 @@ def write_export(path: Path, target_bytes: int, seed: int = 0) -> tuple[int, dat
     return rows_needed, first
 
 
-def _body(rng: np.random.Generator, start: int, n: int, first: date = END, with_total: bool = False):
+def _body(rng, start: int, n: int, first: date = END, with_total: bool = False):  # noqa: ANN001 - numpy Generator
+    import numpy as np
+    import polars as pl
+
     from pipeline.demo.writers import _csv, amount, count
 
     index = np.arange(start, start + n)
@@ -108,6 +111,8 @@ def child(kind: str, path: Path, rows: int) -> dict[str, float]:
         rows = result.rows_loaded
         extra = {"quarantined": result.rows_quarantined, "warnings": len(result.warnings)}
     else:
+        import polars as pl
+
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         if kind == "typed":  # the Total row's '--' would break inferred integer columns: stop before it
@@ -127,10 +132,14 @@ def main() -> int:
     parser.add_argument("--mb", type=float, default=1024.0, help="file size in MB (default 1024)")
     parser.add_argument("--dir", type=Path, default=None, help="where to write the file (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
-    parser.add_argument("--child", choices=("kohde", "text", "typed"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("kohde", "text", "typed", "write"), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "write":
+        rows, _ = write_export(args.file, args.rows)
+        print(json.dumps({"rows": rows}))
+        return 0
     if args.child:
         print(json.dumps(child(args.child, args.file, args.rows)))
         return 0
@@ -138,7 +147,10 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(dir=args.dir))
     path = folder / "campaign_report_big.csv"
     started = time.perf_counter()
-    rows, _ = write_export(path, int(args.mb * 1_000_000))
+    # Written by a child process: ru_maxrss survives fork + exec, so the parent must stay small.
+    out = subprocess.run([sys.executable, __file__, "--child", "write", "--file", str(path), "--rows",
+                          str(int(args.mb * 1_000_000))], check=True, capture_output=True, text=True)
+    rows = json.loads(out.stdout.strip().splitlines()[-1])["rows"]
     size = path.stat().st_size
     print(f"wrote {path} ({size / 1e6:.0f} MB, {rows:,} data rows) in {time.perf_counter() - started:.0f} s",
           file=sys.stderr)
