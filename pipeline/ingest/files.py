@@ -189,6 +189,7 @@ def _parse(path: Path, result: FileResult, source: str, extract_date: date) -> _
         pl.lit(extract_date).alias("extract_date"),
         pl.lit(result.file_sha256).alias("file_sha256"),
     )
+    typed, content = content_warnings(table, fmt, typed)  # truncates over-long text before duplicates are found
     clean_row = pl.col("_errors").list.len() == 0
     typed = typed.with_columns(  # a later copy of an error-free row, equal in every canonical value
         (clean_row & ~pl.struct(list(ENTITIES[fmt.entity])).is_first_distinct().over(clean_row)).alias("_dup"))
@@ -204,7 +205,6 @@ def _parse(path: Path, result: FileResult, source: str, extract_date: date) -> _
     result.furniture_rows = table.furniture.height
     if fmt.reconcile is not None:
         result.warnings.extend(fmt.reconcile(table, typed))
-    typed, content = content_warnings(table, fmt, typed)
     result.warnings.extend([*table.notes, *content])
     if table.encoding_fallback:
         result.warnings.append("encoding: not UTF-8; read as Windows-1252")
