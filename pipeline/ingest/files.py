@@ -15,14 +15,14 @@ import json
 import shutil
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from pipeline.entities import BUSINESS_KEYS, ENTITIES, LINEAGE
 from pipeline.errors import AccountingError, InputFileError, KohdeError
-from pipeline.ingest.checks import content_warnings, drift_warnings
+from pipeline.ingest.checks import content_warnings, currency_warnings, drift_warnings
 from pipeline.ingest.read import read_table
 from pipeline.lake import Lake
 from pipeline.sources import formats_for
@@ -138,6 +138,10 @@ def ingest_files(lake: Lake, files: list[InboxFile]) -> list[FileResult]:
         in_batch[sha] = result
 
     _warn_drift(lake, [p.result for p in parsed])
+    for item in parsed:
+        if item.result.entity == "ad_daily":
+            earlier = lake.clean("ad_daily", item.result.extract_date - timedelta(days=1))
+            item.result.warnings.extend(currency_warnings(earlier, item.typed))
     outcomes: dict[str, ValidationOutcome] = {}
     for entity in sorted({p.result.entity for p in parsed}):
         # Exact duplicates are dropped before validation, so the uniqueness expectation sees only real conflicts.

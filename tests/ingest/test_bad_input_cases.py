@@ -156,6 +156,14 @@ def test_31_ambiguous_1_234_is_resolved_by_the_source_locale(tmp_path):
         Decimal("1234.0000"), Decimal("1.2340"), Decimal("12.5000"), None]
 
 
+def test_33_an_account_switching_currency_warns(tmp_path):
+    before, lake = _ingest(tmp_path, "25_drift_before.csv")
+    assert not [w for w in before.warnings if w.startswith("currency:")]
+    switched, _ = _ingest(tmp_path, "33_account_currency_switch.csv", day=date(2026, 11, 2), lake=lake)
+    assert switched.rows_loaded == 1  # loads: each row keeps its currency, sums never mix them
+    assert switched.warnings == ["currency: google_ads account 123-456-7890 was EUR in the previous export, now SEK"]
+
+
 def test_38_more_clicks_than_impressions_loads_with_a_warning(tmp_path):
     result, lake = _ingest(tmp_path, "38_clicks_over_impressions.csv")
     assert (result.rows_loaded, result.rows_quarantined, result.rows_warned) == (2, 0, 1)
