@@ -199,6 +199,9 @@ def _run(settings: Settings, start: date, end: date, command: str) -> int:
           f"{totals['files_read']} files read ({totals['files_skipped']} already ingested), "
           f"{totals['rows_read']} rows = {totals['rows_loaded']} loaded + {totals['rows_quarantined']} quarantined"
           f" + {totals['rows_duplicate']} duplicates; warehouse {settings.warehouse_url_redacted}")
+    from pipeline.report import warnings_line
+
+    print("warnings: " + warnings_line(totals["rows_warned"], [w for f in report.read for w in f.warnings]))
     return _report(settings, end)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -115,7 +117,7 @@ def status_report(warehouse: Warehouse, runs: int = 10) -> str:
     """
     recent = warehouse.query(
         "SELECT run_id, command, status, start_date, end_date, started_at, ended_at, files_read, files_skipped, "
-        "rows_read, rows_loaded, rows_quarantined, rows_duplicate, rows_warned, error "
+        "rows_read, rows_loaded, rows_quarantined, rows_duplicate, rows_warned, error, steps_json "
         f"FROM ops_runs ORDER BY started_at DESC, run_id DESC LIMIT {int(runs)}"
     )
     if recent.height == 0:
@@ -130,6 +132,9 @@ def status_report(warehouse: Warehouse, runs: int = 10) -> str:
                      f"{row['rows_duplicate'] or 0:>6}{row['rows_warned'] or 0:>7}")
         if row["error"]:
             lines.append(f"    error: {row['error']}")
+        file_warnings = steps_warnings(row["steps_json"])
+        if row["rows_warned"] or file_warnings:
+            lines.append(f"    warnings: {warnings_line(row['rows_warned'] or 0, file_warnings)}")
     last_good = warehouse.query("SELECT MAX(end_date) AS d FROM ops_runs WHERE status = 'succeeded'")["d"][0]
     sources = warehouse.query(
         "SELECT source, MAX(extract_date) AS newest, COUNT(*) AS files, SUM(rows_read) AS rows_read, "
@@ -150,3 +155,28 @@ def status_report(warehouse: Warehouse, runs: int = 10) -> str:
         lines.append(f"  {source:<18}{row['newest'].isoformat():>12}{lag:>6}{row['files']:>7}{row['rows_read'] or 0:>10}"
                      f"{row['rows_quarantined'] or 0:>13}")
     return "\n".join(lines)
+
+
+def warning_counts(warnings: Iterable[str]) -> dict[str, int]:
+    """File warnings counted by kind (the text before the first ':'), e.g. {'totals': 1, 'duplicates': 2}."""
+    counts: dict[str, int] = {}
+    for warning in warnings:
+        kind = warning.split(":", 1)[0].strip() or "other"
+        counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def steps_warnings(steps_json: str | None) -> list[str]:
+    """Every file warning recorded in an ``ops_runs.steps_json`` (files skipped as already ingested excluded)."""
+    if not steps_json:
+        return []
+    files = json.loads(steps_json).get("ingest", {})
+    return [w for entry in files.values() if not entry.get("skipped") for w in entry.get("warnings", [])]
+
+
+def warnings_line(rows_warned: int, warnings: Iterable[str]) -> str:
+    """``N rows warned, M file warnings (totals 1, duplicates 2)``: how a run summary shows its warnings."""
+    counts = warning_counts(warnings)
+    total = sum(counts.values())
+    kinds = f" ({', '.join(f'{k} {n}' for k, n in counts.items())})" if counts else ""
+    return f"{rows_warned} rows warned, {total} file warnings{kinds}"

@@ -174,11 +174,12 @@ def _run_id(command: str, start: date, end: date) -> str:
 def _record(warehouse: Warehouse, report: RunReport, started: datetime, ended: datetime | None) -> None:
     totals = report.totals()
     steps = {
-        "ingest": {f"{f.source}/{f.original_name}": {
+        "ingest": {f"{f.source}/{f.extract_date.isoformat()}/{f.original_name}": {  # one entry per inbox file
             "format": f.source_format, "read": f.rows_read, "loaded": f.rows_loaded,
             "quarantined": f.rows_quarantined, "duplicates": f.rows_duplicate, "warned": f.rows_warned,
             "forgotten": f.rows_forgotten,
-            "skipped": f.skipped, "warnings": f.warnings} for f in report.files},
+            "skipped": f.skipped, "warnings": f.warnings}
+            for f in sorted(report.files, key=lambda f: not f.skipped)},  # a parsed file wins over its skipped copy
         "load": report.rows_loaded_per_table,
     }
     row = pl.DataFrame(

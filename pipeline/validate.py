@@ -54,7 +54,7 @@ def validate_batch(entity: str, frame: pl.DataFrame) -> ValidationOutcome:
     keyed = frame.with_columns(
         (pl.col("file_sha256") + pl.lit(":") + pl.col("row_number").cast(pl.Utf8)).alias(KEY)
     )
-    pdf = _to_pandas(keyed)
+    pdf = _to_pandas(keyed.select([c for c in keyed.columns if c == KEY or c in _suite_columns(suite_def)]))
     result = validation.run(
         batch_parameters={"dataframe": pdf},
         result_format={
@@ -98,6 +98,19 @@ def _reason(kind: str, kwargs: dict[str, Any], custom: str | None) -> str:
         ",".join(str(kwargs.get(k)) for k in ("column_A", "column_B") if kwargs.get(k))
     check = kind.removeprefix("expect_")
     return f"gx:{column}: {custom or check}"
+
+
+def _suite_columns(suite_def: dict[str, Any]) -> set[str]:
+    """Columns the suite reads (only these are handed to pandas: time and memory on big files)."""
+    import re
+
+    names: set[str] = set()
+    for config in suite_def["expectations"]:
+        kwargs = config.get("kwargs", {})
+        names.update(str(kwargs[k]) for k in ("column", "column_A", "column_B") if kwargs.get(k))
+        names.update(kwargs.get("column_list") or [])
+        names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(kwargs.get("row_condition") or "")))
+    return names
 
 
 def _to_pandas(frame: pl.DataFrame) -> Any:

@@ -55,8 +55,9 @@ def test_status_lists_runs_newest_first_and_each_sources_lag(tmp_path: Path) -> 
     assert lines[2].split() == ["run_2026-11-02_2026-11-02_b", "failed", "3.0", "1", "7", "0", "0", "0", "0"]
     assert lines[3] == "    error: google_ads/2026-11-02/x.csv: empty file"
     assert lines[4].split() == ["run_2026-11-01_2026-11-01_a", "succeeded", "42.5", "3", "120", "117", "2", "1", "4"]
-    assert lines[5] == "Sources (lag = days from the last successful run's date 2026-11-01 to the newest file):"
-    rows = {line.split()[0]: line.split()[1:] for line in lines[7:]}
+    assert lines[5] == "    warnings: 4 rows warned, 0 file warnings"
+    assert lines[6] == "Sources (lag = days from the last successful run's date 2026-11-01 to the newest file):"
+    rows = {line.split()[0]: line.split()[1:] for line in lines[8:]}
     assert rows["google_ads"] == ["2026-10-29", "3", "2", "22", "2"]  # newest 10-29, lag 3 days, 2 files
     assert rows["plan"] == ["2026-09-01", "-", "1", "5", "0"]  # plan files carry no lag
     assert rows["meta_ads"] == ["no", "files", "yet"]

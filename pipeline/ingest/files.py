@@ -15,13 +15,14 @@ import json
 import shutil
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from pipeline.entities import BUSINESS_KEYS, ENTITIES, LINEAGE
 from pipeline.errors import AccountingError, InputFileError, KohdeError
+from pipeline.ingest.checks import content_warnings, currency_warnings, drift_warnings
 from pipeline.ingest.read import read_table
 from pipeline.lake import Lake
 from pipeline.sources import formats_for
@@ -63,6 +64,7 @@ class FileResult:
     furniture_rows: int = 0
     skipped: bool = False           # same bytes already ingested (here or under another date)
     warnings: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # the header as written, for schema-drift warnings
 
     def to_json(self) -> str:
         """Manifest form."""
@@ -142,9 +144,16 @@ def ingest_files(lake: Lake, files: list[InboxFile]) -> list[FileResult]:
         results.append(result)
         in_batch[sha] = result
 
+    _warn_drift(lake, [p.result for p in parsed])
+    for item in parsed:
+        if item.result.entity == "ad_daily":
+            earlier = lake.clean("ad_daily", item.result.extract_date - timedelta(days=1))
+            item.result.warnings.extend(currency_warnings(earlier, item.typed))
     outcomes: dict[str, ValidationOutcome] = {}
     for entity in sorted({p.result.entity for p in parsed}):
-        batch = pl.concat([p.typed.drop("_errors", "_raw") for p in parsed if p.result.entity == entity],
+        # Exact duplicates are dropped before validation, so the uniqueness expectation sees only real conflicts.
+        batch = pl.concat([p.typed.filter(~pl.col("_dup")).drop("_errors", "_raw", "_dup")
+                           for p in parsed if p.result.entity == entity],
                           how="vertical_relaxed")
         outcome = validate_batch(entity, batch)
         raise_on_critical(entity, outcome)
@@ -153,6 +162,20 @@ def ingest_files(lake: Lake, files: list[InboxFile]) -> list[FileResult]:
     for item in parsed:
         _split_and_write(lake, item, outcomes[item.result.entity])
     return results
+
+
+def _warn_drift(lake: Lake, batch: list[FileResult]) -> None:
+    """Compare each file's header with the previous file of its format (manifest or earlier in the batch)."""
+    if not batch:
+        return
+    seen = [r for r in lake.manifest() if r.columns]
+    for result in batch:
+        earlier = [r for r in seen if r.source == result.source and r.source_format == result.source_format
+                   and r.extract_date <= result.extract_date]
+        if earlier:
+            previous = max(earlier, key=lambda r: r.extract_date)
+            result.warnings.extend(drift_warnings(result.columns, previous.columns, result.source_format))
+        seen.append(result)
 
 
 def _parse(path: Path, result: FileResult, source: str, extract_date: date) -> _Parsed:
@@ -177,7 +200,12 @@ def _parse(path: Path, result: FileResult, source: str, extract_date: date) -> _
         pl.lit(extract_date).alias("extract_date"),
         pl.lit(result.file_sha256).alias("file_sha256"),
     )
+    typed, content = content_warnings(table, fmt, typed)  # truncates over-long text before duplicates are found
+    clean_row = pl.col("_errors").list.len() == 0
+    typed = typed.with_columns(  # a later copy of an error-free row, equal in every canonical value
+        (clean_row & ~pl.struct(list(ENTITIES[fmt.entity])).is_first_distinct().over(clean_row)).alias("_dup"))
     result.source_format = fmt.name
+    result.columns = list(table.header)
     result.entity = fmt.entity
     result.encoding = table.encoding
     result.encoding_fallback = table.encoding_fallback
@@ -188,6 +216,7 @@ def _parse(path: Path, result: FileResult, source: str, extract_date: date) -> _
     result.furniture_rows = table.furniture.height
     if fmt.reconcile is not None:
         result.warnings.extend(fmt.reconcile(table, typed))
+    result.warnings.extend([*table.notes, *content])
     if table.encoding_fallback:
         result.warnings.append("encoding: not UTF-8; read as Windows-1252")
     if table.rows.height == 0:
@@ -212,11 +241,10 @@ def _split_and_write(lake: Lake, item: _Parsed, outcome: ValidationOutcome) -> N
     result.rows_warned = sum(1 for k in outcome.warnings if k.startswith(result.file_sha256 + ":"))
 
     bad = typed.filter(pl.col("_errors").list.len() > 0)
-    good = typed.filter(pl.col("_errors").list.len() == 0)
     # Exact duplicates (every canonical value equal) are dropped and counted; key conflicts were
     # quarantined above by the suite's uniqueness expectation.
-    deduped = good.unique(subset=columns, keep="first", maintain_order=True)
-    result.rows_duplicate = good.height - deduped.height
+    deduped = typed.filter((pl.col("_errors").list.len() == 0) & ~pl.col("_dup"))
+    result.rows_duplicate = typed.height - bad.height - deduped.height
     if result.rows_duplicate:
         result.warnings.append(f"duplicates: {result.rows_duplicate} exact duplicate rows dropped")
         deduped = _requarantine_conflicts(deduped, entity)

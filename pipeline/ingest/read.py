@@ -8,7 +8,6 @@ head decides where the header is (see ``locate_header``).
 from __future__ import annotations
 
 import csv
-import io
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -59,6 +58,7 @@ class RawTable:
     encoding_fallback: bool
     delimiter: str
     bad_rows: dict[int, str] = field(default_factory=dict)  # row_number -> reason (undecodable, ragged)
+    notes: list[str] = field(default_factory=list)  # what reading changed, as file warnings (e.g. NULs removed)
 
     def column(self, *aliases: str) -> str | None:
         """The header cell matching any alias (compared normalised), or None."""
@@ -165,6 +165,14 @@ def locate_header(lines: Sequence[str], formats: Sequence[Recogniser], name: str
             for fmt in formats:
                 if fmt.recognise(normalised):
                     return HeaderMatch(fmt.name, index, delimiter, [c.replace("\ufeff", "").strip() for c in cells])
+    if forced_delimiter:
+        try:
+            actual = locate_header(lines, formats, name).delimiter
+        except InputFileError:
+            actual = None
+        if actual is not None:
+            raise InputFileError(f"its 'sep={forced_delimiter}' line contradicts the header, which is separated by "
+                                 f"{actual!r}; remove the sep= line or save the file again", file=name)
     known = ", ".join(f.name for f in formats) or "none"
     raise InputFileError(
         f"header matches no known export format for this source folder (known: {known}); "
@@ -188,20 +196,34 @@ def read_table(path: Path, formats: Sequence[Recogniser], *, display_name: str |
 def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str,
                furniture: Sequence[re.Pattern[str]] = ()) -> RawTable:
     """Split decoded text into header, metadata, data rows and furniture."""
-    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    lines = text.split("\n")
+    # Whole-text operations only when needed, and only the head is split into lines: a big export
+    # must not become millions of Python strings (time and memory).
+    text, decoded.text = decoded.text, ""  # the caller's copy is not needed any more
+    nuls = text.count("\x00")
+    if nuls:
+        text = text.replace("\x00", "")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            text = text.replace("\r", "\n")
+    lines = text[:_head_end(text, HEAD_LINES + 2)].split("\n")
+    skipped_chars = 0
     forced = None
     if lines and lines[0].lower().startswith("sep=") and len(lines[0].strip()) == 5:
         forced = lines[0].strip()[4]
+        skipped_chars = len(lines[0]) + 1
         lines = lines[1:]
         decoded.undecodable_lines = {n - 1 for n in decoded.undecodable_lines if n > 0}
     match = locate_header(lines, formats, name, forced)
     header = match.cells
     names = _column_names(header, name)
-    body_lines = lines[match.line_index + 1:]
-    body = "\n".join(body_lines)
+    body_start = skipped_chars + sum(len(line) + 1 for line in lines[: match.line_index + 1])
+    metadata_lines = [line for line in lines[: match.line_index] if line.strip()]
+    body = text[body_start:].encode("utf-8")
+    del text
     _check_truncation(body, match.delimiter, len(header), name)
     rows = _read_rows(body, match.delimiter, names, name)
+    del body
     bad_rows: dict[int, str] = {}
     if decoded.undecodable_lines:
         # Physical line -> data row: only exact when no quoted newlines precede it, which holds for
@@ -212,8 +234,9 @@ def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str
                 bad_rows[line_number - first + 1] = "encoding:row: line is not valid UTF-8 (mixed encodings)"
     data_cols = [c for c in names if not c.startswith("_blank_")]
     rows = rows.select(["row_number", *data_cols])
-    non_empty = pl.any_horizontal([pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")
-                                   for c in data_cols]) if data_cols else pl.lit(False)
+    # One pass over the row's text (empty cells are already NULL), not a strip per column.
+    non_empty = (pl.concat_str(data_cols, ignore_nulls=True).str.contains(r"\S").fill_null(False)
+                 if data_cols else pl.lit(False))
     rows = rows.filter(non_empty)
     is_furniture = _furniture_mask(data_cols, furniture)
     furniture_rows = rows.filter(is_furniture)
@@ -223,13 +246,25 @@ def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str
         format_name=match.format_name,
         header=[c for c, n in zip(header, names, strict=True) if not n.startswith("_blank_")],
         rows=rows,
-        metadata_lines=[line for line in lines[: match.line_index] if line.strip()],
+        metadata_lines=metadata_lines,
         furniture=furniture_rows,
         encoding=decoded.encoding,
         encoding_fallback=decoded.encoding_fallback,
         delimiter=match.delimiter,
         bad_rows=bad_rows,
+        notes=[f"nul: {nuls} NUL characters removed from the text"] if nuls else [],
     )
+
+
+def _head_end(text: str, count: int) -> int:
+    """Offset just past the first ``count`` lines (or the end of the text)."""
+    position = 0
+    for _ in range(count):
+        found = text.find("\n", position)
+        if found < 0:
+            return len(text)
+        position = found + 1
+    return position
 
 
 def _column_names(header: list[str], name: str) -> list[str]:
@@ -248,12 +283,11 @@ def _column_names(header: list[str], name: str) -> list[str]:
     return names
 
 
-def _check_truncation(body: str, delimiter: str, width: int, name: str) -> None:
+def _check_truncation(body: bytes, delimiter: str, width: int, name: str) -> None:
     """A partial download ends mid-row: its last line has too few fields and no final newline."""
-    stripped = body.rstrip("\n")
-    if not stripped or body.endswith("\n"):
+    if not body.strip(b"\n") or body.endswith(b"\n"):
         return
-    last_line = stripped.rsplit("\n", 1)[-1]
+    last_line = body[body.rfind(b"\n") + 1:].decode("utf-8")
     if last_line.count('"') % 2 == 1:
         raise InputFileError("ends inside a quoted field: the file is truncated", file=name)
     fields = next(csv.reader([last_line], delimiter=delimiter), [])
@@ -269,12 +303,12 @@ def _looks_like_footer(cell: str) -> bool:
     return bool(re.match(r"(?i)^(total|grand totals|confidential|copyright)", cell.strip()))
 
 
-def _read_rows(body: str, delimiter: str, names: list[str], name: str) -> pl.DataFrame:
+def _read_rows(body: bytes, delimiter: str, names: list[str], name: str) -> pl.DataFrame:
     if not body.strip():
         return pl.DataFrame(schema={"row_number": pl.Int64, **{n: pl.Utf8 for n in names}})
     try:
         frame = pl.read_csv(
-            io.BytesIO(body.encode("utf-8")),
+            body,
             has_header=False,
             schema={n: pl.Utf8 for n in names},
             separator=delimiter,
@@ -296,7 +330,8 @@ def _read_rows(body: str, delimiter: str, names: list[str], name: str) -> pl.Dat
 def _furniture_mask(columns: list[str], patterns: Sequence[re.Pattern[str]]) -> pl.Expr:
     if not patterns or not columns:
         return pl.lit(False)
-    first_cell = pl.coalesce([pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars())
-                              for c in columns])
+    # Empty cells are NULL (empty_string_is_null), so the first non-empty cell is a coalesce. A cell
+    # of spaces before the label would hide it; the row then stays data and fails to parse (quarantined).
+    first_cell = pl.coalesce([pl.col(c) for c in columns]).str.strip_chars()
     combined = "|".join(f"(?:{p.pattern})" for p in patterns)
     return first_cell.str.contains(combined).fill_null(False)

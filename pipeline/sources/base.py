@@ -111,33 +111,41 @@ class SourceFormat:
 def clean_text(column: str, null_tokens: Sequence[str] = NULL_TOKENS) -> pl.Expr:
     """Trimmed text with the null tokens turned into NULL."""
     stripped = pl.col(column).str.strip_chars().str.replace_all("[\u200b\u200c\u200d\ufeff]", "")
-    return pl.when(stripped.is_in(list(null_tokens)) | stripped.is_null()).then(None).otherwise(stripped)
+    return stripped.replace(list(null_tokens), pl.lit(None, dtype=pl.Utf8))
 
 
 def decimal_expr(text: pl.Expr, locale: Locale, scale: int = 4) -> pl.Expr:
-    """Parse locale-formatted numbers: group separators, decimal comma, currency, (neg), 12-, U+2212."""
-    value = text.str.replace_all(r"(?i)\b[A-Z]{3}\b|[€$£¥%]", "")
-    for group in locale.group:
-        if group != locale.decimal:
-            value = value.str.replace_all(re.escape(group), "")
-    value = value.str.replace_all(r"\s", "")
+    """Parse locale-formatted numbers: group separators, decimal comma, currency, (neg), 12-, U+2212.
+
+    Built so each intermediate expression is referenced once or twice: a ``when`` over a value used
+    in both branches doubles the expression tree at every step, and polars then evaluates each copy.
+    """
+    # ASCII word boundaries and digits: Unicode ones push the regex engine off its fast path.
+    value = text.str.replace_all(r"(?i)(?-u:\b)[A-Z]{3}(?-u:\b)|[€$£¥%]", "").str.strip_chars()
+    # A group separator must sit every three digits left of the decimal mark: '12,50' under an
+    # English locale is a decimal comma (the UI locale changed), not 1250; '12.5' under a Finnish
+    # locale is a decimal point, not 125. Such cells are NULL (a parse error, quarantined).
+    groups = [g for g in locale.group if g != locale.decimal]
+    grouping_ok: pl.Expr = pl.lit(True)
+    chars = "".join(f"\\x{{{ord(c):04X}}}" for c in groups)
+    if groups:
+        d = f"\\x{{{ord(locale.decimal):04X}}}"
+        grouping_ok = value.str.contains(
+            rf"^(?:[^{chars}]*|[(+\-\x{{2212}}]?[0-9]{{1,3}}(?:[{chars}][0-9]{{3}})+(?:{d}[0-9]*)?\)?-?)$")
+    value = value.str.replace_all(rf"[{chars}\s]", "")
     if locale.decimal != ".":
-        value = value.str.replace_all(re.escape(locale.decimal), ".")
-    value = value.str.replace_all("\u2212", "-")
-    value = (
-        pl.when(value.str.contains(r"^\(.*\)$")).then(pl.lit("-") + value.str.strip_chars("()"))
-        .when(value.str.contains(r"^[0-9.]+-$")).then(pl.lit("-") + value.str.strip_chars_end("-"))
-        .otherwise(value)
-    )
-    valid = value.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")
-    return pl.when(valid).then(value).otherwise(None).cast(pl.Decimal(18, scale), strict=False)
+        value = value.str.replace_all(locale.decimal, ".", literal=True)
+    value = (value.str.replace_all("\u2212", "-", literal=True)
+             # (1 234,56) accounting negative, 1234,56- trailing minus
+             .str.replace(r"^\((.*)\)$|^([0-9.]+)-$", "-${1}${2}")
+             .str.extract(r"^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))$", 1))
+    return pl.when(grouping_ok).then(value).otherwise(None).cast(pl.Decimal(18, scale), strict=False)
 
 
 def int_expr(text: pl.Expr, locale: Locale) -> pl.Expr:
     """Whole numbers with group separators; '12.0' is accepted, '12.5' is not."""
-    parsed = decimal_expr(text, locale)
-    whole = parsed.cast(pl.Int64, strict=False)
-    return pl.when(parsed == whole.cast(pl.Decimal(18, 4))).then(whole).otherwise(None)
+    # One reference to the parsed decimal (see decimal_expr): its text form ends in '.0000' when whole.
+    return decimal_expr(text, locale).cast(pl.Utf8).str.extract(r"^(-?\d+)(?:\.0*)?$", 1).cast(pl.Int64, strict=False)
 
 
 def date_expr(text: pl.Expr, locale: Locale) -> pl.Expr:
@@ -254,18 +262,33 @@ def parse_table(table: RawTable, fmt: SourceFormat, ctx: ParseContext) -> pl.Dat
         raise InputFileError(f"{fmt.name} export lacks required column(s): {'; '.join(missing_required)}",
                              file=ctx.file_name)
 
+    # Three stages, each column computed once: text (trimmed, null tokens), typed value, errors. An
+    # expression that used the text and the typed value inline would be evaluated once per use.
+    specs = [spec for spec in fmt.fields if spec.target in present]
+    raw_columns = [c for c in rows.columns if c != "row_number"]
+    pii_headers = {present[s.target] for s in fmt.fields if s.pii and s.target in present}
+    raw_json = pl.struct([
+        (pl.lit("***") if c in pii_headers or looks_personal(c) else pl.col(c)).alias(c) for c in raw_columns
+    ]).struct.json_encode() if raw_columns else pl.lit("{}")
+    staged = rows.select(
+        pl.col("row_number"),
+        raw_json.alias("_raw"),
+        *[clean_text(present[spec.target], fmt.null_tokens).alias(f"__text{i}") for i, spec in enumerate(specs)],
+        *[pl.col(present[spec.target]).alias(f"__cell{i}") for i, spec in enumerate(specs)
+          if spec.kind == "email_sha256"],
+    )
     typed_exprs: list[pl.Expr] = []
-    error_exprs: list[pl.Expr] = []
-    for spec in fmt.fields:
-        if spec.target not in present:
-            continue
-        text = clean_text(present[spec.target], fmt.null_tokens)
+    for i, spec in enumerate(specs):
+        text = pl.col(f"__text{i}")
         if spec.kind == "email_sha256":
-            typed = email_sha256_expr(present[spec.target])
-            typed = pl.when(text.is_null()).then(None).otherwise(typed)
+            typed = pl.when(text.is_null()).then(None).otherwise(email_sha256_expr(f"__cell{i}"))
         else:
             typed = _typed(spec.kind, text, fmt.locale)
-        typed_exprs.append(typed.alias(spec.target))
+        typed_exprs.append(typed.alias(f"__value{i}"))
+    staged = staged.with_columns(typed_exprs)
+    error_exprs: list[pl.Expr] = []
+    for i, spec in enumerate(specs):
+        text, typed = pl.col(f"__text{i}"), pl.col(f"__value{i}")
         shown = pl.lit("(masked)") if spec.pii else text.str.slice(0, 40)
         if spec.kind != "text":
             error_exprs.append(
@@ -274,17 +297,12 @@ def parse_table(table: RawTable, fmt: SourceFormat, ctx: ParseContext) -> pl.Dat
             )
         if spec.not_null:
             error_exprs.append(pl.when(text.is_null()).then(pl.lit(f"required:{spec.target}: value is missing")))
-    raw_columns = [c for c in rows.columns if c != "row_number"]
-    pii_headers = {present[s.target] for s in fmt.fields if s.pii and s.target in present}
-    raw_json = pl.struct([
-        (pl.lit("***") if c in pii_headers or _looks_personal(c) else pl.col(c)).alias(c) for c in raw_columns
-    ]).struct.json_encode() if raw_columns else pl.lit("{}")
-    typed = rows.select(
+    typed = staged.select(
         pl.col("row_number"),
-        *typed_exprs,
+        *[pl.col(f"__value{i}").alias(spec.target) for i, spec in enumerate(specs)],
         pl.concat_list(error_exprs).list.drop_nulls().alias("_errors") if error_exprs
         else pl.lit([], dtype=pl.List(pl.Utf8)).alias("_errors"),
-        raw_json.alias("_raw"),
+        pl.col("_raw"),
     )
     for name, value in fmt.constants.items():
         typed = typed.with_columns(pl.lit(value).alias(name))
@@ -310,7 +328,7 @@ _PERSONAL = re.compile(r"(?i)e-?mail|phone|puhelin|name|nimi|address|osoite|stre
                        r"billing|shipping|card|iban|birth")
 
 
-def _looks_personal(header: str) -> bool:
+def looks_personal(header: str) -> bool:
     """Raw columns that may hold personal data are masked in quarantine, whatever the format says."""
     return bool(_PERSONAL.search(header)) and not re.search(r"(?i)campaign|ad set|ad name|account name|"
                                                            r"deal name|company|product|lineitem name|"
@@ -345,5 +363,5 @@ def money(target: str, *headers: str, required: bool = False, not_null: bool = F
 __all__ = [
     "EN", "FI", "Field", "Locale", "MONEY", "NULL_TOKENS", "ParseContext", "SourceFormat",
     "bool_expr", "clean_text", "date_expr", "datetime_expr", "decimal_expr", "id_expr", "int_expr",
-    "add_errors", "money", "parse_table", "phone_e164", "phone_sha256_expr", "price_tier_expr",
+    "add_errors", "looks_personal", "money", "parse_table", "phone_e164", "phone_sha256_expr", "price_tier_expr",
 ]

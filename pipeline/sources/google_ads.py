@@ -131,6 +131,24 @@ _ACCOUNT_TOTAL = re.compile(r"(?i)^(total: account|yhteensä: tili)")
 
 
 def _reconcile(table: RawTable, typed: pl.DataFrame) -> list[str]:
+    """Report totals against the data rows, and days of the report's range without any row."""
+    return [*_reconcile_totals(table, typed), *_missing_days(table, typed)]
+
+
+def _missing_days(table: RawTable, typed: pl.DataFrame) -> list[str]:
+    """A day inside the title's date range with no row: no delivery, or a partial download (WARN)."""
+    stated = report_range(table.metadata_lines)
+    if stated is None or typed.height == 0 or (stated[1] - stated[0]).days > 366:
+        return []
+    present = set(typed["day"].drop_nulls().to_list())
+    missing = [d for d in pl.date_range(stated[0], stated[1], eager=True).to_list() if d not in present]
+    if not missing:
+        return []
+    shown = ", ".join(d.isoformat() for d in missing[:5]) + (" ..." if len(missing) > 5 else "")
+    return [f"window: {len(missing)} day(s) of the report's date range {stated[0]}..{stated[1]} have no rows: {shown}"]
+
+
+def _reconcile_totals(table: RawTable, typed: pl.DataFrame) -> list[str]:
     """The report's own ``Total: Account`` cost against the sum of its data rows (a free completeness check)."""
     cost_header = table.column("Cost", "Kustannus")
     if cost_header is None or table.furniture.height == 0:

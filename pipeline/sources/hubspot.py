@@ -16,7 +16,8 @@ Mapping decisions:
 - ``Pipeline``: the default pipeline (``Sales Pipeline`` / ``default``) is ``default``, others as
   written; a deals export without the ``Pipeline`` column is read as the one pipeline ``default``.
   Stage labels shared by several pipelines are only unambiguous with that column, so export it when
-  the portal has more than one pipeline.
+  the portal has more than one pipeline: a file without it whose ``Date entered "<Stage> (<Pipeline>)"``
+  columns name several pipelines fails.
 - ``Associated Contact`` holds an email or ``Name (email)``; the first email is hashed and gives the
   deal's ``customer_id``. ``Date entered "<Stage> (<Pipeline>)"`` columns (any quotes) are ignored.
 - Consent: ``Marketing consent`` Yes/No -> ``consent_marketing``; ``Unsubscribed from all email`` true
@@ -27,8 +28,11 @@ Mapping decisions:
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
+from pipeline.errors import InputFileError
 from pipeline.ingest.read import RawTable
 from pipeline.sources.base import Field, Locale, ParseContext, SourceFormat, money
 from pipeline.sources.generic_crm import (
@@ -99,7 +103,19 @@ def _derive_contacts(frame: pl.DataFrame, raw: RawTable, ctx: ParseContext) -> p
     return conform_contacts(frame, system=SOURCE_SYSTEM, lifecycle=HUBSPOT_LIFECYCLE_STAGES)
 
 
+_QUOTE = "[\"'\u201c\u201d\u2018\u2019]?"
+_DATE_ENTERED = re.compile(rf"(?i)^date entered\s*{_QUOTE}.*\((?P<pipeline>[^()]+)\)\s*{_QUOTE}$")
+
+
 def _prepare_deals(table: RawTable, ctx: ParseContext) -> RawTable:
+    if table.column("Pipeline", "pipeline") is None:
+        # Without the Pipeline column a stage label is ambiguous once the portal has several pipelines.
+        named = sorted({m.group("pipeline").strip() for c in table.header if (m := _DATE_ENTERED.match(c.strip()))})
+        if len(named) > 1:
+            raise InputFileError(
+                f"{table.format_name} export has no 'Pipeline' column but its 'Date entered' columns name "
+                f"{len(named)} pipelines ({', '.join(named)}); stage labels are ambiguous across pipelines: "
+                "add Pipeline to the export view", file=ctx.file_name)
     return first_email(table, *_ASSOCIATED_CONTACT)
 
 

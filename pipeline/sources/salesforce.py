@@ -129,6 +129,10 @@ def _derive_opportunities(frame: pl.DataFrame, raw: RawTable, ctx: ParseContext)
         # '45 000,00 €' would lose its decimal comma under en-US and read as 4,500,000.
         comma = raw.rows.select("row_number", clean_text(header).str.contains(r",\d{1,2}\D*$").alias("_comma"))
         frame = frame.join(comma, on="row_number", how="left", maintain_order="left")
+        # The generic number parser already rejects the misplaced group separator; say why instead.
+        frame = frame.with_columns(pl.when(pl.col("_comma").fill_null(False)).then(
+            pl.col("_errors").list.eval(pl.element().filter(~pl.element().str.starts_with("parse:amount:"))))
+            .otherwise(pl.col("_errors")).alias("_errors"))
         frame = add_errors(frame, pl.col("_comma"), "parse:amount: decimal comma in an en-US report export")
         frame = frame.with_columns(pl.when(~pl.col("_comma")).then(pl.col("amount")).alias("amount")).drop("_comma")
     if "created_at" in frame.columns:
