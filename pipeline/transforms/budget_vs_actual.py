@@ -8,11 +8,7 @@ import polars as pl
 
 from pipeline.entities import MONEY
 from pipeline.fx import with_eur
-
-
-def _sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
-    """Sum of EUR amounts, NULL if any of them is NULL (no FX rate): a partial total would mislead."""
-    return pl.when(amount_eur.is_null().any()).then(pl.lit(None, MONEY)).otherwise(amount_eur.sum()).cast(MONEY)
+from pipeline.transforms.measures import sum_unless_unconverted
 
 
 def build_budget_vs_actual(
@@ -39,13 +35,13 @@ def build_budget_vs_actual(
             date_column="month",
         )
         .group_by("month", "channel")
-        .agg(_sum_unless_unconverted(pl.col("amount_eur")).alias("budget_eur"))
+        .agg(sum_unless_unconverted(pl.col("amount_eur")).alias("budget_eur"))
     )
     actual = (
         fct_ad_spend_daily.filter(pl.col("day") <= as_of)
         .with_columns(pl.col("day").dt.month_start().alias("month"))
         .group_by("month", "channel")
-        .agg(_sum_unless_unconverted(pl.col("spend_eur")).alias("actual_eur"), pl.lit(True).alias("_has_spend"))
+        .agg(sum_unless_unconverted(pl.col("spend_eur")).alias("actual_eur"), pl.lit(True).alias("_has_spend"))
     )
     is_current = pl.col("month") == as_of_month
     return (

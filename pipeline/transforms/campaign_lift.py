@@ -7,13 +7,10 @@ from datetime import date
 import polars as pl
 
 from pipeline.entities import MONEY
+from pipeline.transforms.measures import sum_unless_unconverted
 
 _CAMPAIGN = ["platform", "campaign_id"]
 
-
-def _sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
-    """Sum of EUR amounts, NULL if any of them is NULL (no FX rate): a partial total would mislead."""
-    return pl.when(amount_eur.is_null().any()).then(pl.lit(None, MONEY)).otherwise(amount_eur.sum()).cast(MONEY)
 
 
 def _growth_pct(during: pl.Expr, before: pl.Expr) -> pl.Expr:
@@ -66,7 +63,7 @@ def build_campaign_lift(
             pl.col("channel").sort_by("day").last().alias("channel"),
             pl.col("period_start").first().alias("period_start"),
             pl.col("period_end").first().alias("period_end"),
-            _sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
+            sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
         )
         .with_columns(
             ((pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1).cast(pl.Int64).alias("days"),

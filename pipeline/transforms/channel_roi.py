@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.entities import MONEY
+from pipeline.transforms.measures import nonzero, sum_unless_unconverted
 
 # period_grain -> polars truncation interval; weeks start on Monday (ISO 8601).
 PERIOD_GRAINS: dict[str, str] = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
@@ -12,10 +13,6 @@ ALL_CAMPAIGNS = "(all)"
 KEY: tuple[str, ...] = ("period_grain", "period_start", "channel", "campaign_id", "model")
 MEASURES: tuple[str, ...] = ("spend_eur", "impressions", "clicks", "attributed_revenue_eur", "conversions", "new_customers")
 
-
-def _sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
-    """Sum of EUR amounts, NULL if any of them is NULL (no FX rate): a partial total would mislead."""
-    return pl.when(amount_eur.is_null().any()).then(pl.lit(None, MONEY)).otherwise(amount_eur.sum()).cast(MONEY)
 
 
 def _by_period(frame: pl.LazyFrame, date_column: str) -> pl.LazyFrame:
@@ -31,11 +28,6 @@ def _by_period(frame: pl.LazyFrame, date_column: str) -> pl.LazyFrame:
         how="vertical",
     )
 
-
-def _nonzero(denominator: pl.Expr) -> pl.Expr:
-    """The denominator as Float64, NULL when it is 0 or NULL (a ratio over nothing is NULL, not 0)."""
-    value = denominator.cast(pl.Float64)
-    return pl.when(value != 0).then(value)
 
 
 def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.LazyFrame) -> pl.LazyFrame:
@@ -57,7 +49,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
         _by_period(fct_attribution, "order_date")
         .group_by(*KEY)
         .agg(
-            _sum_unless_unconverted(pl.col("revenue_eur")).alias("attributed_revenue_eur"),
+            sum_unless_unconverted(pl.col("revenue_eur")).alias("attributed_revenue_eur"),
             # float sums depend on summation order: round so re-runs give identical rows
             pl.col("credit").sum().round(9).alias("conversions"),
             pl.col("credit").filter(pl.col("is_first_order").fill_null(False)).sum().round(9).alias("new_customers"),
@@ -67,7 +59,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
         _by_period(fct_ad_spend_daily, "day")
         .group_by("period_grain", "period_start", "channel", "campaign_id")
         .agg(
-            _sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
+            sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
             pl.col("impressions").sum().cast(pl.Int64),
             pl.col("clicks").sum().cast(pl.Int64),
             pl.lit(True).alias("_has_spend"),
@@ -89,10 +81,10 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
     by_channel = (
         by_campaign.group_by("period_grain", "period_start", "channel", "model")
         .agg(
-            _sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
+            sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
             pl.col("impressions").sum().cast(pl.Int64),
             pl.col("clicks").sum().cast(pl.Int64),
-            _sum_unless_unconverted(pl.col("attributed_revenue_eur")).alias("attributed_revenue_eur"),
+            sum_unless_unconverted(pl.col("attributed_revenue_eur")).alias("attributed_revenue_eur"),
             pl.col("conversions").sum().round(9),
             pl.col("new_customers").sum().round(9),
         )
@@ -107,17 +99,17 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
             *KEY,
             *MEASURES,
             # ROI = (attributed revenue - spend) / spend
-            ((revenue_eur - spend_eur.cast(pl.Float64)) / _nonzero(spend_eur)).alias("roi"),
+            ((revenue_eur - spend_eur.cast(pl.Float64)) / nonzero(spend_eur)).alias("roi"),
             # ROAS = attributed revenue / spend
-            (revenue_eur / _nonzero(spend_eur)).alias("roas"),
+            (revenue_eur / nonzero(spend_eur)).alias("roas"),
             # CTR = clicks / impressions x 100
-            (pl.col("clicks") * 100 / _nonzero(pl.col("impressions"))).alias("ctr_pct"),
+            (pl.col("clicks") * 100 / nonzero(pl.col("impressions"))).alias("ctr_pct"),
             # conversion rate = conversions / clicks x 100
-            (pl.col("conversions") * 100 / _nonzero(pl.col("clicks"))).alias("conversion_rate_pct"),
+            (pl.col("conversions") * 100 / nonzero(pl.col("clicks"))).alias("conversion_rate_pct"),
             # CPA = spend / conversions (attributed credit)
-            (_nonzero(spend_eur) / _nonzero(pl.col("conversions"))).round(4).cast(MONEY).alias("cpa_eur"),
+            (nonzero(spend_eur) / nonzero(pl.col("conversions"))).round(4).cast(MONEY).alias("cpa_eur"),
             # CAC = spend / new customers (attributed credit of first orders)
-            (_nonzero(spend_eur) / _nonzero(pl.col("new_customers"))).round(4).cast(MONEY).alias("cac_eur"),
+            (nonzero(spend_eur) / nonzero(pl.col("new_customers"))).round(4).cast(MONEY).alias("cac_eur"),
         )
         .sort(*KEY)
     )

@@ -8,6 +8,7 @@ import polars as pl
 
 from pipeline.entities import MONEY
 from pipeline.errors import ConfigError
+from pipeline.transforms.measures import nonzero, sum_unless_unconverted
 
 RETARGETING_CHANNEL = "display_retargeting"
 # Touches that show a person reached the site: what puts them in a retargeting audience.
@@ -15,15 +16,6 @@ QUALIFYING_TOUCH_TYPES: tuple[str, ...] = ("click", "email_click", "visit", "pri
 _CAMPAIGN = ["platform", "campaign_id"]
 
 
-def _nonzero(denominator: pl.Expr) -> pl.Expr:
-    """The denominator as Float64, NULL when it is 0 or NULL (a ratio over nothing is NULL, not 0)."""
-    value = denominator.cast(pl.Float64)
-    return pl.when(value != 0).then(value)
-
-
-def _sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
-    """Sum of EUR amounts, NULL if any of them is NULL (no FX rate): a partial total would mislead."""
-    return pl.when(amount_eur.is_null().any()).then(pl.lit(None, MONEY)).otherwise(amount_eur.sum()).cast(MONEY)
 
 
 def build_retargeting(
@@ -70,7 +62,7 @@ def build_retargeting(
             pl.col("day").filter((pl.col("spend") > 0) | (pl.col("impressions") > 0)).max().alias("_spend_end"),
             pl.col("impressions").sum().cast(pl.Int64).alias("impressions"),
             pl.col("clicks").sum().cast(pl.Int64).alias("clicks"),
-            _sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
+            sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
         )
     )
     touches = fct_touchpoints.filter(pl.col("customer_id").is_not_null() & (pl.col("touch_date") <= as_of))
@@ -117,7 +109,7 @@ def build_retargeting(
                      .select("customer_id", "ordered_at", "net_revenue_eur"), on="customer_id", how="inner")
         .filter((ordered_at > pl.col("anchor")) & (ordered_at <= pl.col("anchor") + window))
         .group_by(*_CAMPAIGN, "customer_id")
-        .agg(pl.lit(True).alias("converted"), _sum_unless_unconverted(pl.col("net_revenue_eur")).alias("revenue_eur"))
+        .agg(pl.lit(True).alias("converted"), sum_unless_unconverted(pl.col("net_revenue_eur")).alias("revenue_eur"))
     )
     visitors = (
         anchors.join(exposure, on=[*_CAMPAIGN, "customer_id"], how="left")
@@ -137,12 +129,12 @@ def build_retargeting(
         return [
             member.sum().cast(pl.Int64).alias(f"{group}_customers"),
             (member & pl.col("converted")).sum().cast(pl.Int64).alias(f"{group}_converters"),
-            _sum_unless_unconverted(pl.col("revenue_eur").filter(member)).alias(f"{group}_revenue_eur"),
+            sum_unless_unconverted(pl.col("revenue_eur").filter(member)).alias(f"{group}_revenue_eur"),
         ]
 
     by_campaign = visitors.group_by(_CAMPAIGN).agg(*group_figures("retargeted"), *group_figures("control"))
-    retargeted_rate = pl.col("retargeted_converters") / _nonzero(pl.col("retargeted_customers"))
-    control_rate = pl.col("control_converters") / _nonzero(pl.col("control_customers"))
+    retargeted_rate = pl.col("retargeted_converters") / nonzero(pl.col("retargeted_customers"))
+    control_rate = pl.col("control_converters") / nonzero(pl.col("control_customers"))
     incremental = (retargeted_rate - control_rate) * pl.col("retargeted_customers")
     spend_eur = pl.col("spend_eur")
     return (
@@ -165,13 +157,13 @@ def build_retargeting(
             # conversion rate = converters / customers x 100
             (retargeted_rate * 100).alias("retargeted_conversion_rate_pct"),
             "retargeted_revenue_eur",
-            (pl.col("retargeted_revenue_eur").cast(pl.Float64) / _nonzero(pl.col("retargeted_customers")))
+            (pl.col("retargeted_revenue_eur").cast(pl.Float64) / nonzero(pl.col("retargeted_customers")))
             .round(4).cast(MONEY).alias("retargeted_revenue_per_customer_eur"),
             "control_customers",
             "control_converters",
             (control_rate * 100).alias("control_conversion_rate_pct"),
             "control_revenue_eur",
-            (pl.col("control_revenue_eur").cast(pl.Float64) / _nonzero(pl.col("control_customers")))
+            (pl.col("control_revenue_eur").cast(pl.Float64) / nonzero(pl.col("control_customers")))
             .round(4).cast(MONEY).alias("control_revenue_per_customer_eur"),
             # lift = (retargeted rate - control rate) / control rate x 100
             ((retargeted_rate - control_rate) / pl.when(control_rate != 0).then(control_rate) * 100)
@@ -181,10 +173,10 @@ def build_retargeting(
             "impressions",
             "clicks",
             # CTR = clicks / impressions x 100
-            (pl.col("clicks") / _nonzero(pl.col("impressions")) * 100).alias("ctr_pct"),
+            (pl.col("clicks") / nonzero(pl.col("impressions")) * 100).alias("ctr_pct"),
             "spend_eur",
             # cost per conversion = spend / retargeted converters
-            (spend_eur.cast(pl.Float64) / _nonzero(pl.col("retargeted_converters"))).round(4).cast(MONEY)
+            (spend_eur.cast(pl.Float64) / nonzero(pl.col("retargeted_converters"))).round(4).cast(MONEY)
             .alias("cost_per_conversion_eur"),
             # cost per incremental conversion = spend / incremental conversions, NULL when none were added
             (spend_eur.cast(pl.Float64) / pl.when(incremental > 0).then(incremental)).round(4).cast(MONEY)

@@ -6,11 +6,7 @@ import polars as pl
 
 from pipeline.entities import MONEY
 from pipeline.fx import with_eur
-
-
-def _sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
-    """Sum of EUR amounts, NULL if any of them is NULL (no FX rate): a partial total would mislead."""
-    return pl.when(amount_eur.is_null().any()).then(pl.lit(None, MONEY)).otherwise(amount_eur.sum()).cast(MONEY)
+from pipeline.transforms.measures import sum_unless_unconverted
 
 
 def build_sales_costs(
@@ -39,8 +35,8 @@ def build_sales_costs(
         )
         .group_by("month")
         .agg(
-            _sum_unless_unconverted(pl.col("amount_eur").filter(pl.col("kind") == "fixed")).alias("fixed_eur"),
-            _sum_unless_unconverted(pl.col("amount_eur").filter(pl.col("kind") == "variable")).alias(
+            sum_unless_unconverted(pl.col("amount_eur").filter(pl.col("kind") == "fixed")).alias("fixed_eur"),
+            sum_unless_unconverted(pl.col("amount_eur").filter(pl.col("kind") == "variable")).alias(
                 "variable_eur"
             ),
         )
@@ -61,7 +57,7 @@ def build_sales_costs(
         spend = (
             fct_ad_spend_daily.with_columns(pl.col("day").dt.month_start().alias("month"))
             .group_by("month")
-            .agg(_sum_unless_unconverted(pl.col("spend_eur")).alias("marketing_spend_eur"), pl.lit(True).alias("_has_spend"))
+            .agg(sum_unless_unconverted(pl.col("spend_eur")).alias("marketing_spend_eur"), pl.lit(True).alias("_has_spend"))
         )
     return (
         costs.join(orders, on="month", how="full", coalesce=True)
