@@ -22,11 +22,8 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +33,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.timing import best_of, peak_memory_mb  # noqa: E402
 from pipeline.transforms.attribution_models import (  # noqa: E402
     group_paths,
     markov_removal_effects,
@@ -71,20 +69,8 @@ def generate_journeys(n: int, seed: int) -> pl.DataFrame:
     )
 
 
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far (ru_maxrss is KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def best_of(repeat: int, step: Callable[[], Any]) -> tuple[float, Any]:
-    """Shortest wall time of ``repeat`` runs of ``step`` and its last result."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = step()
-        times.append(time.perf_counter() - started)
-    return min(times), result
 
 
 def mam_grouped_input(paths: pl.DataFrame) -> pl.DataFrame:

@@ -22,17 +22,15 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.timing import best_of  # noqa: E402
 from pipeline.transforms.clv import fit_bgnbd, fit_gamma_gamma  # noqa: E402
 
 with warnings.catch_warnings():
@@ -43,7 +41,6 @@ TRUE_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 TRUE_GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 COHORT_DAYS = 364
 TOLERANCE = 1e-3
-Result = TypeVar("Result")
 
 
 def simulate_summary(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -73,14 +70,6 @@ def simulate_summary(n: int, seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def best_of(repeat: int, function: Callable[[], Result]) -> tuple[Result, float]:
-    """(result of the last call, fastest wall time in seconds) over ``repeat`` calls."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return result, min(times)
 
 
 def distinct_with_counts(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -112,13 +101,13 @@ def main() -> int:
         fit_gamma_gamma(warm["frequency"], warm["monetary_value"])
         GammaGammaFitter().fit(warm["frequency"][warm_repeat], warm["monetary_value"][warm_repeat])
 
-        ours_bgnbd, ours_bgnbd_s = best_of(args.repeat, lambda: fit_bgnbd(x, t_x, t_cal))
-        theirs_bgnbd, theirs_bgnbd_s = best_of(args.repeat, lambda: BetaGeoFitter().fit(x, t_x, t_cal).params_)
-        _, theirs_bgnbd_grouped_s = best_of(args.repeat, lambda: BetaGeoFitter().fit(
+        ours_bgnbd_s, ours_bgnbd = best_of(args.repeat, lambda: fit_bgnbd(x, t_x, t_cal))
+        theirs_bgnbd_s, theirs_bgnbd = best_of(args.repeat, lambda: BetaGeoFitter().fit(x, t_x, t_cal).params_)
+        theirs_bgnbd_grouped_s, _ = best_of(args.repeat, lambda: BetaGeoFitter().fit(
             histories["x"], histories["t_x"], histories["T"], weights=histories["len"]).params_)
-        ours_gg, ours_gg_s = best_of(args.repeat, lambda: fit_gamma_gamma(x, m))
-        theirs_gg, theirs_gg_s = best_of(args.repeat, lambda: GammaGammaFitter().fit(x[repeat], m[repeat]).params_)
-        _, theirs_gg_grouped_s = best_of(args.repeat, lambda: GammaGammaFitter().fit(
+        ours_gg_s, ours_gg = best_of(args.repeat, lambda: fit_gamma_gamma(x, m))
+        theirs_gg_s, theirs_gg = best_of(args.repeat, lambda: GammaGammaFitter().fit(x[repeat], m[repeat]).params_)
+        theirs_gg_grouped_s, _ = best_of(args.repeat, lambda: GammaGammaFitter().fit(
             spends["x"], spends["m"], weights=spends["len"]).params_)
 
     bgnbd_names = {"r": "r", "alpha": "alpha", "a": "a", "b": "b"}

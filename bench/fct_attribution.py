@@ -27,11 +27,8 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +38,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.timing import best_of, peak_memory_mb  # noqa: E402
 from pipeline.entities import MONEY  # noqa: E402
 from pipeline.transforms.attribution import build_fct_attribution  # noqa: E402
 
@@ -76,20 +74,8 @@ def generate(n: int, seed: int, conversion_rate: float) -> dict[str, np.ndarray]
             "value_cents": value_cents}
 
 
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far (ru_maxrss is KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def best_of(repeat: int, step: Callable[[], Any]) -> tuple[float, Any]:
-    """Shortest wall time of ``repeat`` runs of ``step`` and its last result."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = step()
-        times.append(time.perf_counter() - started)
-    return min(times), result
 
 
 def run_kohde(data: dict[str, np.ndarray], repeat: int) -> dict[str, Any]:

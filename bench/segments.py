@@ -25,12 +25,9 @@ import os
 import platform
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -38,13 +35,13 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.timing import best_of  # noqa: E402
 from pipeline.entities import MONEY  # noqa: E402
 from pipeline.transforms.segments import RFM_SEGMENT_RULES, build_rfm, rfm_segment_expr  # noqa: E402
 
 AS_OF = date(2026, 6, 30)
 WINDOW_DAYS = 365
 HISTORY_DAYS = 730
-Result = TypeVar("Result")
 
 
 def write_orders(path: Path, customers: int, orders: int, seed: int) -> None:
@@ -116,15 +113,6 @@ def duckdb_sql(path: Path, score: str = "rank") -> str:
     """
 
 
-def best_of(repeat: int, function: Callable[[], Result]) -> tuple[Result, float]:
-    """(result of the last call, fastest wall time in seconds) over ``repeat`` calls after one warm-up."""
-    result = function()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return result, min(times)
 
 
 def main() -> int:
@@ -141,9 +129,9 @@ def main() -> int:
         write_orders(path, args.customers, args.orders, args.seed)
         con = duckdb.connect()
         threads = con.sql("SELECT current_setting('threads')").fetchall()[0]
-        ours, ours_s = best_of(args.repeat, lambda: kohde_query(path).collect(engine="streaming"))
-        _, ours_memory_s = best_of(args.repeat, lambda: kohde_query(path).collect(engine="in-memory"))
-        theirs_arrow, theirs_s = best_of(args.repeat, lambda: con.sql(duckdb_sql(path)).to_arrow_table())
+        ours_s, ours = best_of(args.repeat, warm_up=True, function=lambda: kohde_query(path).collect(engine="streaming"))
+        ours_memory_s, _ = best_of(args.repeat, warm_up=True, function=lambda: kohde_query(path).collect(engine="in-memory"))
+        theirs_s, theirs_arrow = best_of(args.repeat, warm_up=True, function=lambda: con.sql(duckdb_sql(path)).to_arrow_table())
         ntile = pl.from_arrow(con.sql(duckdb_sql(path, "ntile")).to_arrow_table())
         size_mb = os.path.getsize(path) / 1e6
 
