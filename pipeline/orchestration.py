@@ -23,6 +23,20 @@ def logical_day(data_interval_start: datetime) -> date:
     return pendulum.instance(data_interval_start).in_timezone(LOCAL_TZ).date()
 
 
+def preload() -> None:
+    """Import the heavy libraries (polars, Great Expectations, the pipeline) in a long-lived parent process.
+
+    Airflow forks each task from its executor's worker; with these already imported the task starts in
+    a second instead of paying the imports (tens of seconds on a busy machine) on every try. Call it from
+    ``airflow_local_settings.py`` of a worker (Celery) or of the scheduler (LocalExecutor), never in DAG
+    files, which must stay light to parse.
+    """
+    import great_expectations  # noqa: F401
+
+    import pipeline.run  # noqa: F401
+    import pipeline.validate  # noqa: F401
+
+
 def _guard(call: Callable[[], T]) -> T:
     from airflow.sdk.exceptions import AirflowFailException
 
