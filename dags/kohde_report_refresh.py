@@ -1,8 +1,8 @@
 """kohde_report_refresh: rewrite the run summary whenever the nightly DAG has reloaded the marts it reads.
 
 Data-aware: scheduled on the Assets kohde_nightly publishes, so it runs after a nightly run or a backfill
-updated them (several updates before it starts collapse into one run; it reports the newest date the
-triggering events carry). Output: $KOHDE_HOME/reports/<date>.txt.
+updated them. Several updates before it starts collapse into one run, which reports the newest snapshot
+date in the warehouse (see pipeline.orchestration.refresh_report). Output: $KOHDE_HOME/reports/<date>.txt.
 """
 
 from __future__ import annotations

@@ -78,23 +78,28 @@ def transform_and_load(data_interval_start: datetime, run_id: str) -> dict[str, 
     return report.rows_loaded_per_table
 
 
-def refresh_report(as_of_dates: list[date]) -> str:
-    """Write the run summary (pipeline.report) for the newest date the marts were loaded for.
+def refresh_report(triggered_dates: list[date]) -> str:
+    """Write the run summary (pipeline.report) for the newest snapshot date the warehouse holds.
 
-    The asset-triggered report DAG calls this with the dates its triggering asset events carry; several
-    nightly runs can collapse into one downstream run, and the current tables hold the newest of them.
-    With no dates (a manual run) it reports the newest snapshot date in the warehouse. Returns the path.
+    The asset-triggered report DAG calls this after kohde_nightly updated the marts. It does not report
+    only the dates its triggering asset events carry: several nightly runs collapse into one downstream
+    run, and Airflow 3 hands that run only the events up to the first queued one (later events of the
+    same burst are not in ``triggering_asset_events``). The warehouse itself says how far it is loaded.
+    Returns the path written.
     """
+    import logging
+
     from pipeline.report import summary
     from pipeline.settings import Settings
     from pipeline.warehouse import Warehouse
 
     settings = Settings.from_env()
+    if triggered_dates:
+        logging.getLogger(__name__).info("triggered by mart updates for %s", ", ".join(map(str, triggered_dates)))
 
     def write() -> str:
         with Warehouse.connect(settings.warehouse_url) as warehouse:
-            day = max(as_of_dates) if as_of_dates else warehouse.query(
-                "SELECT MAX(as_of_date) AS d FROM mart_segment_summary")["d"][0]
+            day = warehouse.query("SELECT MAX(as_of_date) AS d FROM mart_segment_summary")["d"][0]
             if day is None:
                 from pipeline.errors import KohdeError
 

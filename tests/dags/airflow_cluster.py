@@ -44,6 +44,8 @@ class AirflowCluster:
             "    from pipeline.orchestration import preload\n"
             "    preload()\n"
         )
+        # SQLite allows one writer; five processes share it here. Wait for the lock instead of failing in 5 s.
+        (home / "config" / "kohde_sqlite.py").write_text("CONNECT_ARGS = {'timeout': 120}\n")
         self.port = free_port()
         self.processes: dict[str, subprocess.Popen] = {}
         self._token: str | None = None
@@ -67,6 +69,8 @@ class AirflowCluster:
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "600",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "kohde_sqlite.CONNECT_ARGS",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "kohde_sqlite.CONNECT_ARGS",
             "KOHDE_HOME": str(kohde_home),
             "GX_ANALYTICS_ENABLED": "False",
             "PYTHONPATH": f"{REPO}{os.pathsep}{home / 'config'}",
@@ -84,11 +88,11 @@ class AirflowCluster:
             raise RuntimeError(f"airflow {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
-    def start(self, component: str, *args: str) -> None:
+    def start(self, component: str, *args: str, env: dict[str, str] | None = None) -> None:
         """Start ``airflow <component>`` in its own process group, output to a log file."""
         log = open(self.home / f"{component}.out", "ab")  # noqa: SIM115 - closed with the process
         self.processes[component] = subprocess.Popen(
-            [sys.executable, "-m", "airflow", component, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "airflow", component, *args], env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
         log.close()
@@ -150,18 +154,21 @@ class AirflowCluster:
                     raise TimeoutError(f"API server not up after {timeout}s") from None
                 time.sleep(1)
 
-    def wait_for_dag(self, dag_id: str, timeout: float) -> None:
-        """Wait until the DAG processor has serialized the DAG into the metadata DB."""
+    def wait_for_dags(self, dag_ids: set[str], timeout: float) -> None:
+        """Wait until the DAG processor has serialized the DAGs into the metadata DB."""
         deadline = time.monotonic() + timeout
         while True:
             self.check_alive()
             dags = {d["dag_id"] for d in self.api("/api/v2/dags")["dags"]}
-            if dag_id in dags:
+            if dag_ids <= dags:
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{dag_id} not parsed after {timeout}s; import errors: "
+                raise TimeoutError(f"{sorted(dag_ids - dags)} not parsed after {timeout}s; import errors: "
                                    f"{self.api('/api/v2/importErrors')}")
             time.sleep(1)
+
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        self.api(f"/api/v2/dags/{dag_id}", method="PATCH", body={"is_paused": paused})
 
     def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
         return self.api(f"/api/v2/dags/{dag_id}/dagRuns", order_by="logical_date", limit=100)["dag_runs"]
