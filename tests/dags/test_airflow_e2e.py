@@ -1,6 +1,7 @@
 """End to end with a real Airflow: a three-day ``airflow backfill create`` equals ``kohde backfill``.
 
-The test starts the scheduler, the DAG processor and the API server on loopback with a throwaway
+The test starts the scheduler (without its log server: task logs are local files), the DAG processor
+and the API server on loopback (127.0.0.1, a free port) with a throwaway
 AIRFLOW_HOME (SQLite metadata DB, LocalExecutor), backfills kohde_nightly over three demo days through
 Airflow's own command, waits for the runs through the REST API and compares every warehouse table
 (except ops_*) with ``run_range(..., command="backfill")`` over the same days in a second KOHDE_HOME.
@@ -62,7 +63,7 @@ def test_airflow_backfill_equals_kohde_backfill(tmp_path: Path) -> None:
         phase("migrated")
         cluster.start("api-server")
         cluster.start("dag-processor")
-        cluster.start("scheduler")
+        cluster.start("scheduler", "--skip-serve-logs")
         cluster.cli("pools", "set", "kohde_warehouse", "1", "DuckDB writer: one process at a time")
         phase("pool set")
         cluster.wait_for_api(120)
@@ -91,7 +92,7 @@ def test_airflow_backfill_equals_kohde_backfill(tmp_path: Path) -> None:
         # nightly DAG paused so that it does not also get a run for the latest real-world interval.
         cluster.set_paused("kohde_nightly", True)
         cluster.stop("scheduler")
-        cluster.start("scheduler", env={"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True"})
+        cluster.start("scheduler", "--skip-serve-logs", env={"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True"})
         report_runs = cluster.wait_for_runs("kohde_report_refresh", 1, 180)
         phase("report run finished")
         assert [(r["state"], r["run_type"]) for r in report_runs] == [("success", "asset_triggered")], cluster.diagnostics()
