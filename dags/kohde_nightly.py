@@ -38,6 +38,7 @@ def _on_failure(context):
         "retries": 2,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=30),
         "on_failure_callback": _on_failure,
     },
 )
@@ -49,10 +50,15 @@ def kohde_nightly():
         return ingest_source(source, data_interval_start)
 
     @task(pool=WAREHOUSE_POOL, outlets=MARTS)
-    def transform_and_load(ingested: list, data_interval_start=None, run_id=None) -> dict:
+    def transform_and_load(ingested: list, data_interval_start=None, run_id=None, outlet_events=None) -> dict:
+        from pipeline.orchestration import logical_day
         from pipeline.orchestration import transform_and_load as run
 
-        return run(data_interval_start, run_id)
+        rows = run(data_interval_start, run_id)
+        # downstream DAGs learn which day the marts now hold (several runs may collapse into one trigger)
+        for mart in MARTS:
+            outlet_events[mart].extra = {"as_of_date": logical_day(data_interval_start).isoformat()}
+        return rows
 
     transform_and_load(ingest.expand(source=list(SOURCES)))
 

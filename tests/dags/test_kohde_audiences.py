@@ -8,12 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.dags.test_kohde_nightly import airflow_db, dagbag  # noqa: F401 - shared module fixtures
-
 pytestmark = pytest.mark.airflow
 
 
-def test_structure_asset_schedule_pool_retries(dagbag) -> None:  # noqa: F811
+def test_structure_asset_schedule_pool_retries(dagbag) -> None:
     assert dagbag.import_errors == {}
     dag = dagbag.dags["kohde_audiences"]
     assert set(dag.tags) >= {"kohde", "audiences"}

@@ -14,27 +14,12 @@ from pipeline.demo import generate_demo
 pytestmark = pytest.mark.airflow
 
 
-@pytest.fixture(scope="module")
-def airflow_db():
-    """A migrated SQLite metadata database in the throwaway AIRFLOW_HOME, with the warehouse pool."""
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "airflow", "pools", "set", "kohde_warehouse", "1", "DuckDB writer"],
-                   check=True, capture_output=True)
-
-
-@pytest.fixture(scope="module")
-def dagbag(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(__import__("os").environ["AIRFLOW__CORE__DAGS_FOLDER"]),
-                  known_pools={"default_pool", "kohde_warehouse"})
-
-
 def test_dags_import_without_errors_and_fast(dagbag):
     assert dagbag.import_errors == {}
-    assert "kohde_nightly" in dagbag.dags
+    assert {"kohde_nightly", "kohde_report_refresh"} <= set(dagbag.dags)
     stats = {s.file.rsplit("/", 1)[-1]: s for s in dagbag.dagbag_stats}
     assert stats["kohde_nightly.py"].duration.total_seconds() < 1.0
+    assert stats["kohde_report_refresh.py"].duration.total_seconds() < 1.0
 
 
 def test_dag_parse_imports_no_heavy_libraries():
@@ -61,6 +46,18 @@ def test_structure_timetable_pool_retries(dagbag):
     assert ingest.downstream_task_ids == {"transform_and_load"}
     assert ingest.retries == 2 and load.retries == 2
     assert {o.uri for o in load.outlets} >= {"kohde://warehouse/mart_channel_roi"}
+    assert load.max_retry_delay == pendulum.duration(minutes=30) and load.retry_exponential_backoff
+
+
+def test_report_dag_is_scheduled_on_assets_the_nightly_dag_publishes(dagbag):
+    nightly, report = dagbag.dags["kohde_nightly"], dagbag.dags["kohde_report_refresh"]
+    published = {o.uri for o in nightly.get_task("transform_and_load").outlets}
+    consumed = {a.uri for a in report.timetable.asset_condition.objects}
+    assert type(report.timetable).__name__ == "AssetTriggeredTimetable"
+    assert consumed == {"kohde://warehouse/mart_channel_roi", "kohde://warehouse/mart_sales_costs",
+                        "kohde://warehouse/mart_segment_summary", "kohde://warehouse/mart_goal_tracking"}
+    assert consumed <= published
+    assert report.get_task("write_report").pool == "kohde_warehouse"
 
 
 def test_data_interval_is_one_day_and_maps_to_the_inbox_date(dagbag):
