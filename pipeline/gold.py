@@ -32,7 +32,7 @@ from pipeline.transforms.campaign_lift import build_campaign_lift
 from pipeline.transforms.campaigns import build_dim_campaign
 from pipeline.transforms.channel_reallocation import build_channel_reallocation
 from pipeline.transforms.channel_roi import build_channel_roi
-from pipeline.transforms.clv import build_clv, build_ltv_cac
+from pipeline.transforms.clv import build_clv, build_ltv_cac, customer_value_and_cost
 from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.goal_tracking import GOAL_ATTRIBUTION_MODEL, build_goal_tracking
 from pipeline.transforms.intent_conversion import build_intent_conversion
@@ -154,7 +154,15 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
                                            deals=silver.history("deal", as_of),
                                            clusters=settings.segment_clusters).collect()
         parts["mart_customer_segments"].append(segments)
-        parts["mart_segment_summary"].append(build_segment_summary(segments.lazy(), orders, as_of).collect())
+        touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
+                                        ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect()
+        spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
+        clv, clv_model = build_clv(orders, as_of)
+        first_touch = touches.filter(pl.col("model") == "first_touch")
+        values = customer_value_and_cost(clv, first_touch, spend, as_of)
+        parts["mart_segment_summary"].append(
+            build_segment_summary(segments.lazy(), orders, as_of, customer_values=values.lazy()).collect()
+        )
         compared_to = as_of - timedelta(days=MIGRATION_LAG_DAYS)
         labels_by_date = {day: frame for day, frame in labels_by_date.items() if day >= compared_to}
         labels_by_date[as_of] = segment_labels_of(segments.lazy()).collect()
@@ -169,16 +177,11 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         parts["mart_intent_conversion"].append(
             build_intent_conversion(touchpoints.lazy(), orders, silver.as_of("deal", as_of), contacts, as_of).collect()
         )
-        touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
-                                        ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect()
-        spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
         parts["mart_goal_tracking"].append(
             build_goal_tracking(silver.as_of("goal", as_of), orders, contacts, as_of, ad_spend=spend.lazy(),
                                 attribution=touches.lazy(), segments=segments).collect()
         )
-        clv, clv_model = build_clv(orders, as_of)
         parts["mart_clv"].append(clv)
         parts["mart_clv_model"].append(clv_model)
-        first_touch = touches.filter(pl.col("model") == "first_touch")
         parts["mart_ltv_cac"].append(build_ltv_cac(clv, segments, first_touch, spend, as_of))
     return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in parts.items() if frames}

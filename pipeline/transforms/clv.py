@@ -615,6 +615,61 @@ def _mean_ltv(customers: pl.LazyFrame, key: str) -> pl.LazyFrame:
     )
 
 
+def _acquisition(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.LazyFrame,
+                 as_of: date) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(customer_id -> acquisition channel, channel -> CAC) from first-touch credit on first orders up to as_of.
+
+    The acquisition channel has the largest ``first_touch`` credit on the customer's first order
+    (ties by channel name). A channel's CAC = its spend up to as_of / its new customers (first-touch
+    credit on first orders); NULL without spend rows, with a day lacking a EUR amount, or without
+    new customers. Every channel with new-customer credit or spend has a row.
+    """
+    first_orders = fct_attribution.filter(
+        (pl.col("model") == "first_touch") & pl.col("is_first_order").fill_null(False) & (pl.col("order_date") <= as_of)
+    )
+    acquisition_channel = (
+        first_orders.filter(pl.col("customer_id").is_not_null())
+        .sort("customer_id", "credit", "channel", descending=[False, True, False])
+        .group_by("customer_id")
+        .agg(pl.col("channel").first())
+    )
+    new_customers = first_orders.group_by("channel").agg(pl.col("credit").sum().alias("new_customers"))
+    spend = (
+        fct_ad_spend_daily.filter(pl.col("day") <= as_of)
+        .group_by("channel")
+        # a partial total of converted spend would understate CAC: NULL if any day lacks a EUR amount
+        .agg(pl.when(pl.col("spend_eur").is_null().any()).then(None).otherwise(pl.col("spend_eur").sum()).alias("spend_eur"))
+    )
+    channel_cac = new_customers.join(spend, on="channel", how="full", coalesce=True).select(
+        "channel",
+        # CAC = spend / new customers (first-touch credit on first orders)
+        (pl.col("spend_eur").cast(pl.Float64) / pl.when(pl.col("new_customers") > 0).then(pl.col("new_customers")))
+        .round(4)
+        .cast(MONEY)
+        .alias("cac_eur"),
+    )
+    return acquisition_channel, channel_cac
+
+
+def customer_value_and_cost(mart_clv: pl.DataFrame, fct_attribution: pl.DataFrame, fct_ad_spend_daily: pl.DataFrame,
+                            as_of: date) -> pl.DataFrame:
+    """One row per customer of mart_clv at as_of: predicted 12-month CLV and acquisition cost.
+
+    The acquisition cost is the CAC of the customer's acquisition channel (see ``_acquisition``):
+    NULL for customers acquired through a channel without ad spend (organic, email, direct) or
+    without a first order in the attribution.
+    """
+    acquisition_channel, channel_cac = _acquisition(fct_attribution.lazy(), fct_ad_spend_daily.lazy(), as_of)
+    return (
+        mart_clv.lazy().filter(pl.col("as_of_date") == as_of)
+        .select("customer_id", "predicted_clv_12m_eur")
+        .join(acquisition_channel, on="customer_id", how="left")
+        .join(channel_cac, on="channel", how="left")
+        .select("customer_id", "predicted_clv_12m_eur", pl.col("cac_eur").alias("acquisition_cost_eur"))
+        .collect()
+    )
+
+
 def build_ltv_cac(
     mart_clv: pl.DataFrame,
     customer_segments: pl.DataFrame,
@@ -644,37 +699,16 @@ def build_ltv_cac(
     customers = mart_clv.lazy().filter(pl.col("as_of_date") == as_of).select(
         "customer_id", (pl.col("historical_value_eur") + pl.col("predicted_clv_12m_eur")).alias("ltv_eur")
     )
-    first_orders = fct_attribution.lazy().filter(
-        (pl.col("model") == "first_touch") & pl.col("is_first_order").fill_null(False) & (pl.col("order_date") <= as_of)
-    )
-    acquisition_channel = (
-        first_orders.filter(pl.col("customer_id").is_not_null())
-        .sort("customer_id", "credit", "channel", descending=[False, True, False])
-        .group_by("customer_id")
-        .agg(pl.col("channel").first())
-    )
-    new_customers = first_orders.group_by("channel").agg(pl.col("credit").sum().alias("new_customers"))
-    spend = (
-        fct_ad_spend_daily.lazy()
-        .filter(pl.col("day") <= as_of)
-        .group_by("channel")
-        # a partial total of converted spend would understate CAC: NULL if any day lacks a EUR amount
-        .agg(pl.when(pl.col("spend_eur").is_null().any()).then(None).otherwise(pl.col("spend_eur").sum()).alias("spend_eur"))
-    )
+    acquisition_channel, channel_cac = _acquisition(fct_attribution.lazy(), fct_ad_spend_daily.lazy(), as_of)
     by_channel = (
         _mean_ltv(customers.join(acquisition_channel, on="customer_id"), "channel")
-        .join(new_customers, on="channel", how="full", coalesce=True)
-        .join(spend, on="channel", how="full", coalesce=True)
+        .join(channel_cac, on="channel", how="full", coalesce=True)
         .select(
             pl.lit("acquisition_channel").alias("dimension"),
             pl.col("channel").alias("value"),
             pl.col("customers").fill_null(0),
             "ltv_eur",
-            # CAC = spend / new customers (first-touch credit on first orders)
-            (pl.col("spend_eur").cast(pl.Float64) / pl.when(pl.col("new_customers") > 0).then(pl.col("new_customers")))
-            .round(4)
-            .cast(MONEY)
-            .alias("cac_eur"),
+            "cac_eur",
         )
     )
     by_segment = _mean_ltv(

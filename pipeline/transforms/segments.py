@@ -552,28 +552,37 @@ def build_segment_summary(
     as_of: date,
     min_customers: int = 30,
     min_share: float = 0.02,
+    customer_values: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per as_of_date, segmentation and segment: size, revenue and quality figures.
 
     Reads the ``as_of`` snapshot of ``mart_customer_segments`` and the revenue orders up to as-of.
     ``value_cv`` is the population standard deviation of per-customer revenue (customers without
     orders count as 0) over its mean. ``size_ok`` says the segment is big enough to act on:
-    ``customers >= min_customers`` and ``customers / all customers >= min_share``. ``clv_eur`` is
-    NULL until the CLV model fills it.
+    ``customers >= min_customers`` and ``customers / all customers >= min_share``. With
+    ``customer_values`` (customer_id, predicted_clv_12m_eur, acquisition_cost_eur; see
+    ``clv.customer_value_and_cost``) ``clv_eur`` and ``cac_eur`` are their means over the segment's
+    customers that have one; without, or when none has, NULL.
     """
+    if customer_values is None:
+        customer_values = pl.LazyFrame(schema={"customer_id": pl.Utf8, "predicted_clv_12m_eur": MONEY,
+                                               "acquisition_cost_eur": MONEY})
     segmentation_order = {name: i for i, name in enumerate(SEGMENTATIONS)}
     revenue_f64 = pl.col("revenue_eur").cast(pl.Float64)
     return (
         customer_segments.filter(pl.col("as_of_date") == as_of)
         .select("customer_id", *segment_labels())
         .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
+        .join(customer_values.select("customer_id", pl.col("predicted_clv_12m_eur").cast(pl.Float64).alias("_clv"),
+                                     pl.col("acquisition_cost_eur").cast(pl.Float64).alias("_cac")),
+              on="customer_id", how="left")
         .with_columns(
             pl.col("revenue_eur").fill_null(pl.lit(0, MONEY)),
             pl.col("orders").fill_null(0),
         )
         .unpivot(
             on=list(SEGMENTATIONS),
-            index=["customer_id", "revenue_eur", "orders"],
+            index=["customer_id", "revenue_eur", "orders", "_clv", "_cac"],
             variable_name="segmentation",
             value_name="segment",
         )
@@ -585,6 +594,8 @@ def build_segment_summary(
             pl.col("orders").sum().cast(pl.Int64).alias("orders"),
             revenue_f64.mean().alias("_mean_revenue"),
             revenue_f64.std(ddof=0).alias("_std_revenue"),
+            pl.col("_clv").mean().alias("_clv"),
+            pl.col("_cac").mean().alias("_cac"),
         )
         .with_columns(
             # share = customers in segment / customers in the snapshot
@@ -613,7 +624,9 @@ def build_segment_summary(
                 "value_cv"
             ),
             ((pl.col("customers") >= min_customers) & (pl.col("_share") >= min_share)).alias("size_ok"),
-            pl.lit(None, MONEY).alias("clv_eur"),
+            # predicted value and acquisition cost: means over the customers that have one
+            pl.col("_clv").round(4).cast(MONEY).alias("clv_eur"),
+            pl.col("_cac").round(4).cast(MONEY).alias("cac_eur"),
         )
         .sort(pl.col("segmentation").replace_strict(segmentation_order, return_dtype=pl.Int32), "segment")
     )

@@ -443,7 +443,8 @@ def first_touch(customer: str, channel: str, day: date = date(2026, 3, 1), *, fi
             "revenue_eur": Decimal("10")}
 
 
-def test_build_ltv_cac_by_hand() -> None:
+def ltv_cac_inputs() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(mart_clv, segments, attribution, spend) for the hand-checked LTV:CAC figures."""
     mart_clv = pl.DataFrame(
         [
             clv_row("c1", "100", "900"),  # LTV 1000
@@ -473,6 +474,11 @@ def test_build_ltv_cac_by_hand() -> None:
          "channel": ["paid_search", "paid_search", "paid_social", "display_retargeting", "paid_search"],
          "spend_eur": [Decimal("600"), Decimal("400"), Decimal("300"), Decimal("500"), Decimal("999")]},
         schema={"day": pl.Date, "channel": pl.Utf8, "spend_eur": MONEY})
+    return mart_clv, segments, attribution, spend
+
+
+def test_build_ltv_cac_by_hand() -> None:
+    mart_clv, segments, attribution, spend = ltv_cac_inputs()
     got = build_ltv_cac(mart_clv, segments, attribution, spend, AS_OF)
     expected = pl.DataFrame(
         [
@@ -493,6 +499,20 @@ def test_build_ltv_cac_by_hand() -> None:
     )
     assert_frame_equal(got, expected)
     assert_matches_ddl(got, "mart_ltv_cac")
+
+
+def test_customer_value_and_cost_by_hand() -> None:
+    mart_clv, _, attribution, spend = ltv_cac_inputs()
+    got = clv.customer_value_and_cost(mart_clv, attribution, spend, AS_OF).sort("customer_id")
+    # paid_search CAC 250 for c1-c4; c5 came by email (no spend); c6 by display retargeting, CAC 500
+    assert got.rows() == [
+        ("c1", Decimal("900"), Decimal("250")),
+        ("c2", Decimal("500"), Decimal("250")),
+        ("c3", Decimal("0"), Decimal("250")),
+        ("c4", Decimal("500"), Decimal("250")),
+        ("c5", Decimal("150"), None),
+        ("c6", Decimal("400"), Decimal("500")),
+    ]
 
 
 def test_cdnow_generic_orders_csv(tmp_path: Path) -> None:

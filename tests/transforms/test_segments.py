@@ -495,5 +495,30 @@ def test_segment_summary_of_the_small_world() -> None:
         pl.col("orders_per_customer", "conversion_rate_pct", "value_cv").cast(pl.Float64),
         "size_ok",
         pl.lit(None, MONEY).alias("clv_eur"),
+        pl.lit(None, MONEY).alias("cac_eur"),
     )
     assert_frame_equal(out.filter(pl.col("segmentation") == "value_tier"), expected)
+
+
+def test_segment_summary_predicted_value_and_acquisition_cost() -> None:
+    segments = build_customer_segments(world_orders(), world_contacts(), world_touchpoints(), AS_OF)
+    values = pl.DataFrame(
+        {
+            # top: o1, b2b; middle: lux, lapsed; low: gen; none: p1, tech
+            "customer_id": ["o1", "b2b", "lux", "lapsed", "gen", "p1"],
+            "predicted_clv_12m_eur": ["300", "100", "50", None, "10", "0"],
+            "acquisition_cost_eur": ["40", None, "25", "35", None, None],  # None: acquired without ad spend
+        }
+    ).with_columns(pl.col("predicted_clv_12m_eur", "acquisition_cost_eur").cast(MONEY))
+    out = build_segment_summary(segments, world_orders(), AS_OF, customer_values=values.lazy()).collect()
+    tiers = {r["segment"]: (r["clv_eur"], r["cac_eur"])
+             for r in out.filter(pl.col("segmentation") == "value_tier").iter_rows(named=True)}
+    # top: CLV (300 + 100) / 2, CAC 40 (b2b has none); middle: CLV 50 (lapsed has none), CAC (25 + 35) / 2
+    # low: CLV 10, no CAC; none: CLV (0) over p1 only (tech has no row), no CAC
+    assert tiers == {
+        "top": (Decimal("200"), Decimal("40")),
+        "middle": (Decimal("50"), Decimal("30")),
+        "low": (Decimal("10"), None),
+        "none": (Decimal("0"), None),
+    }
+    assert_matches_ddl(out, "mart_segment_summary")

@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS mart_segment_summary (
     conversion_rate_pct DOUBLE PRECISION,  -- buyers / customers x 100.
     value_cv DOUBLE PRECISION,  -- Coefficient of variation of per-customer revenue (population std / mean); NULL when the mean is 0.
     size_ok BOOLEAN,  -- Big enough to act on: customers >= min_customers (default 30) and share >= min_share (default 2 %).
-    clv_eur DECIMAL(18,4),  -- Mean predicted customer lifetime value in EUR; NULL until the CLV model fills it.
+    clv_eur DECIMAL(18,4),  -- Mean predicted 12-month CLV (mart_clv.predicted_clv_12m_eur) of the segment's customers with one; NULL when the CLV model was not fitted.
+    cac_eur DECIMAL(18,4),  -- Mean acquisition cost: each customer's first-touch acquisition channel's CAC (as in mart_ltv_cac), over the customers acquired through a channel with ad spend; NULL when none was.
     PRIMARY KEY (as_of_date, segmentation, segment)
 );
