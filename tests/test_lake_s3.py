@@ -7,6 +7,7 @@ landed bytes and the manifest must be objects in the bucket; a re-run is a no-op
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ def s3_endpoint() -> Iterator[str]:
     boto3 = pytest.importorskip("boto3")
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     with pytest.MonkeyPatch.context() as env:
         # fake credentials for moto; also keeps botocore and polars from probing for real ones
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
