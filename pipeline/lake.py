@@ -9,50 +9,100 @@ lake/manifest/<sha256>.json                                         one entry pe
 ```
 Every write goes to a temporary name first and is renamed into place, so a killed process never
 leaves half a Parquet file behind.
+
+The root is a local path or an S3 URL (``KOHDE_LAKE=s3://bucket/prefix``, a ``upath.UPath``); the
+same code serves both. On an object store each object is written with one PUT, which is already
+atomic, so there is no temporary name; Parquet is read by polars' own object-store reader.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import polars as pl
 
 from pipeline.entities import ENTITIES, LINEAGE
 
 if TYPE_CHECKING:
+    from upath import UPath
+
     from pipeline.ingest.files import FileResult
+
+LakePath: TypeAlias = "Path | UPath"  # a local path, or a path in an object store (universal-pathlib)
 
 
 class Lake:
     """Paths and atomic reads/writes under the lake root."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: LakePath) -> None:
         self.root = root
+        self.local = isinstance(root, Path)  # a plain local path: no fsspec, atomic temp+rename writes
+        self.storage_options = None if self.local else polars_storage_options(root)
 
-    def landing_path(self, result: FileResult) -> Path:
+    def source(self, path: LakePath) -> str:
+        """What polars reads: the local path, or the object's URL (with ``storage_options``)."""
+        return str(path)
+
+    def read(self, path: LakePath) -> pl.DataFrame:
+        """One Parquet file of the lake."""
+        return pl.read_parquet(self.source(path), storage_options=self.storage_options)
+
+    def write_text(self, path: LakePath, text: str) -> None:
+        """Write a small text file atomically (temp+rename locally, one PUT on an object store)."""
+        if not self.local:
+            path.write_text(text, encoding="utf-8")
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+
+    def append_line(self, path: LakePath, line: str) -> None:
+        """Append one line to a text file (an object store has no append: the small file is rewritten)."""
+        if not self.local:
+            before = path.read_text(encoding="utf-8") if path.exists() else ""
+            path.write_text(before + line + "\n", encoding="utf-8")
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def land(self, src: Path, dest: LakePath) -> None:
+        """Copy a local file's bytes untouched into the lake (atomic rename locally, one PUT remotely)."""
+        if not self.local:
+            with src.open("rb") as reader, dest.open("wb") as writer:
+                shutil.copyfileobj(reader, writer)
+            return
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(dest.suffix + ".tmp")
+        shutil.copyfile(src, tmp)
+        tmp.replace(dest)
+
+    def landing_path(self, result: FileResult) -> LakePath:
         """Where a file's bytes land."""
         safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(result.original_name).name)[:120]
         return (self.root / "landing" / result.source / f"extract_date={result.extract_date.isoformat()}"
                 / f"{result.file_sha256}__{safe}")
 
-    def raw_path(self, result: FileResult) -> Path:
+    def raw_path(self, result: FileResult) -> LakePath:
         """Bronze: the file's rows as text."""
         return (self.root / "raw" / result.source / f"extract_date={result.extract_date.isoformat()}"
                 / f"{result.file_sha256}.parquet")
 
-    def clean_path(self, entity: str, extract_date: date, sha: str) -> Path:
+    def clean_path(self, entity: str, extract_date: date, sha: str) -> LakePath:
         """Silver: typed rows of one file."""
         return self.root / "clean" / entity / f"extract_date={extract_date.isoformat()}" / f"{sha}.parquet"
 
-    def quarantine_path(self, result: FileResult) -> Path:
+    def quarantine_path(self, result: FileResult) -> LakePath:
         """Quarantined rows of one file."""
         return (self.root / "quarantine" / result.source / f"extract_date={result.extract_date.isoformat()}"
                 / f"{result.file_sha256}.parquet")
 
-    def manifest_path(self, sha: str) -> Path:
+    def manifest_path(self, sha: str) -> LakePath:
         """The manifest entry of a file."""
         return self.root / "manifest" / f"{sha}.json"
 
@@ -67,14 +117,14 @@ class Lake:
 
     def write_manifest(self, result: FileResult) -> None:
         """Record a file as ingested (written last, after its outputs)."""
-        path = self.manifest_path(result.file_sha256)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(result.to_json(), encoding="utf-8")
-        tmp.replace(path)
+        self.write_text(self.manifest_path(result.file_sha256), result.to_json())
 
-    def write(self, path: Path, frame: pl.DataFrame) -> None:
+    def write(self, path: LakePath, frame: pl.DataFrame) -> None:
         """Write a Parquet file atomically."""
+        if not self.local:
+            with path.open("wb") as handle:
+                frame.write_parquet(handle, compression="zstd", statistics=True)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".parquet.tmp")
         frame.write_parquet(tmp, compression="zstd", statistics=True)
@@ -87,21 +137,23 @@ class Lake:
         if not kept:
             return pl.LazyFrame(schema={**ENTITIES[entity], **LINEAGE})
         # files written before a column was added to the entity read it as NULL
-        return pl.scan_parquet(kept, hive_partitioning=False, schema={**ENTITIES[entity], **LINEAGE},
-                               missing_columns="insert", extra_columns="ignore")
+        return pl.scan_parquet([self.source(f) for f in kept], hive_partitioning=False,
+                               schema={**ENTITIES[entity], **LINEAGE}, missing_columns="insert", extra_columns="ignore",
+                               storage_options=self.storage_options)
 
     def quarantine(self, up_to: date | None = None, on: date | None = None) -> pl.DataFrame:
         """Quarantined rows, optionally of one extract date."""
         from pipeline.ingest.files import QUARANTINE_SCHEMA
 
         files = sorted((self.root / "quarantine").glob("*/extract_date=*/*.parquet"))
-        def keep(f: Path) -> bool:
+        def keep(f: LakePath) -> bool:
             d = date.fromisoformat(f.parent.name.split("=", 1)[1])
             return (on is None or d == on) and (up_to is None or d <= up_to)
         kept = [f for f in files if keep(f)]
         if not kept:
             return pl.DataFrame(schema=QUARANTINE_SCHEMA)
-        return pl.read_parquet(kept, hive_partitioning=False)
+        return pl.read_parquet([self.source(f) for f in kept], hive_partitioning=False,
+                               storage_options=self.storage_options)
 
     def latest_extract_date(self) -> date | None:
         """The newest inbox date with clean rows in the lake, or None for an empty lake."""
@@ -115,3 +167,17 @@ class Lake:
 
         return [FileResult.from_json(p.read_text(encoding="utf-8"))
                 for p in sorted((self.root / "manifest").glob("*.json"))]
+
+
+def polars_storage_options(root: Any) -> dict[str, str]:
+    """The object-store options polars needs for a UPath root: the endpoint of an S3-compatible server, if any.
+
+    Credentials and region come from the standard AWS environment variables, read by polars itself.
+    """
+    endpoint = (getattr(root, "storage_options", None) or {}).get("endpoint_url")
+    if not endpoint:
+        return {}
+    options = {"aws_endpoint_url": endpoint}
+    if endpoint.startswith("http://"):
+        options["aws_allow_http"] = "true"
+    return options

@@ -24,7 +24,7 @@ import polars as pl
 
 from pipeline.errors import ConfigError, InputFileError
 from pipeline.identity import customer_id_from_email_hash, email_sha256
-from pipeline.lake import Lake
+from pipeline.lake import Lake, LakePath
 from pipeline.settings import Settings
 
 SUPPRESSION_SCHEMA: dict[str, pl.DataType] = {"email_sha256": pl.Utf8(), "added_at": pl.Datetime("us", "UTC")}
@@ -35,7 +35,7 @@ TOMBSTONE_SCHEMA: dict[str, pl.DataType] = {
 _SHA256_HEX = r"^[0-9a-f]{64}$"
 
 
-def privacy_dir(lake: Lake) -> Path:
+def privacy_dir(lake: Lake) -> LakePath:
     """The lake folder of the suppression list, tombstones and audit log."""
     return lake.root / "privacy"
 
@@ -48,12 +48,12 @@ def hash_email_or_fail(email: str) -> str:
     return digest
 
 
-def _read(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=schema)
+def _read(lake: Lake, path: LakePath, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return lake.read(path) if path.exists() else pl.DataFrame(schema=schema)
 
 
-def _append(lake: Lake, path: Path, rows: pl.DataFrame, schema: dict[str, pl.DataType], key: str) -> None:
-    current = _read(path, schema)
+def _append(lake: Lake, path: LakePath, rows: pl.DataFrame, schema: dict[str, pl.DataType], key: str) -> None:
+    current = _read(lake, path, schema)
     typed = rows.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
     combined = pl.concat([current, typed]).unique(subset=[key], keep="first", maintain_order=True)
     lake.write(path, combined)
@@ -64,10 +64,7 @@ def audit(lake: Lake, action: str, request_id: str | None = None, **counts: obje
     request_id = request_id or uuid.uuid4().hex
     line = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "action": action, "request_id": request_id,
             **counts}
-    path = privacy_dir(lake) / "audit.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line, sort_keys=True) + "\n")
+    lake.append_line(privacy_dir(lake) / "audit.jsonl", json.dumps(line, sort_keys=True))
     return request_id
 
 
@@ -120,7 +117,7 @@ def read_suppression_file(path: Path) -> set[str]:
 
 def suppressed_hashes(lake: Lake, inbox: Path) -> pl.DataFrame:
     """Every suppressed email hash: ``kohde suppress`` entries plus the inbox suppression files."""
-    stored = set(_read(privacy_dir(lake) / "suppression.parquet", SUPPRESSION_SCHEMA)["email_sha256"].to_list())
+    stored = set(_read(lake, privacy_dir(lake) / "suppression.parquet", SUPPRESSION_SCHEMA)["email_sha256"].to_list())
     for path in suppression_files(inbox):
         stored |= read_suppression_file(path)
     return pl.DataFrame({"email_sha256": sorted(stored)}, schema={"email_sha256": pl.Utf8()})
@@ -131,7 +128,7 @@ def suppressed_hashes(lake: Lake, inbox: Path) -> pl.DataFrame:
 
 def tombstones(lake: Lake) -> pl.DataFrame:
     """Every erased person: customer_id and email hash (NULL when erased by a customer id without email)."""
-    return _read(privacy_dir(lake) / "tombstones.parquet", TOMBSTONE_SCHEMA)
+    return _read(lake, privacy_dir(lake) / "tombstones.parquet", TOMBSTONE_SCHEMA)
 
 
 def add_tombstone(lake: Lake, customer_id: str, digest: str | None, request_id: str, *, replace: bool = False) -> None:
@@ -187,7 +184,7 @@ def valid_customer_id(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Erasure (GDPR Art 17): kohde forget
 
-def _partition_files(lake: Lake, zone: str) -> list[Path]:
+def _partition_files(lake: Lake, zone: str) -> list[LakePath]:
     return sorted((lake.root / zone).glob("*/extract_date=*/*.parquet"))
 
 
@@ -224,7 +221,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
     hits: dict[str, set[int]] = {}
     phone_hashes: set[str] = set()
     for path in _partition_files(lake, "clean"):
-        frame = pl.read_parquet(path)
+        frame = lake.read(path)
         mask = forgotten_mask(frame, [cid], hashes)
         if mask.any():
             mine = frame.filter(mask)
@@ -239,7 +236,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
             for sha, row in mine.select("file_sha256", "row_number").iter_rows():
                 hits.setdefault(sha, set()).add(row)
     for path in _partition_files(lake, "raw"):
-        frame = pl.read_parquet(path)
+        frame = lake.read(path)
         mask = raw_rows_with_email(frame.drop("row_number", "extract_date", strict=False), hashes)
         for row in frame.filter(mask)["row_number"].to_list():
             hits.setdefault(path.stem, set()).add(row)
@@ -247,7 +244,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
     # 2. rewrite every zone without those rows
     for zone, key in (("clean", "clean_rows"), ("raw", "raw_rows"), ("quarantine", "quarantine_rows")):
         for path in _partition_files(lake, zone):
-            frame = pl.read_parquet(path)
+            frame = lake.read(path)
             if frame.height == 0 or "row_number" not in frame.columns:
                 continue
             sha = frame["file_sha256"][0] if "file_sha256" in frame.columns else path.stem

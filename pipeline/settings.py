@@ -6,8 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from upath import UPath
 
 
 @dataclass(frozen=True)
@@ -16,7 +20,7 @@ class Settings:
 
     home: Path
     inbox: Path
-    lake: Path
+    lake: Path | UPath  # a local path, or s3://bucket/prefix as a universal-pathlib UPath
     warehouse_url: str
     reporting_currency: str = "EUR"
     rfm_window_days: int = 365
@@ -32,10 +36,7 @@ class Settings:
         env = os.environ if env is None else env
         home = Path(env.get("KOHDE_HOME", "./data")).expanduser().resolve()
         inbox = Path(env.get("KOHDE_INBOX", str(home / "inbox"))).expanduser().resolve()
-        lake_value = env.get("KOHDE_LAKE", str(home / "lake"))
-        if "://" in lake_value and not lake_value.startswith("file://"):
-            raise ConfigError(f"KOHDE_LAKE={lake_value!r}: object-store lakes are not supported yet; use a path")
-        lake = Path(lake_value.removeprefix("file://")).expanduser().resolve()
+        lake = _lake(env.get("KOHDE_LAKE", str(home / "lake")), env)
         url = env.get("KOHDE_WAREHOUSE_URL", f"duckdb:///{home / 'warehouse.duckdb'}")
         if not (url.startswith("duckdb:///") or url.startswith("postgresql")):
             raise ConfigError(f"KOHDE_WAREHOUSE_URL must start with duckdb:/// or postgresql+psycopg://, got {_redact(url)!r}")
@@ -62,6 +63,25 @@ class Settings:
     def warehouse_url_redacted(self) -> str:
         """The warehouse URL with any password replaced, safe for logs and ops tables."""
         return _redact(self.warehouse_url)
+
+
+def _lake(value: str, env: Mapping[str, str]) -> Path | UPath:
+    """A local lake path (plain or ``file://``), or an S3 lake ``s3://bucket/prefix``.
+
+    S3 credentials and region come from the standard AWS variables; ``KOHDE_S3_ENDPOINT_URL`` (or
+    ``AWS_ENDPOINT_URL``) points at an S3-compatible server (MinIO, Ceph, moto, ...).
+    """
+    if value.startswith("s3://"):
+        bucket = value.removeprefix("s3://").split("/", 1)[0]
+        if not bucket:
+            raise ConfigError(f"KOHDE_LAKE={value!r}: an S3 lake needs a bucket, as in s3://bucket/prefix")
+        from upath import UPath
+
+        endpoint = env.get("KOHDE_S3_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL")
+        return UPath(value.rstrip("/"), **({"endpoint_url": endpoint} if endpoint else {}))
+    if "://" in value and not value.startswith("file://"):
+        raise ConfigError(f"KOHDE_LAKE={value!r}: the lake is a local path, file://path or s3://bucket/prefix")
+    return Path(value.removeprefix("file://")).expanduser().resolve()
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

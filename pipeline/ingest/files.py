@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -260,7 +259,7 @@ def _split_and_write(lake: Lake, item: _Parsed, outcome: ValidationOutcome) -> N
         )
 
     if not result.rows_forgotten:  # bytes holding an erased person are not kept (pipeline.privacy)
-        copy_bytes(item.path, lake.landing_path(result))
+        lake.land(item.path, lake.landing_path(result))
     lake.write(lake.raw_path(result), item.raw_rows.with_columns(
         pl.lit(result.file_sha256).alias("file_sha256"), pl.lit(result.extract_date).alias("extract_date")))
     clean = deduped.select(*columns, *[pl.col(c).cast(t) for c, t in LINEAGE.items()])
@@ -304,11 +303,3 @@ def quarantine_rows(bad: pl.DataFrame, result: FileResult) -> pl.DataFrame:
                maintain_order=True).agg(
         pl.col("column_name").str.join(","), pl.col("reason").str.join("; "), pl.col("raw_row").first()
     ).select(list(QUARANTINE_SCHEMA)).cast(QUARANTINE_SCHEMA)
-
-
-def copy_bytes(src: Path, dest: Path) -> None:
-    """Land a file's bytes untouched (atomic rename)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + ".tmp")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dest)
