@@ -22,6 +22,7 @@ import polars as pl
 
 from pipeline.channels import ChannelRule, load_channel_rules
 from pipeline.lake import Lake
+from pipeline.segment_rules import SegmentRules, load_segment_rules
 from pipeline.settings import Settings
 from pipeline.silver import as_of as silver_as_of
 from pipeline.silver import fx_rates, versions
@@ -89,6 +90,11 @@ def channel_rules(settings: Settings) -> tuple[ChannelRule, ...]:
     return () if settings.channel_rules is None else load_channel_rules(settings.channel_rules)
 
 
+def segment_rules(settings: Settings) -> SegmentRules:
+    """The user's persona and psychographic rules (``KOHDE_SEGMENT_RULES``), the built-in ones when unset."""
+    return SegmentRules() if settings.segment_rules is None else load_segment_rules(settings.segment_rules)
+
+
 def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, pl.DataFrame]:
     """Facts, dimensions and period marts as of the run's last date."""
     fx = silver.fx(as_of)
@@ -101,8 +107,9 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
         contacts=contacts, deals=silver.as_of("deal", as_of), markov_order=settings.attribution_markov_order,
         time_decay_half_life_days=settings.attribution_half_life_days,
     ).collect()
-    segments = build_customer_segments(orders.lazy(), contacts, touchpoints.lazy(), as_of,
-                                       settings.rfm_window_days).collect().lazy()
+    rules = segment_rules(settings)
+    segments = build_customer_segments(orders.lazy(), contacts, touchpoints.lazy(), as_of, settings.rfm_window_days,
+                                       personas=rules.personas, psychographic=rules.psychographic).collect().lazy()
     return {
         "fct_orders": orders,
         "fct_ad_spend_daily": ad_spend,
@@ -127,11 +134,13 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
 
 def _customer_segments(silver: Silver, as_of: date, settings: Settings) -> pl.LazyFrame:
     """mart_customer_segments as of a date, from silver as of that date (the earlier side of a migration)."""
+    rules = segment_rules(settings)
     orders = build_fct_orders(silver.as_of("order", as_of), silver.fx(as_of))
     touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings))
     return build_customer_segments(orders, silver.as_of("contact", as_of), touchpoints, as_of,
                                    settings.rfm_window_days, deals=silver.history("deal", as_of),
-                                   clusters=settings.segment_clusters)
+                                   clusters=settings.segment_clusters, personas=rules.personas,
+                                   psychographic=rules.psychographic)
 
 
 def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -> dict[str, pl.DataFrame]:
@@ -144,6 +153,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SNAPSHOT_TABLES}
     # slim segment labels of recent dates, so migration reuses a snapshot of the range when it can
     labels_by_date: dict[date, pl.DataFrame] = {}
+    rules = segment_rules(settings)
     for as_of in dates:
         fx = silver.fx(as_of)
         orders_frame = build_fct_orders(silver.as_of("order", as_of), fx).collect()
@@ -152,7 +162,8 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
         segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of, settings.rfm_window_days,
                                            deals=silver.history("deal", as_of),
-                                           clusters=settings.segment_clusters).collect()
+                                           clusters=settings.segment_clusters, personas=rules.personas,
+                                           psychographic=rules.psychographic).collect()
         parts["mart_customer_segments"].append(segments)
         touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
                                         ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect()

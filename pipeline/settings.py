@@ -29,6 +29,7 @@ class Settings:
     attribution_markov_order: int = 1
     attribution_half_life_days: int = 7
     channel_rules: Path | None = None  # a channel-rules TOML file (see pipeline/channel_rules.toml)
+    segment_rules: Path | None = None  # a persona / psychographic rules TOML file (see pipeline/segment_rules.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +53,7 @@ class Settings:
             attribution_markov_order=_int(env, "KOHDE_ATTRIBUTION_MARKOV_ORDER", 1),
             attribution_half_life_days=_int(env, "KOHDE_ATTRIBUTION_HALF_LIFE_DAYS", 7),
             channel_rules=Path(env["KOHDE_CHANNEL_RULES"]).expanduser().resolve() if env.get("KOHDE_CHANNEL_RULES") else None,
+            segment_rules=Path(env["KOHDE_SEGMENT_RULES"]).expanduser().resolve() if env.get("KOHDE_SEGMENT_RULES") else None,
         )
 
     @property

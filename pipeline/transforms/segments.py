@@ -40,7 +40,8 @@ RFM segments (``RFM_SEGMENT_RULES``)
     (revenue orders, but none in the RFM window).
 
 The other segmentations of ``build_customer_segments`` are documented on the function; the
-persona rules live in ``PERSONA_RULES`` so they can later be loaded from configuration.
+default persona rules are ``PERSONA_RULES``, replaced (with psychographic rules if wanted) by a
+rules file, see ``pipeline.segment_rules``.
 """
 
 from __future__ import annotations
@@ -284,6 +285,8 @@ def _contact_profiles(contacts: pl.LazyFrame, as_of_end: datetime) -> pl.LazyFra
         "language",
         "values_orientation",
         "purchase_motive",
+        "brand_loyalty",
+        "lifestyle",
         "company",
         "industry",
         "employees",
@@ -309,6 +312,8 @@ def _contact_profiles(contacts: pl.LazyFrame, as_of_end: datetime) -> pl.LazyFra
             pl.col("revenue_band").str.strip_chars().replace("", None).alias("revenue_band"),
             _lower_text("values_orientation").alias("values_orientation"),
             _lower_text("purchase_motive").alias("purchase_motive"),
+            _lower_text("brand_loyalty").alias("brand_loyalty"),
+            _lower_text("lifestyle").alias("lifestyle"),
             _lower_text("company").alias("company"),
             _lower_text("industry").str.replace_all("_", " ").alias("industry"),
             _income_floor_eur(pl.col("income_band")).alias("income_floor_eur"),
@@ -360,6 +365,8 @@ def build_customer_segments(
     deals: pl.LazyFrame | None = None,
     clusters: int = DEFAULT_CLUSTERS,
     seed: int = DEFAULT_SEED,
+    personas: tuple[PersonaRule, ...] = PERSONA_RULES,
+    psychographic: tuple[PersonaRule, ...] | None = None,
 ) -> pl.LazyFrame:
     """One row per as_of_date and customer_id: RFM scores and every segmentation of the customer.
 
@@ -500,12 +507,16 @@ def build_customer_segments(
             pl.concat_str(age_band(age), pl.col("gender").fill_null("unknown"), separator=" ").alias(
                 "demographic_segment"
             ),
-            pl.concat_str(
-                pl.col("purchase_motive").fill_null("unknown"),
-                pl.col("values_orientation").fill_null("unknown"),
-                separator="/",
+            (
+                pl.concat_str(
+                    pl.col("purchase_motive").fill_null("unknown"),
+                    pl.col("values_orientation").fill_null("unknown"),
+                    separator="/",
+                )
+                if psychographic is None
+                else persona_expr(psychographic)
             ).alias("psychographic_segment"),
-            persona_expr().alias("persona"),
+            persona_expr(personas).alias("persona"),
             age_band(age).alias("age_band"),
             *(pl.col(c).fill_null(UNKNOWN).alias(c) for c in ("gender", "income_band", "education", "country_code",
                                                              "language", "industry")),
