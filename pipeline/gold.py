@@ -168,7 +168,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
                                         ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect()
         spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
-        clv, clv_model = build_clv(orders, as_of)
+        clv, clv_model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate)
         first_touch = touches.filter(pl.col("model") == "first_touch")
         values = customer_value_and_cost(clv, first_touch, spend, as_of)
         parts["mart_segment_summary"].append(

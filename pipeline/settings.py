@@ -30,6 +30,7 @@ class Settings:
     attribution_half_life_days: int = 7
     channel_rules: Path | None = None  # a channel-rules TOML file (see pipeline/channel_rules.toml)
     segment_rules: Path | None = None  # a persona / psychographic rules TOML file (see pipeline/segment_rules.py)
+    clv_annual_discount_rate: float = 0.10  # the 12-month CLV's discount rate per year
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +55,7 @@ class Settings:
             attribution_half_life_days=_int(env, "KOHDE_ATTRIBUTION_HALF_LIFE_DAYS", 7),
             channel_rules=Path(env["KOHDE_CHANNEL_RULES"]).expanduser().resolve() if env.get("KOHDE_CHANNEL_RULES") else None,
             segment_rules=Path(env["KOHDE_SEGMENT_RULES"]).expanduser().resolve() if env.get("KOHDE_SEGMENT_RULES") else None,
+            clv_annual_discount_rate=_rate(env, "KOHDE_CLV_DISCOUNT_RATE", 0.10),
         )
 
     @property
@@ -96,6 +98,20 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not a whole number") from None
     if value <= 0:
         raise ConfigError(f"{name}={raw!r} must be positive")
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    """A yearly rate as a fraction (0.10 = 10 %), between 0 and 1."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number (write 10 % as 0.10)") from None
+    if not 0 <= value < 1:
+        raise ConfigError(f"{name}={raw!r} must be a yearly rate between 0 and 1 (10 % is 0.10)")
     return value
 
 

@@ -33,3 +33,14 @@ def test_a_missing_channel_rules_file_fails_with_its_path(tmp_path: Path) -> Non
     settings = Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_CHANNEL_RULES": str(tmp_path / "none.toml")})
     with pytest.raises(ConfigError, match="none.toml: cannot read channel rules"):
         channel_rules(settings)
+
+
+def test_clv_discount_rate_and_segment_rules_settings(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"KOHDE_HOME": str(tmp_path)})
+    assert (defaults.clv_annual_discount_rate, defaults.segment_rules) == (0.10, None)
+    given = Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_CLV_DISCOUNT_RATE": "0.08",
+                               "KOHDE_SEGMENT_RULES": str(tmp_path / "rules.toml")})
+    assert (given.clv_annual_discount_rate, given.segment_rules) == (0.08, tmp_path / "rules.toml")
+    for bad, message in (("10%", "is not a number"), ("10", "between 0 and 1"), ("-0.1", "between 0 and 1")):
+        with pytest.raises(ConfigError, match=message):
+            Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_CLV_DISCOUNT_RATE": bad})

@@ -683,8 +683,9 @@ def build_ltv_cac(
     as_of (NULL when the CLV model was not fitted); ``ltv_eur`` is its mean over the group.
 
     - ``segment``: the customer's ``rfm_segment`` in ``customer_segments`` at as_of (mart_clv
-      customers without a segment row are left out). ``cac_eur`` is NULL: ad spend reaches a
-      channel, not a segment, and kohde does not allocate it.
+      customers without a segment row are left out). ``cac_eur`` is the mean, over the segment's
+      customers acquired through a channel with a CAC, of that channel's CAC (below): what the
+      segment's customers cost to acquire, as far as first-touch attribution can tell.
     - ``acquisition_channel``: the channel with the largest ``first_touch`` credit on the
       customer's first order (``is_first_order``; ties by channel name). ``cac_eur`` = the
       channel's ``spend_eur`` up to as_of / new customers, the sum of its ``first_touch`` credit on
@@ -711,18 +712,23 @@ def build_ltv_cac(
             "cac_eur",
         )
     )
-    by_segment = _mean_ltv(
-        customers.join(
-            customer_segments.lazy().filter((pl.col("as_of_date") == as_of) & pl.col("rfm_segment").is_not_null()),
-            on="customer_id",
-        ),
-        "rfm_segment",
-    ).select(
+    in_segments = customers.join(
+        customer_segments.lazy().filter((pl.col("as_of_date") == as_of) & pl.col("rfm_segment").is_not_null()),
+        on="customer_id",
+    )
+    acquisition_cost = (
+        in_segments.join(acquisition_channel, on="customer_id", how="left")
+        .join(channel_cac, on="channel", how="left")
+        .group_by("rfm_segment")
+        # a segment's CAC = mean of its customers' acquisition channel CAC, over those that have one
+        .agg(pl.col("cac_eur").cast(pl.Float64).mean().round(4).cast(MONEY).alias("cac_eur"))
+    )
+    by_segment = _mean_ltv(in_segments, "rfm_segment").join(acquisition_cost, on="rfm_segment", how="left").select(
         pl.lit("segment").alias("dimension"),
         pl.col("rfm_segment").alias("value"),
         "customers",
         "ltv_eur",
-        pl.lit(None, MONEY).alias("cac_eur"),
+        "cac_eur",
     )
     cac = pl.col("cac_eur").cast(pl.Float64)
     return (

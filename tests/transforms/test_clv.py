@@ -490,9 +490,10 @@ def test_build_ltv_cac_by_hand() -> None:
             (AS_OF, "acquisition_channel", "paid_search", 4, Decimal("900"), Decimal("250"), 3.6, True),
             # paid_social: spend 300 but no new customers
             (AS_OF, "acquisition_channel", "paid_social", 0, None, None, None, None),
-            # Champions (1000 + 800) / 2 = 900; Loyal (900 + 900 + 200) / 3 = 666.6667; no segment CAC
-            (AS_OF, "segment", "Champions", 2, Decimal("900"), None, None, None),
-            (AS_OF, "segment", "Loyal Customers", 3, Decimal("666.6667"), None, None, None),
+            # Champions (1000 + 800) / 2 = 900, both acquired by paid search: CAC 250 -> 3.6
+            (AS_OF, "segment", "Champions", 2, Decimal("900"), Decimal("250"), 3.6, True),
+            # Loyal (900 + 900 + 200) / 3 = 666.6667; CAC 250 over c3 and c4 (c5 came by email, no CAC) -> 2.67
+            (AS_OF, "segment", "Loyal Customers", 3, Decimal("666.6667"), Decimal("250"), 666.6667 / 250, False),
         ],
         schema=clv.MART_LTV_CAC_SCHEMA,
         orient="row",
