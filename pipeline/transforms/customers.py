@@ -35,7 +35,6 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "income_band",
     "education",
     "city",
-    "postcode",
     "country_code",
     "language",
     "values_orientation",

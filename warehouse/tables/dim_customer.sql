@@ -14,7 +14,6 @@ CREATE TABLE IF NOT EXISTS dim_customer (
     income_band TEXT,  -- Income band as given in the CRM.
     education TEXT,  -- Education level as given in the CRM.
     city TEXT,  -- City.
-    postcode TEXT,  -- Postcode, leading zeros kept.
     country_code TEXT,  -- ISO 3166 alpha-2 country, upper case.
     language TEXT,  -- ISO 639-1 language, lower case.
     values_orientation TEXT,  -- Survey: quality | status | sustainability | innovation | price.
