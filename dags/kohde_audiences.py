@@ -7,20 +7,13 @@ Business logic lives in pipeline/audiences.py; this file only says when, with wh
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-WAREHOUSE_POOL = "kohde_warehouse"  # writes mart_audience_sizes: one DuckDB writer at a time
+from pipeline.dag_defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+
 SEGMENTS = Asset("kohde://warehouse/mart_customer_segments")
 AUDIENCE_SIZES = Asset("kohde://warehouse/mart_audience_sizes")
-
-
-def _on_failure(context):
-    from pipeline.orchestration import record_failure
-
-    record_failure(context)
 
 
 @dag(
@@ -30,12 +23,7 @@ def _on_failure(context):
     catchup=False,
     max_active_runs=1,
     tags=["kohde", "audiences"],
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "on_failure_callback": _on_failure,
-    },
+    default_args=DEFAULT_ARGS,
 )
 def kohde_audiences():
     @task(pool=WAREHOUSE_POOL, outlets=[AUDIENCE_SIZES])

@@ -7,24 +7,16 @@ says when, in what order, with what retries and pools.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
+from pipeline.dag_defaults import DEFAULT_ARGS, WAREHOUSE_POOL
 from pipeline.source_folders import SOURCES
 
-WAREHOUSE_POOL = "kohde_warehouse"  # one slot: DuckDB allows one writer process
 MARTS = [Asset(f"kohde://warehouse/{name}") for name in (
     "fct_orders", "fct_ad_spend_daily", "fct_attribution", "mart_channel_roi", "mart_customer_segments",
     "mart_segment_summary", "mart_sales_costs", "mart_budget_vs_actual", "mart_goal_tracking",
 )]
-
-
-def _on_failure(context):
-    from pipeline.orchestration import record_failure
-
-    record_failure(context)
 
 
 @dag(
@@ -34,13 +26,7 @@ def _on_failure(context):
     catchup=False,
     max_active_runs=1,
     tags=["kohde", "nightly"],
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=30),
-        "on_failure_callback": _on_failure,
-    },
+    default_args=DEFAULT_ARGS,
 )
 def kohde_nightly():
     @task(max_active_tis_per_dagrun=2)

@@ -7,21 +7,14 @@ date in the warehouse (see pipeline.orchestration.refresh_report). Output: $KOHD
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-WAREHOUSE_POOL = "kohde_warehouse"  # it opens the DuckDB file, so it queues behind the writers
+from pipeline.dag_defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+
 REPORT_INPUTS = [Asset(f"kohde://warehouse/{name}") for name in (
     "mart_channel_roi", "mart_sales_costs", "mart_segment_summary", "mart_goal_tracking",
 )]
-
-
-def _on_failure(context):
-    from pipeline.orchestration import record_failure
-
-    record_failure(context)
 
 
 @dag(
@@ -31,12 +24,7 @@ def _on_failure(context):
     catchup=False,
     max_active_runs=1,
     tags=["kohde", "report"],
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-        "on_failure_callback": _on_failure,
-    },
+    default_args=DEFAULT_ARGS,
 )
 def kohde_report_refresh():
     @task(pool=WAREHOUSE_POOL)

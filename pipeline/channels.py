@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from pipeline.config_files import read_toml
 from pipeline.errors import ConfigError
 
 CHANNELS: tuple[str, ...] = (
@@ -56,12 +56,7 @@ def _normalise_pattern(pattern: str) -> str:
 
 def load_channel_rules(path: Path) -> tuple[ChannelRule, ...]:
     """The rules of a channel-rules TOML file, in order; a ConfigError names the first bad rule."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read channel rules ({error.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not a valid TOML file ({error})") from None
+    document = read_toml(path, "channel rules")
     entries = document.get("rule")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: no [[rule]] entries")

@@ -29,11 +29,11 @@ defaults are ``segments.PERSONA_RULES``; ``docs/segment_rules.example.toml`` wri
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.config_files import read_toml
 from pipeline.errors import ConfigError
 from pipeline.transforms.segments import PERSONA_RULES, Condition, PersonaRule
 
@@ -55,12 +55,7 @@ class SegmentRules:
 
 def load_segment_rules(path: Path) -> SegmentRules:
     """The rules of a segment-rules TOML file; a ConfigError names the file and the first bad rule."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read segment rules ({error.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not a valid TOML file ({error})") from None
+    document = read_toml(path, "segment rules")
     unknown = sorted(set(document) - {"persona", "psychographic"})
     if unknown:
         raise ConfigError(f"{path}: unknown tables {unknown}; known: ['persona', 'psychographic']")
