@@ -157,21 +157,19 @@ class AudienceExport:
 def export_audiences(settings: Settings, as_of: date) -> AudienceExport:
     """Build every audience as of ``as_of`` from the lake, write the platform files and load the sizes."""
     from pipeline.csv_safety import write_csv
-    from pipeline.gold import Silver
+    from pipeline.gold import Silver, channel_rules, segment_rules, segments_as_of
     from pipeline.lake import Lake
     from pipeline.privacy import suppressed_hashes, tombstones
     from pipeline.silver import current
     from pipeline.transforms.orders import build_fct_orders
-    from pipeline.transforms.segments import build_customer_segments
     from pipeline.transforms.touchpoints import build_fct_touchpoints
     from pipeline.warehouse import TableLoad, Warehouse
 
     lake = Lake(settings.lake)
     silver = Silver(lake, as_of)
     orders = build_fct_orders(silver.as_of("order", as_of), silver.fx(as_of)).collect()
-    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of)).collect()
-    segments = build_customer_segments(orders.lazy(), silver.as_of("contact", as_of), touchpoints.lazy(), as_of,
-                                       settings.rfm_window_days)
+    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
+    segments = segments_as_of(silver, as_of, settings, segment_rules(settings), orders.lazy(), touchpoints.lazy())
     candidates = build_audience_candidates(segments, touchpoints.lazy(), orders.lazy(), as_of)
     # consent and objection: the newest contact data known, whatever the audience date
     newest_contacts = current(lake.clean("contact", date.max), "contact", date.max)

@@ -107,9 +107,8 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
         contacts=contacts, deals=silver.as_of("deal", as_of), markov_order=settings.attribution_markov_order,
         time_decay_half_life_days=settings.attribution_half_life_days,
     ).collect()
-    rules = segment_rules(settings)
-    segments = build_customer_segments(orders.lazy(), contacts, touchpoints.lazy(), as_of, settings.rfm_window_days,
-                                       personas=rules.personas, psychographic=rules.psychographic).collect().lazy()
+    segments = segments_as_of(silver, as_of, settings, segment_rules(settings), orders.lazy(),
+                              touchpoints.lazy()).collect().lazy()
     return {
         "fct_orders": orders,
         "fct_ad_spend_daily": ad_spend,
@@ -132,15 +131,25 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
     }
 
 
-def _customer_segments(silver: Silver, as_of: date, settings: Settings) -> pl.LazyFrame:
-    """mart_customer_segments as of a date, from silver as of that date (the earlier side of a migration)."""
-    rules = segment_rules(settings)
-    orders = build_fct_orders(silver.as_of("order", as_of), silver.fx(as_of))
-    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings))
-    return build_customer_segments(orders, silver.as_of("contact", as_of), touchpoints, as_of,
+def segments_as_of(silver: Silver, as_of: date, settings: Settings, rules: SegmentRules, fct_orders: pl.LazyFrame,
+                   fct_touchpoints: pl.LazyFrame) -> pl.LazyFrame:
+    """mart_customer_segments as of a date from silver and that date's orders and touches, with the run's settings.
+
+    The one place the segment snapshot is built, so the nightly snapshot, the current tables, the
+    earlier side of a migration and the audiences all segment customers the same way.
+    """
+    return build_customer_segments(fct_orders, silver.as_of("contact", as_of), fct_touchpoints, as_of,
                                    settings.rfm_window_days, deals=silver.history("deal", as_of),
                                    clusters=settings.segment_clusters, personas=rules.personas,
                                    psychographic=rules.psychographic)
+
+
+def _segments_from_silver(silver: Silver, as_of: date, settings: Settings, rules: SegmentRules,
+                          touch_rules: tuple[ChannelRule, ...]) -> pl.LazyFrame:
+    """The segment snapshot of a date outside the run's range (the earlier side of a migration)."""
+    orders = build_fct_orders(silver.as_of("order", as_of), silver.fx(as_of))
+    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), touch_rules)
+    return segments_as_of(silver, as_of, settings, rules, orders, touchpoints)
 
 
 def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -> dict[str, pl.DataFrame]:
@@ -153,17 +162,13 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SNAPSHOT_TABLES}
     # slim segment labels of recent dates, so migration reuses a snapshot of the range when it can
     labels_by_date: dict[date, pl.DataFrame] = {}
-    rules = segment_rules(settings)
+    rules, touch_rules = segment_rules(settings), channel_rules(settings)
     for as_of in dates:
         fx = silver.fx(as_of)
-        orders_frame = build_fct_orders(silver.as_of("order", as_of), fx).collect()
-        orders = orders_frame.lazy()
+        orders = build_fct_orders(silver.as_of("order", as_of), fx).collect().lazy()
         contacts = silver.as_of("contact", as_of)
-        touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
-        segments = build_customer_segments(orders, contacts, touchpoints.lazy(), as_of, settings.rfm_window_days,
-                                           deals=silver.history("deal", as_of),
-                                           clusters=settings.segment_clusters, personas=rules.personas,
-                                           psychographic=rules.psychographic).collect()
+        touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), touch_rules).collect()
+        segments = segments_as_of(silver, as_of, settings, rules, orders, touchpoints.lazy()).collect()
         parts["mart_customer_segments"].append(segments)
         touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
                                         ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect()
@@ -179,7 +184,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         labels_by_date[as_of] = segment_labels_of(segments.lazy()).collect()
         previous = labels_by_date.get(compared_to)
         if previous is None:
-            previous = segment_labels_of(_customer_segments(silver, compared_to, settings)).collect()
+            previous = segment_labels_of(_segments_from_silver(silver, compared_to, settings, rules, touch_rules)).collect()
         migration = build_segment_migration(segments.lazy(), previous.lazy(), as_of, compared_to).collect()
         parts["mart_segment_migration"].append(migration)
         parts["mart_segment_quality"].append(

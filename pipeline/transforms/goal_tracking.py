@@ -98,8 +98,13 @@ def _capped_at(day: pl.Expr, as_of: date) -> pl.Expr:
 
 
 def _scope_key() -> pl.Expr:
-    """The goal's filter as one key: channel and segment, '*' for none."""
+    """The goal's filter as one key: channel and segment, '*' for none (``_scope_name`` of its columns)."""
     return pl.format("{}|{}", pl.col("channel").fill_null("*"), pl.col("segment").fill_null("*"))
+
+
+def _scope_name(channel: str | None, segment: str | None) -> str:
+    """The key ``_scope_key`` gives a goal with this channel and segment filter."""
+    return f"{channel or '*'}|{segment or '*'}"
 
 
 def _segment_members(segments: pl.DataFrame, segment: str) -> pl.Series | None:
@@ -134,7 +139,7 @@ def _facts(scopes: list[tuple[str | None, str | None]], inputs: GoalInputs,
     parts: list[pl.LazyFrame] = []
     built: list[str] = []
     for channel, segment in scopes:
-        scope = f"{channel or '*'}|{segment or '*'}"
+        scope = _scope_name(channel, segment)
         if channel is None:
             sales = orders.select(
                 pl.col("order_date").alias("day"),
@@ -445,7 +450,7 @@ def _satisfaction(scopes: list[tuple[str | None, str | None]], inputs: GoalInput
             if members is None:
                 continue
             scoped = scoped.filter(pl.col("customer_id").is_in(members.implode()))
-        built.append(f"*|{segment or '*'}")
+        built.append(_scope_name(None, segment))
         parts.append(scoped.select(pl.lit(built[-1]).alias("_scope"), "day", "satisfaction_score"))
     if not parts:
         return pl.LazyFrame(schema={"_scope": pl.Utf8, "day": pl.Date, "satisfaction_score": pl.Float64}), []
