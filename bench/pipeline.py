@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.timing import peak_memory_mb  # noqa: E402
 from pipeline.demo import generate_demo  # noqa: E402
 from pipeline.gold import Silver, build_current, build_snapshots  # noqa: E402
 from pipeline.ingest.read import decode  # noqa: E402
@@ -48,10 +48,6 @@ from pipeline.warehouse import TableLoad, Warehouse  # noqa: E402
 SCALES = {"small": (10_000, 90)}
 T = TypeVar("T")
 
-
-def peak_mb() -> float:
-    """The process's peak resident memory so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def timed(action: Callable[[], T]) -> tuple[T, float]:
@@ -102,7 +98,7 @@ class Step:
     rows: int | None = None
     reference: str = "-"
     ratio: float | None = None
-    peak: float = field(default_factory=peak_mb)
+    peak: float = field(default_factory=peak_memory_mb)
 
     def markdown(self) -> str:
         """The step as a Markdown table row."""
