@@ -351,11 +351,12 @@ PLATFORM_INDEPENDENT = ("day", "campaign_name", "currency_code", "spend", "impre
 
 
 # ---------------------------------------------------------------------------------------------
-# touchpoints: the marketing events file (',' and as a Finnish Excel saves it) and the HubSpot-like
-# events export, which has no event ids and no campaign ids.
+# touchpoints: the marketing events file (',' and as a Finnish Excel saves it again: ';' and its
+# timestamps rewritten '2.11.2026 8.00') and the HubSpot-like events export, which has no event ids
+# and no campaign ids.
 
 EVENT_IDS = ("ev_0001001", "ev_0001002", "ev_0001003", "ev_0001004")
-TOUCH_TS = (utc(2026, 11, 1, 22, 10), utc(2026, 11, 2, 8, 0), utc(2026, 11, 2, 9, 15, 30), utc(2026, 11, 2, 12, 0))
+TOUCH_TS = (utc(2026, 11, 1, 22, 10), utc(2026, 11, 2, 8, 0), utc(2026, 11, 2, 9, 15), utc(2026, 11, 2, 12, 0))
 TOUCH_CAMPAIGNS = ("20456789012", None, None, "120208765432100001")
 TOUCHPOINTS = {
     "touchpoint_id": EVENT_IDS,
