@@ -334,11 +334,15 @@ AD_GROUPS = (
           ad_rows("meta_ads", "1029384756", "Europe/Helsinki", ("4", "1", None), ("8450", "129.90", None)), (
               Variant("meta_ads/ads_manager_en.csv", "meta_ads_manager_en", "utf-8-sig", META_IDS),
               Variant("meta_ads/ads_manager_fi.csv", "meta_ads_manager_localised", "utf-8-sig", META_IDS),
+              # "Breakdown: By time > Day" of the week: the Day column is the row's day, not Reporting starts.
+              Variant("meta_ads/ads_manager_day_breakdown.csv", "meta_ads_manager_en", "utf-8-sig", META_IDS),
           )),
-    # The account id from the 'Account: Kohde Demo Oy (508123456)' line; days are UTC days.
+    # The account id from the 'Account: Kohde Demo Oy (508123456)' line or an Account ID column; UTC days.
     Group("ad_daily", "campaign_id",
           ad_rows("linkedin_ads", "508123456", "UTC", ("4", "0.5", "0"), ("8450", "129.90", "0")), (
               Variant("linkedin_ads/campaign_performance.csv", "linkedin_campaign_manager", "utf-8",
+                      ("612345678", "612345679", "612345680")),
+              Variant("linkedin_ads/campaign_performance_account_column.csv", "linkedin_campaign_manager", "utf-8",
                       ("612345678", "612345679", "612345680")),
           )),
     # click-through + view-through conversions (3 + 1, none + 1, neither = NULL); a Total row below.
