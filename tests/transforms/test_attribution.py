@@ -109,12 +109,12 @@ def test_credit_and_revenue_per_model() -> None:
     expected = pl.DataFrame(
         [
             (order_id, model, channel, campaign_id, customer[order_id], ORDERED_AT.date(), order_id != "o2", credit,
-             None if revenue is None else Decimal(revenue))
+             None if revenue is None else Decimal(revenue), "order")
             for order_id, model, channel, campaign_id, credit, revenue in EXPECTED
         ],
         schema={"order_id": pl.Utf8, "model": pl.Utf8, "channel": pl.Utf8, "campaign_id": pl.Utf8,
                 "customer_id": pl.Utf8, "order_date": pl.Date, "is_first_order": pl.Boolean, "credit": pl.Float64,
-                "revenue_eur": MONEY},
+                "revenue_eur": MONEY, "conversion_type": pl.Utf8},
         orient="row",
     )
     assert_frame_equal(build(), expected)
