@@ -109,6 +109,7 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
         time_decay_half_life_days=settings.attribution_half_life_days, won_deals=won_deal_conversions(deals, fx, as_of),
     ).collect()
     # won deals are mostly paid through orders too: revenue, ROI and CAC count the orders (cash) only
+    # (mart_channel_roi splits the two itself: won deals have columns of their own)
     order_credit = attribution.filter(pl.col("conversion_type") == ORDER).lazy()
     segments = segments_as_of(silver, as_of, settings, segment_rules(settings), orders.lazy(),
                               touchpoints.lazy()).collect().lazy()
@@ -121,7 +122,7 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
         "dim_customer": build_dim_customer(
             contacts, orders.lazy(), segments.select("customer_id", "rfm_segment", "value_tier"), as_of
         ).collect(),
-        "mart_channel_roi": build_channel_roi(order_credit, ad_spend.lazy()).collect(),
+        "mart_channel_roi": build_channel_roi(attribution.lazy(), ad_spend.lazy()).collect(),
         "mart_sales_costs": build_sales_costs(silver.as_of("sales_cost", as_of), orders.lazy(), fx,
                                               ad_spend.lazy()).collect(),
         "mart_campaign_lift": build_campaign_lift(ad_spend.lazy(), orders.lazy(), as_of).collect(),
