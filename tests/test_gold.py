@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from pipeline.entities import conform, empty_frame
@@ -58,3 +60,47 @@ def test_migration_of_a_backfill_equals_the_nightly_run() -> None:
     assert rfm.select(pl.col("customers").sum()).item() == 6
     assert rfm.filter(pl.col("from_segment") == "Prospects")["customers"].sum() == 4
     assert rfm.filter(pl.col("to_segment") == "Prospects")["customers"].sum() == 2
+
+
+def retargeting_silver() -> Silver:
+    """Site visitors a..f of one AdRoll campaign: a, b, c retargeted, d, e, f not; orders on both snapshot days."""
+    frames = {entity: empty_frame(entity, with_lineage=True) for entity in Silver.ENTITIES}
+    first = END - timedelta(days=10)
+
+    def moment(day: date, hour: int) -> datetime:
+        return datetime.combine(day, time(hour), tzinfo=UTC)
+
+    touches = [{"touchpoint_id": f"v-{c}", "customer_id": c, "ts": moment(first, 9), "channel": "organic_search",
+                "platform": "website", "touch_type": "visit", "extract_date": first} for c in "abcdef"]
+    touches += [{"touchpoint_id": f"r-{c}", "customer_id": c, "ts": moment(first + timedelta(days=1), 9),
+                 "channel": "display_retargeting", "platform": "adroll", "campaign_id": "rt1",
+                 "touch_type": "impression", "extract_date": first + timedelta(days=1)} for c in "abc"]
+    ads = [{"platform": "adroll", "account_id": "acc", "account_timezone": "UTC", "day": day, "campaign_id": "rt1",
+            "campaign_name": "Site visitors", "currency_code": "EUR", "spend": "40", "impressions": 1000, "clicks": 10,
+            "extract_date": day} for day in (first, first + timedelta(days=1), END)]
+    # a converts before the first snapshot day, b on it, d (not retargeted) on the second
+    orders = [{"order_id": f"o-{c}", "source_system": "shopify", "customer_id": c, "currency_code": "EUR",
+               "order_date": day, "ordered_at": moment(day, 12), "extract_date": day, "status": "paid",
+               "net_revenue": "100", "gross": "100"}
+              for c, day in (("a", first + timedelta(days=3)), ("b", END - timedelta(days=1)), ("d", END))]
+    for entity, rows in (("touchpoint", touches), ("ad_daily", ads), ("order", orders)):
+        frames[entity] = pl.concat([frames[entity], extraction(entity, rows)], how="vertical_relaxed")
+    return Silver.from_frames(frames)
+
+
+def test_retargeting_snapshots_of_a_backfill_equal_nightly_runs() -> None:
+    silver = retargeting_silver()
+    settings = Settings.from_env({"KOHDE_HOME": "/nonexistent"})
+    days = [END - timedelta(days=1), END]
+    backfill = build_snapshots(silver, days, settings)["mart_retargeting"]
+    nightly = pl.concat([build_snapshots(silver, [day], settings)["mart_retargeting"] for day in days])
+    assert_frame_equal(backfill, nightly)
+    got = {row["as_of_date"]: row for row in backfill.iter_rows(named=True)}
+    assert list(got) == days
+    # each snapshot sees only its own date's data: d's order and the last ad day arrive on END
+    before, after = got[days[0]], got[days[1]]
+    assert (before["retargeted_converters"], before["control_converters"]) == (2, 0)
+    assert (after["retargeted_converters"], after["control_converters"]) == (2, 1)
+    assert (before["period_end"], after["period_end"]) == (END - timedelta(days=9), END)
+    assert (before["spend_eur"], after["spend_eur"]) == (Decimal("80.0000"), Decimal("120.0000"))
+    assert after["conversion_lift_pct"] == pytest.approx((2 / 3 - 1 / 3) / (1 / 3) * 100)
