@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS mart_channel_roi (
     conversion_rate_pct DOUBLE PRECISION,  -- conversions / clicks x 100 (attributed orders per platform click), NULL without clicks.
     cpa_eur DECIMAL(18,4),  -- spend_eur / conversions, NULL without conversions or without spend (unreported cost is not free).
     cac_eur DECIMAL(18,4),  -- spend_eur / new_customers, NULL without new customers or without spend.
-    won_deals DOUBLE PRECISION NOT NULL,  -- Sum of credit of closed-won B2B deals (fct_attribution conversion_type won_deal), by close date. Not in conversions, revenue or ROI: deals are paid through orders.
+    won_deals DOUBLE PRECISION,  -- Sum of credit of closed-won B2B deals (fct_attribution conversion_type won_deal), by close date. Not in conversions, revenue or ROI: deals are paid through orders.
     won_deal_value_eur DECIMAL(18,4),  -- Sum of revenue_eur credited for won deals (deal amounts in EUR), by close date; NULL if a deal has no EUR amount. Not in attributed_revenue_eur.
     PRIMARY KEY (period_grain, period_start, channel, campaign_id, model)
 );
