@@ -104,3 +104,38 @@ def test_retargeting_snapshots_of_a_backfill_equal_nightly_runs() -> None:
     assert (before["period_end"], after["period_end"]) == (END - timedelta(days=9), END)
     assert (before["spend_eur"], after["spend_eur"]) == (Decimal("80.0000"), Decimal("120.0000"))
     assert after["conversion_lift_pct"] == pytest.approx((2 / 3 - 1 / 3) / (1 / 3) * 100)
+
+
+def test_current_tables_count_order_revenue_once_and_won_deals_apart() -> None:
+    # customer a: a deal of 100 000 SEK (8700 EUR at the shipped 0.087) won on END - 5 and paid by a
+    # 9000 EUR order on END - 2; one paid-search click before both. Each model credits both to g1:
+    # order revenue is counted once (ROI, segment economics), the deal only in its own columns.
+    frames = {entity: empty_frame(entity, with_lineage=True) for entity in Silver.ENTITIES}
+    start = END - timedelta(days=40)
+    contacts = [{"contact_id": "a", "source_system": "hubspot", "customer_id": "a", "extract_date": start,
+                 "created_at": datetime.combine(start, time(), tzinfo=UTC)}]
+    deals = [{"deal_id": "a", "source_system": "hubspot", "customer_id": "a", "stage": "closed_won", "is_closed": True,
+              "is_won": True, "amount": "100000", "currency_code": "SEK", "created_date": start + timedelta(days=1),
+              "close_date": END - timedelta(days=5), "extract_date": END - timedelta(days=5)}]
+    orders = [{"order_id": "a", "source_system": "stripe", "customer_id": "a", "currency_code": "EUR",
+               "order_date": END - timedelta(days=2), "ordered_at": datetime.combine(END - timedelta(days=2), time(12), tzinfo=UTC),
+               "extract_date": END - timedelta(days=2), "status": "paid", "net_revenue": "9000", "gross": "9000"}]
+    touches = [{"touchpoint_id": "t1", "customer_id": "a", "ts": datetime.combine(start + timedelta(days=2), time(9), tzinfo=UTC),
+                "channel": "paid_search", "platform": "google_ads", "campaign_id": "g1", "touch_type": "click",
+                "extract_date": start + timedelta(days=2)}]
+    for entity, rows in (("contact", contacts), ("deal", deals), ("order", orders), ("touchpoint", touches)):
+        frames[entity] = pl.concat([frames[entity], extraction(entity, rows)], how="vertical_relaxed")
+    from pipeline.gold import ATTRIBUTION_MODELS, build_current
+
+    tables = build_current(Silver.from_frames(frames), END, Settings.from_env({"KOHDE_HOME": "/nonexistent"}))
+    attribution = tables["fct_attribution"]
+    # both conversions carry id "a", one row per model each, all to paid search g1
+    assert attribution.group_by("conversion_type").agg(pl.col("revenue_eur").sum(), pl.len()).sort(
+        "conversion_type").rows() == [("order", Decimal("90000.0000"), 10), ("won_deal", Decimal("87000.0000"), 10)]
+    roi = tables["mart_channel_roi"].filter((pl.col("period_grain") == "month") & (pl.col("campaign_id") == "(all)"))
+    assert roi.select(pl.col("attributed_revenue_eur").sum(), pl.col("conversions").sum(), pl.col("won_deals").sum(),
+                      pl.col("won_deal_value_eur").sum()).row(0) == (
+        Decimal("90000.0000"), float(len(ATTRIBUTION_MODELS)), float(len(ATTRIBUTION_MODELS)), Decimal("87000.0000"))
+    economics = tables["mart_segment_economics"].filter(pl.col("segmentation") == "value_tier")
+    assert economics["attributed_revenue_eur"].sum() == Decimal("90000.0000")
+    assert economics["conversions"].sum() == pytest.approx(len(ATTRIBUTION_MODELS))
