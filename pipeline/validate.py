@@ -26,7 +26,7 @@ import polars as pl
 from pipeline.errors import ValidationFailed
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
-KEY = "_vkey"  # row identity handed to GX: "<file_sha256>:<row_number>"
+KEY = "_vkey"  # row identity handed to GX: the row's position in the batch
 
 
 @dataclass
@@ -51,10 +51,12 @@ def validate_batch(entity: str, frame: pl.DataFrame) -> ValidationOutcome:
         return outcome
     suite_def = load_suite(entity)
     context, validation = _validation(entity, json.dumps(suite_def, sort_keys=True))
-    keyed = frame.with_columns(
-        (pl.col("file_sha256") + pl.lit(":") + pl.col("row_number").cast(pl.Utf8)).alias(KEY)
-    )
+    # GX gets the row's position (an integer: GX hashes the whole frame for its batch id, and text
+    # keys cost more to hash than the validation itself); failing positions become file:row keys below.
+    keyed = frame.with_row_index(KEY)
     pdf = _to_pandas(keyed.select([c for c in keyed.columns if c == KEY or c in _suite_columns(suite_def)]))
+    identity = frame.select(pl.col("file_sha256") + pl.lit(":") + pl.col("row_number").cast(pl.Utf8))
+    row_key = identity.to_series()
     result = validation.run(
         batch_parameters={"dataframe": pdf},
         result_format={
@@ -75,8 +77,9 @@ def validate_batch(entity: str, frame: pl.DataFrame) -> ValidationOutcome:
             outcome.critical_failures.append(f"{reason}: expectation could not run")
             continue
         # GX 1.x gives one entry per failing row: {KEY: value} or {KEY: [value]}.
-        keys = [key for entry in (item.result or {}).get("unexpected_index_list") or []
-                for key in (entry[KEY] if isinstance(entry[KEY], list) else [entry[KEY]])]
+        positions = [int(key) for entry in (item.result or {}).get("unexpected_index_list") or []
+                     for key in (entry[KEY] if isinstance(entry[KEY], list) else [entry[KEY]])]
+        keys = row_key.gather(positions).to_list() if positions else []
         if severity == "critical" or not keys:
             outcome.critical_failures.append(reason)
             continue
