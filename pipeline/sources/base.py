@@ -25,6 +25,7 @@ from pipeline.errors import InputFileError
 from pipeline.identity import email_sha256_expr
 from pipeline.ingest.read import RawTable, normalise_header
 
+RECONCILE_COLUMNS = ("spend", "day")  # what reconcile hooks may read of the typed rows, besides row_number
 NULL_TOKENS: tuple[str, ...] = ("", "--", "-", "\u2014", "\u2013", "n/a", "N/A", "#N/A", "(not set)", "null",
                                 "NULL", "None")
 
@@ -89,8 +90,12 @@ class SourceFormat:
     prepare: Callable[[RawTable, ParseContext], RawTable] | None = None
     derive: Callable[[pl.DataFrame, RawTable, ParseContext], pl.DataFrame] | None = None
     signature_any: tuple[str, ...] = ()  # optional: at least one of these headers must be present
-    # optional: compare the stripped report totals with the parsed rows; returns warnings (WARN, not FAIL)
+    # optional: compare the stripped report totals with the parsed rows; returns warnings (WARN, not FAIL).
+    # A file read in chunks passes only ``row_number`` and the RECONCILE_COLUMNS its entity has.
     reconcile: Callable[[RawTable, pl.DataFrame], list[str]] | None = None
+    # False when ``prepare``/``derive`` look across rows (Shopify folds line items into orders): such a
+    # format is always read whole; others are read in chunks when the file is big (pipeline.ingest.stream)
+    chunkable: bool = True
 
     def recognise(self, header: Sequence[str]) -> bool:
         """True when every signature header (any alias) is in the normalised header cells."""
