@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from pipeline.entities import BUSINESS_KEYS, ENTITIES, LINEAGE
 from pipeline.errors import AccountingError, InputFileError, KohdeError
@@ -117,9 +118,10 @@ class _Chunked:
         """Every staged typed row."""
         return pl.scan_parquet(sorted(self.staging.glob("typed_*.parquet")))
 
-    def raw(self) -> pl.LazyFrame:
-        """Every staged raw row."""
-        return pl.scan_parquet(sorted(self.staging.glob("raw_*.parquet")))
+    @property
+    def raw_file(self) -> Path:
+        """The file's raw rows, written chunk by chunk in the lake's raw format (copied into place on success)."""
+        return self.staging / "raw.parquet"
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,7 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
     counts: ContentCounts = {}
     currencies: list[pl.DataFrame] = []
     lines = records = 0
+    raw_writer: pq.ParquetWriter | None = None
     try:
         for number, body in enumerate(body_chunks(path, start.offset, chunk_bytes)):
             body = body.replace(b"\r\n", b"\n")
@@ -344,12 +347,22 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
             if fmt.entity == "ad_daily":
                 currencies.append(typed.filter(pl.col("_errors").list.len() == 0)
                                   .select("platform", "account_id", "currency_code", "_errors").unique())
-            typed.write_parquet(staging / f"typed_{number:06d}.parquet")
-            rows.write_parquet(staging / f"raw_{number:06d}.parquet")
+            typed.write_parquet(staging / f"typed_{number:06d}.parquet", compression="lz4")  # read back once
+            raw = rows.with_columns(pl.lit(result.file_sha256).alias("file_sha256"),
+                                    pl.lit(extract_date).alias("extract_date")).to_arrow()
+            if raw_writer is None:
+                raw_writer = pq.ParquetWriter(chunked.raw_file, raw.schema, compression="zstd")
+            raw_writer.write_table(raw.cast(raw_writer.schema))
+        if raw_writer is not None:
+            raw_writer.close()
     except NotChunkable:
+        if raw_writer is not None:
+            raw_writer.close()
         shutil.rmtree(staging, ignore_errors=True)
         return None
     except BaseException:
+        if raw_writer is not None:
+            raw_writer.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if not hashes:  # no row below the header: nothing to gain from chunks
@@ -450,8 +463,7 @@ def _write_chunked(lake: Lake, item: _Parsed) -> None:
         )
     if not result.rows_forgotten:
         lake.land(item.path, lake.landing_path(result))
-    lake.write_lazy(lake.raw_path(result), chunked.raw().with_columns(
-        pl.lit(result.file_sha256).alias("file_sha256"), pl.lit(result.extract_date).alias("extract_date")))
+    lake.land(chunked.raw_file, lake.raw_path(result))
     lake.write_lazy(lake.clean_path(entity, result.extract_date, result.file_sha256),
                     loaded.select(*columns, *[pl.col(c).cast(t) for c, t in LINEAGE.items()]))
     lake.write(lake.quarantine_path(result), quarantine_rows(bad, result))
