@@ -3,7 +3,7 @@
 Two kinds of gold table:
 - *current* tables (facts, dimensions, period marts) describe the business as of the run's last
   date and replace the table's content;
-- *snapshot* tables (segments, segment summary, goal tracking) have one snapshot per as-of date;
+- *snapshot* tables (segments, segment summary, goal tracking, retargeting, ...) have one snapshot per as-of date;
   a run writes the snapshot of every date in its range and replaces exactly those snapshots.
 
 ``mart_audience_sizes`` is not built here: ``kohde audiences`` (``pipeline.audiences``) loads it
@@ -27,7 +27,7 @@ from pipeline.settings import Settings
 from pipeline.silver import as_of as silver_as_of
 from pipeline.silver import fx_rates, versions
 from pipeline.transforms.ad_spend import build_fct_ad_spend_daily
-from pipeline.transforms.attribution import build_fct_attribution
+from pipeline.transforms.attribution import ORDER, build_fct_attribution, won_deal_conversions
 from pipeline.transforms.budget_vs_actual import build_budget_vs_actual
 from pipeline.transforms.campaign_lift import build_campaign_lift
 from pipeline.transforms.campaigns import build_dim_campaign
@@ -48,7 +48,7 @@ from pipeline.transforms.touchpoints import build_fct_touchpoints
 
 SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv",
                    "mart_clv_model", "mart_ltv_cac", "mart_intent_conversion", "mart_segment_migration",
-                   "mart_segment_quality")
+                   "mart_segment_quality", "mart_retargeting")
 ATTRIBUTION_MODELS = ("last_touch", "last_non_direct_touch", "first_touch", "linear", "position_based", "time_decay",
                       "w_shaped", "full_path", "markov", "shapley")
 
@@ -102,11 +102,15 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
     ad_spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
     touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
     contacts = silver.as_of("contact", as_of)
+    deals = silver.as_of("deal", as_of)
     attribution = build_fct_attribution(
         orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, ATTRIBUTION_MODELS,
-        contacts=contacts, deals=silver.as_of("deal", as_of), markov_order=settings.attribution_markov_order,
-        time_decay_half_life_days=settings.attribution_half_life_days,
+        contacts=contacts, deals=deals, markov_order=settings.attribution_markov_order,
+        time_decay_half_life_days=settings.attribution_half_life_days, won_deals=won_deal_conversions(deals, fx, as_of),
     ).collect()
+    # won deals are mostly paid through orders too: revenue, ROI and CAC count the orders (cash) only
+    # (mart_channel_roi splits the two itself: won deals have columns of their own)
+    order_credit = attribution.filter(pl.col("conversion_type") == ORDER).lazy()
     segments = segments_as_of(silver, as_of, settings, segment_rules(settings), orders.lazy(),
                               touchpoints.lazy()).collect().lazy()
     return {
@@ -122,10 +126,8 @@ def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, 
         "mart_sales_costs": build_sales_costs(silver.as_of("sales_cost", as_of), orders.lazy(), fx,
                                               ad_spend.lazy()).collect(),
         "mart_campaign_lift": build_campaign_lift(ad_spend.lazy(), orders.lazy(), as_of).collect(),
-        "mart_channel_reallocation": build_channel_reallocation(ad_spend.lazy(), attribution.lazy(), as_of),
-        "mart_segment_economics": build_segment_economics(attribution.lazy(), segments).collect(),
-        "mart_retargeting": build_retargeting(touchpoints.lazy(), orders.lazy(), ad_spend.lazy(), as_of,
-                                              settings.attribution_lookback_days).collect(),
+        "mart_channel_reallocation": build_channel_reallocation(ad_spend.lazy(), order_credit, as_of),
+        "mart_segment_economics": build_segment_economics(order_credit, segments).collect(),
         "mart_budget_vs_actual": build_budget_vs_actual(silver.as_of("budget", as_of), ad_spend.lazy(), fx,
                                                         as_of).collect(),
     }
@@ -153,7 +155,7 @@ def _segments_from_silver(silver: Silver, as_of: date, settings: Settings, rules
 
 
 def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -> dict[str, pl.DataFrame]:
-    """Segments, segment summary, migration and quality, intent conversion, goal tracking, CLV and LTV:CAC per as-of date.
+    """Segments, segment summary, migration and quality, intent conversion, goal tracking, CLV, LTV:CAC and retargeting per as-of date.
 
     Each snapshot is computed from silver as of its own date, so a backfill leaves the snapshots
     nightly runs would have left. Migration compares with the segments 30 days earlier: taken from
@@ -200,4 +202,6 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -
         parts["mart_clv"].append(clv)
         parts["mart_clv_model"].append(clv_model)
         parts["mart_ltv_cac"].append(build_ltv_cac(clv, segments, first_touch, spend, as_of))
+        parts["mart_retargeting"].append(build_retargeting(touchpoints.lazy(), orders, spend.lazy(), as_of,
+                                                           settings.attribution_lookback_days).collect())
     return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in parts.items() if frames}

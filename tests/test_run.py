@@ -126,3 +126,51 @@ def test_bad_file_fails_the_run_and_leaves_the_warehouse_as_it_was(tmp_path, dem
         statuses = warehouse.query("SELECT status, error FROM ops_runs ORDER BY started_at")
     assert statuses["status"].to_list() == ["succeeded", "failed"]
     assert "broken.csv: empty file" in statuses["error"][1]
+
+
+def test_a_restated_day_changes_exactly_its_rows(tmp_path, demo_inbox):
+    """An old day re-exported in the next day's file: the next run changes that day's row and nothing else older."""
+    import csv
+    import io
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(demo_inbox, inbox)
+    settings = _settings(tmp_path / "home", inbox)
+    for offset in range(DAYS - 1):
+        day = START + timedelta(days=offset)
+        run_range(settings, day, day)
+    before = snapshot(settings)
+    # The demo's Google export restates the two days before its own: give one campaign-day a new cost.
+    (export,) = (inbox / "google_ads" / END.isoformat()).iterdir()
+    restated = (END - timedelta(days=2)).isoformat()
+    lines = export.read_bytes().decode("utf-8").split("\r\n")
+    row = next(i for i, line in enumerate(lines) if line.startswith(restated + ","))
+    cells = next(csv.reader([lines[row]]))
+    campaign_id, cells[7] = cells[4], "999.99"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    lines[row] = out.getvalue()
+    export.write_bytes("\r\n".join(lines).encode("utf-8"))
+    run_range(settings, END, END)
+    after = snapshot(settings)
+
+    spend_before, spend_after = before["fct_ad_spend_daily"], after["fct_ad_spend_daily"]
+    # days the last day's files do not restate: every row as it was
+    untouched = pl.col("day") < END - timedelta(days=2)
+    assert spend_after.filter(untouched).equals(spend_before.filter(untouched))
+    # the restated days: the other platforms' rows as they were (their last exports hold only their own day) ...
+    restated_days = pl.col("day").is_between(END - timedelta(days=2), END - timedelta(days=1))
+    others = restated_days & (pl.col("platform") != "google_ads")
+    assert spend_after.filter(others).equals(spend_before.filter(others))
+    assert spend_after.filter(restated_days).height == spend_before.filter(restated_days).height
+    # ... and Google's as its newest export says: the new cost, the rest unchanged
+    row_after = spend_after.filter((pl.col("day") == END - timedelta(days=2)) & (pl.col("campaign_id") == campaign_id))
+    row_before = spend_before.filter((pl.col("day") == END - timedelta(days=2)) & (pl.col("campaign_id") == campaign_id))
+    assert str(row_after["spend"].item()) == "999.9900" != str(row_before["spend"].item())
+    assert row_after.drop("spend", "spend_eur").equals(row_before.drop("spend", "spend_eur"))
+    # snapshots of earlier dates and the earlier files' accounting are not touched by the later run
+    for table in ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv", "mart_ltv_cac",
+                  "mart_retargeting", "mart_segment_migration"):
+        assert after[table].filter(pl.col("as_of_date") < END).equals(before[table]), table
+    for table in ("ops_file_manifest", "ops_quarantine"):
+        assert after[table].filter(pl.col("extract_date") < END).equals(before[table]), table

@@ -59,8 +59,10 @@ class Locale:
 
 
 EN = Locale()
+# Finnish times are written with '.' (the standard separator, Excel's under fi-FI: '2.11.2026 0.15') or ':'.
 FI = Locale(decimal=",", group=(" ", "\u00a0", "\u202f", "."), date_formats=("%d.%m.%Y", "%Y-%m-%d"),
-            datetime_formats=("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M:%S"),
+            datetime_formats=("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H.%M.%S", "%d.%m.%Y %H.%M",
+                              "%Y-%m-%d %H:%M:%S"),
             timezone="Europe/Helsinki")
 
 

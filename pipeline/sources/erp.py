@@ -22,9 +22,10 @@ Revenue rules (the same for every order source):
   its own row (Brutto 0, Hyvitys 1 234,56, Netto (1 234,56)) is kept with its negative net revenue.
 
 Other rules: ``Tilausnumero`` and ``Asiakasnumero`` are text (leading zeros kept). ``ordered_at`` is
-local midnight (Europe/Helsinki) of ``Tilauspäivä`` as UTC, and ``order_date`` is ``Tilauspäivä``
-itself (the Finnish day). ``Tila`` maps Maksettu→paid, Avoin→pending, Hyvitetty→refunded, Osittain
-hyvitetty→partially_refunded, Peruttu→cancelled; any other value is quarantined (``map:status``).
+local midnight (Europe/Helsinki) of ``Tilauspäivä`` as UTC, or its Helsinki time when the cell has one
+(``2.11.2026 0.15``, Finnish Excel's ``.`` separator, or ``0:15``), and ``order_date`` is the Finnish day.
+``Tila`` maps Maksettu→paid, Avoin→pending, Hyvitetty→refunded, Osittain hyvitetty→partially_refunded,
+Peruttu→cancelled; any other value is quarantined (``map:status``).
 ``Tuoteryhmä`` maps the demo business's Finnish product groups onto its categories (Kellot→watches,
 ...), other groups are kept lower-cased. ``customer_id`` comes from the email hash, or from
 ``Asiakasnumero`` when the row has no email. ``price_tier`` is taken on the native ``gross``. A file

@@ -8,7 +8,8 @@
 no campaign id; ``Source``/``Medium``/``Campaign`` are the UTM fields.
 
 Mapping decisions:
-- ``ts`` is UTC: ``Z`` and offsets are honoured, a timestamp without either is UTC.
+- ``ts`` is UTC: ``Z`` and offsets are honoured, a timestamp without either is UTC. ISO timestamps, and
+  ``2.11.2026 8.00`` / ``2.11.2026 08:00:00`` (the file saved again by a Finnish Excel) are read.
 - ``touch_type`` must be one of ``TOUCH_TYPES`` (spelling variants in ``TOUCH_TYPE_ALIASES``), else
   the row is quarantined (``map:touch_type``).
 - ``channel`` is the ``Channel`` cell (``Paid Search`` and ``paid_search`` alike), or when there is
@@ -55,7 +56,9 @@ UTC_ISO = Locale(
     group=(",",),
     date_formats=("%Y-%m-%d",),
     datetime_formats=("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S",
-                      "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"),
+                      "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
+                      # the same file saved by a Finnish Excel, which rewrites '2026-11-02 08:00:00' as '2.11.2026 8.00'
+                      "%d.%m.%Y %H.%M", "%d.%m.%Y %H.%M.%S", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S"),
     timezone="UTC",
 )
 

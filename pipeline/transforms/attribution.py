@@ -1,16 +1,24 @@
-"""fct_attribution: each revenue order's credit split over the channels and campaigns that earned it."""
+"""fct_attribution: each conversion's credit split over the channels and campaigns that earned it.
+
+Conversions are revenue orders (``conversion_type`` ``order``) and closed-won B2B deals
+(``won_deal``, see ``won_deal_conversions``).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import polars as pl
 
 from pipeline.entities import MONEY
 from pipeline.errors import ConfigError
+from pipeline.fx import with_eur
 
 NO_CAMPAIGN = "(none)"
 DIRECT_CHANNEL = "direct"
+ORDER = "order"
+WON_DEAL = "won_deal"
+CONVERSION_TYPES: tuple[str, ...] = (ORDER, WON_DEAL)
 
 TIME_DECAY_HALF_LIFE_DAYS = 7.0
 
@@ -152,29 +160,49 @@ def _data_driven_touch_credit(path: pl.LazyFrame, touches: pl.LazyFrame, models:
     return frames
 
 
+def won_deal_conversions(deals: pl.LazyFrame, fx_rates: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """One row per closed-won deal up to ``as_of``: the ``won_deals`` input of ``build_fct_attribution``.
+
+    ``deals`` is the ``deal`` entity's current truth as of ``as_of``; a deal is won when
+    ``is_won`` and its ``close_date`` is on or before ``as_of`` (a deal marked won with a future
+    close date is not a conversion yet). ``amount_eur`` converts ``amount`` at the rate valid on
+    the close date, as orders convert at their order date (NULL when the currency has no rate).
+    """
+    won = deals.filter(
+        pl.col("is_won").fill_null(False) & pl.col("close_date").is_not_null() & (pl.col("close_date") <= as_of)
+    ).select("deal_id", "customer_id", "created_date", "close_date", "amount", "currency_code")
+    return with_eur(won, fx_rates, amount_columns=["amount"], date_column="close_date").select(
+        "deal_id", "customer_id", "created_date", "close_date", "amount_eur")
+
+
 def _milestones(orders: pl.LazyFrame, contacts: pl.LazyFrame | None, deals: pl.LazyFrame | None) -> pl.LazyFrame:
-    """One row per order: lead_created_at and opportunity_created_date of its customer (NULL if unknown).
+    """One row per conversion: lead_created_at and opportunity_created_date of its customer (NULL if unknown).
 
     The lead was created when the customer's earliest CRM contact record was (``created_at``);
-    the opportunity when the customer's newest deal created on or before the order date was.
+    the opportunity when the won deal itself was (``_deal_created_date``, for ``won_deal``
+    conversions) or, for orders, when the customer's newest deal created on or before the order
+    date was.
     """
-    milestones = orders.select("order_id", "customer_id", "order_date")
+    own_opportunity = pl.col("_deal_created_date")
+    milestones = orders.select("order_id", "conversion_type", "customer_id", "order_date", own_opportunity)
     if contacts is None:
         milestones = milestones.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("lead_created_at"))
     else:
         leads = (contacts.filter(pl.col("customer_id").is_not_null())
                  .group_by("customer_id").agg(pl.col("created_at").min().alias("lead_created_at")))
         milestones = milestones.join(leads, on="customer_id", how="left")
+    is_deal = pl.col("conversion_type") == WON_DEAL
     if deals is None:
-        return milestones.with_columns(pl.lit(None, pl.Date).alias("opportunity_created_date"))
+        return milestones.with_columns(pl.when(is_deal).then(own_opportunity).alias("opportunity_created_date"))
     opportunities = (
         milestones.select("order_id", "customer_id", "order_date")
         .join(deals.filter(pl.col("customer_id").is_not_null() & pl.col("created_date").is_not_null())
               .select("customer_id", "created_date"), on="customer_id", how="inner")
         .filter(pl.col("created_date") <= pl.col("order_date"))
-        .group_by("order_id").agg(pl.col("created_date").max().alias("opportunity_created_date"))
+        .group_by("order_id").agg(pl.col("created_date").max().alias("_newest_deal_date"))
     )
-    return milestones.join(opportunities, on="order_id", how="left")
+    return milestones.join(opportunities, on="order_id", how="left").with_columns(
+        pl.when(is_deal).then(own_opportunity).otherwise(pl.col("_newest_deal_date")).alias("opportunity_created_date"))
 
 
 def build_fct_attribution(
@@ -187,22 +215,33 @@ def build_fct_attribution(
     deals: pl.LazyFrame | None = None,
     markov_order: int = 1,
     time_decay_half_life_days: float = TIME_DECAY_HALF_LIFE_DAYS,
+    won_deals: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """One row per order_id, model, channel and campaign_id: the credit and EUR revenue it earned.
+    """One row per conversion, model, channel and campaign_id: the credit and EUR revenue it earned.
 
-    Only ``is_revenue`` orders are attributed. A touch is on an order's path when it has the
-    order's customer_id, ``ordered_at - lookback_days < ts <= ordered_at``, and a touch type other
-    than ``impression`` (all models here are click-based). Rule-based credit per touch comes from
-    ``model_credit`` and data-driven credit from ``_data_driven_touch_credit``; both are summed per
-    channel and campaign. An order with an empty path gets one row ``direct`` / ``(none)`` with
-    credit 1. A touch with no channel counts as ``direct`` and one with no campaign as ``(none)``.
+    Conversions are the ``is_revenue`` orders (``conversion_type`` ``order``, ``order_id`` the
+    order's id) and, when ``won_deals`` is given (``won_deal_conversions``), the closed-won deals
+    (``won_deal``, ``order_id`` the deal_id, ``order_date`` the close date, revenue the deal's
+    ``amount_eur``, ``is_first_order`` NULL). A deal carries a close date, not a time: it converts
+    at the end of its UTC close day, so touches up to 23:59:59.999999 UTC of that day count.
+
+    A touch is on a conversion's path when it has the conversion's customer_id,
+    ``ordered_at - lookback_days < ts <= ordered_at``, and a touch type other than ``impression``
+    (all models here are click-based). Rule-based credit per touch comes from ``model_credit`` and
+    data-driven credit from ``_data_driven_touch_credit``, fitted per conversion type (orders'
+    journeys and won deals' journeys are separate chains and games, so adding deals leaves the
+    orders' credits unchanged); both are summed per channel and campaign. A conversion with an
+    empty path gets one row ``direct`` / ``(none)`` with credit 1. A touch with no channel counts
+    as ``direct`` and one with no campaign as ``(none)``.
 
     Milestones (``w_shaped``, ``full_path``): ``contacts`` (customer_id, created_at) and ``deals``
     (customer_id, created_date) of the CRM. The lead-creation touch is the newest path touch at or
     before the customer's earliest contact ``created_at``; the opportunity-creation touch the
     newest path touch whose UTC day is on or before the ``created_date`` of the customer's newest
-    deal created on or before the order date. A milestone without such a touch on the path (or
-    without contacts / deals) is unknown, and the order falls back to U-shaped (see ``model_credit``).
+    deal created on or before the order date; for a won deal, the deal's own ``created_date``. A
+    milestone without such a touch on the path (or without contacts / deals) is unknown, and the
+    conversion falls back to U-shaped (see ``model_credit``). The closing touch of ``full_path``
+    is the last touch on the path (for a won deal: the newest touch up to its close day).
 
     ``revenue_eur`` is credit x net_revenue_eur rounded to 0.0001 EUR; the rounding remainder goes
     to the row with the largest credit (ties: the row whose first touch is oldest, then channel and
@@ -217,9 +256,23 @@ def build_fct_attribution(
     if not time_decay_half_life_days > 0:
         raise ConfigError(f"time decay half-life must be positive, got {time_decay_half_life_days} days")
 
-    orders = fct_orders.filter(pl.col("is_revenue").fill_null(False)).select(
-        "order_id", "customer_id", "ordered_at", "order_date", "is_first_order", "net_revenue_eur"
-    )
+    conversions = [fct_orders.filter(pl.col("is_revenue").fill_null(False)).select(
+        pl.lit(ORDER).alias("conversion_type"), pl.col("order_id").alias("conversion_id"), "customer_id", "ordered_at",
+        "order_date", "is_first_order", "net_revenue_eur", pl.lit(None, pl.Date).alias("_deal_created_date"),
+    )]
+    if won_deals is not None:
+        # the end of the UTC close day: the last instant a touch can precede the close
+        close_end = (pl.col("close_date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+                     + timedelta(days=1) - timedelta(microseconds=1))
+        conversions.append(won_deals.select(
+            pl.lit(WON_DEAL).alias("conversion_type"), pl.col("deal_id").alias("conversion_id"), "customer_id",
+            close_end.alias("ordered_at"), pl.col("close_date").alias("order_date"),
+            pl.lit(None, pl.Boolean).alias("is_first_order"), pl.col("amount_eur").cast(MONEY).alias("net_revenue_eur"),
+            pl.col("created_date").alias("_deal_created_date"),
+        ))
+    # order and deal ids may coincide: inside, a conversion is known by its type and id together
+    orders = pl.concat(conversions, how="vertical_relaxed").with_columns(
+        pl.concat_str("conversion_type", pl.lit(":"), "conversion_id").alias("order_id"))
     model_names = pl.LazyFrame({"model": list(models)}, schema={"model": pl.Utf8})
     touches = fct_touchpoints.filter(
         pl.col("customer_id").is_not_null() & ~pl.col("touch_type").is_in(list(VIEW_TOUCH_TYPES)).fill_null(False)
@@ -262,9 +315,13 @@ def build_fct_attribution(
         .unpivot(index=["order_id", "channel", "campaign_id", "position"], variable_name="model", value_name="credit")
         .select("order_id", "model", "channel", "campaign_id", "position", "credit")
     )
+    data_driven = [m for m in models if m in DATA_DRIVEN_MODELS]
+    # one chain / game per conversion type: an order's journey and a won deal's are different outcomes
+    types = [ORDER] if won_deals is None else list(CONVERSION_TYPES)
     credited_touches = pl.concat(
         ([rule_credits] if rule_based else [])
-        + _data_driven_touch_credit(path, touches, [m for m in models if m in DATA_DRIVEN_MODELS], markov_order),
+        + [frame for kind in types for frame in _data_driven_touch_credit(
+            path.filter(pl.col("order_id").str.starts_with(f"{kind}:")), touches, data_driven, markov_order)],
         how="vertical_relaxed",
     )
     unattributed = (
@@ -307,7 +364,7 @@ def build_fct_attribution(
             .alias("revenue_eur")
         )
         .select(
-            "order_id",
+            pl.col("conversion_id").alias("order_id"),
             "model",
             "channel",
             "campaign_id",
@@ -316,6 +373,7 @@ def build_fct_attribution(
             "is_first_order",
             "credit",
             "revenue_eur",
+            "conversion_type",
         )
-        .sort("order_id", "model", "channel", "campaign_id")
+        .sort("conversion_type", "order_id", "model", "channel", "campaign_id")
     )

@@ -12,6 +12,7 @@ PERIOD_GRAINS: dict[str, str] = {"day": "1d", "week": "1w", "month": "1mo", "qua
 ALL_CAMPAIGNS = "(all)"
 KEY: tuple[str, ...] = ("period_grain", "period_start", "channel", "campaign_id", "model")
 MEASURES: tuple[str, ...] = ("spend_eur", "impressions", "clicks", "attributed_revenue_eur", "conversions", "new_customers")
+WON_DEAL_MEASURES: tuple[str, ...] = ("won_deals", "won_deal_value_eur")
 
 
 
@@ -44,7 +45,26 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
     for a campaign without ad data). Ratios over a
     zero or NULL denominator are NULL; so are CPA and CAC without spend, since a channel with no
     reported spend (email, direct) did not get its customers for free.
+
+    Revenue, conversions, ROI, ROAS, CPA and CAC count orders only (``conversion_type`` ``order``;
+    a frame without the column is all orders). Won deals (``won_deal``) are mostly paid through
+    orders as well, so their value would count the same money twice: it gets its own columns,
+    ``won_deals`` (summed credit) and ``won_deal_value_eur`` (summed revenue_eur), by close date.
     """
+    if "conversion_type" in fct_attribution.collect_schema().names():
+        won = fct_attribution.filter(pl.col("conversion_type") == "won_deal")
+        fct_attribution = fct_attribution.filter(pl.col("conversion_type") == "order")
+    else:
+        won = fct_attribution.clear()
+    won_deals = (
+        _by_period(won, "order_date")
+        .group_by(*KEY)
+        .agg(
+            pl.col("credit").sum().round(9).alias("won_deals"),
+            sum_unless_unconverted(pl.col("revenue_eur")).alias("won_deal_value_eur"),
+            pl.lit(True).alias("_has_won"),
+        )
+    )
     attributed = (
         _by_period(fct_attribution, "order_date")
         .group_by(*KEY)
@@ -64,10 +84,11 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
             pl.col("clicks").sum().cast(pl.Int64),
             pl.lit(True).alias("_has_spend"),
         )
-        .join(fct_attribution.select("model").unique(), how="cross")
+        .join(pl.concat([fct_attribution.select("model"), won.select("model")]).unique(), how="cross")
     )
     by_campaign = (
         spend.join(attributed, on=list(KEY), how="full", coalesce=True)
+        .join(won_deals, on=list(KEY), how="full", coalesce=True)
         .with_columns(
             pl.when(pl.col("_has_spend").is_null()).then(pl.lit(0, MONEY)).otherwise(pl.col("spend_eur")).alias(
                 "spend_eur"
@@ -75,8 +96,12 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
             pl.col("attributed_revenue_eur").fill_null(pl.lit(0, MONEY)),
             pl.col("conversions").fill_null(0.0),
             pl.col("new_customers").fill_null(0.0),
+            pl.col("won_deals").fill_null(0.0),
+            # 0 where no deal was won; a sum with a deal lacking a EUR amount stays NULL
+            pl.when(pl.col("_has_won").is_null()).then(pl.lit(0, MONEY)).otherwise(pl.col("won_deal_value_eur"))
+            .alias("won_deal_value_eur"),
         )
-        .select(*KEY, *MEASURES)
+        .select(*KEY, *MEASURES, *WON_DEAL_MEASURES)
     )
     by_channel = (
         by_campaign.group_by("period_grain", "period_start", "channel", "model")
@@ -87,9 +112,11 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
             sum_unless_unconverted(pl.col("attributed_revenue_eur")).alias("attributed_revenue_eur"),
             pl.col("conversions").sum().round(9),
             pl.col("new_customers").sum().round(9),
+            pl.col("won_deals").sum().round(9),
+            sum_unless_unconverted(pl.col("won_deal_value_eur")).alias("won_deal_value_eur"),
         )
         .with_columns(pl.lit(ALL_CAMPAIGNS).alias("campaign_id"))
-        .select(*KEY, *MEASURES)
+        .select(*KEY, *MEASURES, *WON_DEAL_MEASURES)
     )
     spend_eur = pl.col("spend_eur")
     revenue_eur = pl.col("attributed_revenue_eur").cast(pl.Float64)
@@ -110,6 +137,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
             (nonzero(spend_eur) / nonzero(pl.col("conversions"))).round(4).cast(MONEY).alias("cpa_eur"),
             # CAC = spend / new customers (attributed credit of first orders)
             (nonzero(spend_eur) / nonzero(pl.col("new_customers"))).round(4).cast(MONEY).alias("cac_eur"),
+            *WON_DEAL_MEASURES,
         )
         .sort(*KEY)
     )

@@ -16,8 +16,6 @@ QUALIFYING_TOUCH_TYPES: tuple[str, ...] = ("click", "email_click", "visit", "pri
 _CAMPAIGN = ["platform", "campaign_id"]
 
 
-
-
 def build_retargeting(
     fct_touchpoints: pl.LazyFrame,
     fct_orders: pl.LazyFrame,
@@ -25,13 +23,16 @@ def build_retargeting(
     as_of: date,
     window_days: int = 90,
 ) -> pl.LazyFrame:
-    """One row per retargeting campaign (platform, campaign_id): retargeted vs comparable visitors.
+    """One row per retargeting campaign (platform, campaign_id) as of ``as_of``: retargeted vs comparable visitors.
+
+    ``as_of_date`` is ``as_of``: mart_retargeting is a snapshot table, one snapshot per date, each
+    from the data as of that date only, so a backfill leaves the snapshots nightly runs leave.
 
     A retargeting campaign is one with channel ``display_retargeting`` in the ad reports or the
     touchpoints; it ran from its first to its last day with spend, impressions or a touch, up to
     ``as_of``. A campaign's *visitors* are the customers with a qualifying engagement (a touch of a
     type in ``QUALIFYING_TOUCH_TYPES`` on a channel other than retargeting) on a day the campaign
-    ran; each visitor's *anchor* is their first such engagement in the run. Over the
+    ran; each visitor's *anchor* is their first such engagement up to ``as_of``. Over the
     ``window_days`` after the anchor (anchor < ts <= anchor + window_days):
 
     - *retargeted* visitors had a touch (impression or click) of this campaign;
@@ -46,7 +47,7 @@ def build_retargeting(
     the comparison is causal only if who gets reached is as good as random (as it is in the demo).
     Exposure anywhere in the window counts, also after a conversion.
 
-    From the ad reports over the run: impressions, clicks, CTR, spend; cost per conversion =
+    From the ad reports up to ``as_of``: impressions, clicks, CTR, spend; cost per conversion =
     spend / retargeted converters; cost per incremental conversion = spend / incremental
     conversions, NULL when the campaign added none.
     """
@@ -147,6 +148,7 @@ def build_retargeting(
             pl.col(c).fill_null(pl.lit(0, MONEY)) for c in ("retargeted_revenue_eur", "control_revenue_eur")
         )
         .select(
+            pl.lit(as_of, pl.Date).alias("as_of_date"),
             *_CAMPAIGN,
             "campaign_name",
             "period_start",

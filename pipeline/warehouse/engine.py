@@ -231,8 +231,12 @@ class Warehouse:
 
         Returns one line per change (empty when the warehouse was up to date). A column declared NOT
         NULL is added as nullable, since the rows already there have no value for it. Columns are never
-        dropped, renamed or retyped. Then every view of ``warehouse/views`` is dropped and created again
-        in the same transaction ("view <name>" listed only for a view that did not exist before).
+        dropped, renamed or retyped. A new column that is part of the primary key changes the table's
+        grain (e.g. a current table that became a per-date snapshot): the rows already there have no
+        value for it and cannot be placed in the new grain, so they are deleted (the next run writes
+        the table again) and, on PostgreSQL, the primary key is rebuilt on the declared columns. Then
+        every view of ``warehouse/views`` is dropped and created again in the same transaction
+        ("view <name>" listed only for a view that did not exist before).
         """
         changes: list[str] = []
         with self._transaction("upgrade", _DDL_LOCK_TIMEOUT) as conn:
@@ -253,6 +257,9 @@ class Warehouse:
                         self._ddl(conn, f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} "
                                         f"{column.sql_type}")
                         changes.append(f"added column {table.name}.{column.name} {column.sql_type}")
+                new_key = [k for k in table.primary_key if k not in have]
+                if new_key:
+                    changes.append(self._rekey(conn, table, new_key))
             current = self._existing_comments(conn)
             for table in tables(self.tables_dir).values():
                 stale = {key: text for key, text in comments(table).items()
@@ -263,6 +270,26 @@ class Warehouse:
                     changes.append(f"updated {len(stale)} comment(s) on {table.name}")
             changes.extend(self._recreate_views(conn))
         return changes
+
+    def _rekey(self, conn: sa.Connection, table: TableDef, new_key: list[str]) -> str:
+        """Move an existing table to its declared primary key after ``new_key`` columns were added to it."""
+        name = quote(table.name)
+        if self.dialect == "duckdb":
+            # DuckDB cannot drop a key constraint (an older table may carry one): the rows go anyway, so create it anew
+            self._ddl(conn, f"DROP TABLE {name}")
+            self._ddl(conn, create_table_sql(table, primary_key=False))
+        else:
+            conn.exec_driver_sql(f"DELETE FROM {name} WHERE " + " OR ".join(f"{quote(k)} IS NULL" for k in new_key))
+            old = conn.exec_driver_sql(
+                "SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%(t)s) AND contype = 'p'",
+                {"t": name}).scalar()
+            if old is not None:
+                self._ddl(conn, f"ALTER TABLE {name} DROP CONSTRAINT {quote(old)}")
+            self._ddl(conn, f"ALTER TABLE {name} ADD PRIMARY KEY ({', '.join(quote(k) for k in table.primary_key)})")
+            for column in table.columns:
+                if column.not_null and column.name in new_key:
+                    self._ddl(conn, f"ALTER TABLE {name} ALTER COLUMN {quote(column.name)} SET NOT NULL")
+        return f"re-keyed table {table.name} on ({', '.join(table.primary_key)}): rows of the old grain deleted"
 
     def _views(self) -> dict[str, str]:
         """The view files' SQL by view name, sorted by file name (``views`` beside the tables folder)."""

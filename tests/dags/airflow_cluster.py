@@ -191,6 +191,30 @@ class AirflowCluster:
                                    f"{[(r['dag_run_id'], r['state']) for r in runs]}")
             time.sleep(2)
 
+    def create_backfill(self, dag_id: str, from_date: str, to_date: str) -> str:
+        """``airflow backfill create`` (one run at a time), again if SQLite refused the write before anything was kept.
+
+        SQLite answers "database is locked" at once (without waiting for the busy timeout) when a read
+        transaction must become a write while another process writes: a deadlock it breaks by failing one
+        side. The command's transaction then rolled back, which the API confirms before trying again.
+        """
+        for attempt in range(4):
+            try:
+                return self.cli("backfill", "create", "--dag-id", dag_id, "--from-date", from_date,
+                                "--to-date", to_date, "--max-active-runs", "1")
+            except RuntimeError as exc:
+                kept = self.api("/api/v2/backfills", dag_id=dag_id)["total_entries"]
+                if "database is locked" not in str(exc) or kept or attempt == 3:
+                    raise
+                time.sleep(2 + attempt)
+        raise AssertionError("unreachable")
+
+    def task_tries(self, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
+        """Every try of one (unmapped) task instance, oldest first: ``try_number``, ``state`` ..."""
+        run = urllib.parse.quote(run_id, safe="")
+        tries = self.api(f"/api/v2/dags/{dag_id}/dagRuns/{run}/taskInstances/{task_id}/tries")["task_instances"]
+        return sorted(tries, key=lambda t: t["try_number"])
+
     def diagnostics(self, lines: int = 60) -> str:
         """Tails of the component logs and of every task log, for a failing test's output."""
         parts = []

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.warehouse.conftest import postgres_url  # noqa: F401 - the killed-load test loads into PostgreSQL
+
 
 @pytest.fixture(scope="session")
 def airflow_db():

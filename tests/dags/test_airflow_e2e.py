@@ -23,7 +23,7 @@ from pipeline.orchestration import logical_day
 from pipeline.run import run_range
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
-from tests.dags.airflow_cluster import AirflowCluster, airflow_cluster
+from tests.dags.airflow_cluster import airflow_cluster
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -45,25 +45,6 @@ def _tables(url: str) -> dict[str, pl.DataFrame]:
         names = [n for n in warehouse.table_names() if not n.startswith("ops_")]
         frames = {n: warehouse.query(f"SELECT * FROM {n}") for n in names}
     return {n: f.sort(f.columns, nulls_last=True) for n, f in frames.items()}
-
-
-def _create_backfill(cluster: AirflowCluster) -> str:
-    """``airflow backfill create`` over the three days, again if SQLite refused the write before anything was kept.
-
-    SQLite answers "database is locked" at once (without waiting for the busy timeout) when a read
-    transaction must become a write while another process writes: a deadlock it breaks by failing one
-    side. The command's transaction then rolled back, which the API confirms before trying again.
-    """
-    for attempt in range(4):
-        try:
-            return cluster.cli("backfill", "create", "--dag-id", "kohde_nightly", "--from-date", _helsinki_02(START),
-                               "--to-date", _helsinki_02(END), "--max-active-runs", "1")
-        except RuntimeError as exc:
-            kept = cluster.api("/api/v2/backfills", dag_id="kohde_nightly")["total_entries"]
-            if "database is locked" not in str(exc) or kept or attempt == 3:
-                raise
-            time.sleep(2 + attempt)
-    raise AssertionError("unreachable")
 
 
 def test_airflow_backfill_equals_kohde_backfill(tmp_path: Path) -> None:
@@ -91,7 +72,7 @@ def test_airflow_backfill_equals_kohde_backfill(tmp_path: Path) -> None:
         phase("dags parsed")
         cluster.set_paused("kohde_nightly", False)
         cluster.set_paused("kohde_report_refresh", False)  # asset events queue runs only for unpaused consumers
-        out = _create_backfill(cluster)
+        out = cluster.create_backfill("kohde_nightly", _helsinki_02(START), _helsinki_02(END))
         phase("backfill created")
         print(out)
         runs = cluster.wait_for_runs("kohde_nightly", DAYS, 240)

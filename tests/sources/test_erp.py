@@ -63,6 +63,22 @@ def test_finnish_day_is_the_order_date_and_midnight_helsinki_the_instant():
     assert set(parsed["currency_code"]) == {"EUR"} and set(parsed["source_system"]) == {"erp"}
 
 
+def test_order_time_written_the_finnish_way_with_a_period(tmp_path):
+    # Finnish Excel writes a date-time cell as '2.11.2026 0.15' ('.' is the Finnish time separator).
+    path = tmp_path / "myyntitilaukset.csv"
+    header = "Tilausnumero;Sähköposti;Tilauspäivä;Valuutta;Brutto;Alennus;Hyvitys;Tila\r\n"
+    path.write_bytes((header + "001;a@b.fi;2.11.2026 0.15;EUR;10,00;;;Maksettu\r\n"
+                      "002;a@b.fi;02.11.2026 23.50.30;EUR;10,00;;;Maksettu\r\n"
+                      "003;a@b.fi;2.11.2026 0:15;EUR;10,00;;;Maksettu\r\n").encode("cp1252"))
+    _, parsed = parse(path)
+    # 00:15 in Helsinki (+02:00) is 22:15 UTC the day before; the order's day stays the Finnish one
+    assert parsed["ordered_at"].to_list() == [datetime(2026, 11, 1, 22, 15, tzinfo=UTC),
+                                              datetime(2026, 11, 2, 21, 50, 30, tzinfo=UTC),
+                                              datetime(2026, 11, 1, 22, 15, tzinfo=UTC)]
+    assert parsed["order_date"].to_list() == [date(2026, 11, 2)] * 3
+    assert parsed["_errors"].to_list() == [[], [], []]
+
+
 def test_customer_number_is_the_fallback_identity():
     _, parsed = parse(FIXTURES / "erp_myyntitilaukset_cp1252.csv")
     # 000454 has no email: c_ + sha256("key:erp:0012354")[:16] (leading zeros are part of the key)

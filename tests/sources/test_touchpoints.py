@@ -124,3 +124,17 @@ def test_no_email_in_reasons_or_raw():
         assert emails
         for cell in parsed["_errors"].explode().drop_nulls().to_list() + parsed["_raw"].to_list():
             assert not any(e in cell.lower() for e in emails), cell
+
+
+def test_timestamps_rewritten_by_a_finnish_excel_are_read_as_utc(tmp_path):
+    # Saved again by Excel under fi-FI: ';' and '2026-11-02 08:00:00' shown (and written) as '2.11.2026 8.00'.
+    path = tmp_path / "marketing_events.csv"
+    path.write_bytes(b"sep=;\r\nEvent ID;Contact Email;Timestamp (UTC);Event Type;Channel\r\n"
+                     b"e1;a@b.fi;2.11.2026 8.00;click;email\r\ne2;a@b.fi;1.11.2026 23.59.30;click;email\r\n"
+                     b"e3;a@b.fi;02.11.2026 08:00;click;email\r\ne4;a@b.fi;2.11.2026 8,00;click;email\r\n")
+    table = read_table(path, FORMATS)
+    parsed = parse_table(table, next(f for f in FORMATS if f.name == table.format_name),
+                         ParseContext("crm_touchpoints", RUN_DATE, path.name, "0" * 64))
+    assert parsed["ts"].to_list() == [datetime(2026, 11, 2, 8, 0, tzinfo=UTC), datetime(2026, 11, 1, 23, 59, 30, tzinfo=UTC),
+                                      datetime(2026, 11, 2, 8, 0, tzinfo=UTC), None]
+    assert parsed["_errors"][3].to_list() == ["parse:ts: cannot read 2.11.2026 8,00 as datetime"]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -109,12 +109,12 @@ def test_credit_and_revenue_per_model() -> None:
     expected = pl.DataFrame(
         [
             (order_id, model, channel, campaign_id, customer[order_id], ORDERED_AT.date(), order_id != "o2", credit,
-             None if revenue is None else Decimal(revenue))
+             None if revenue is None else Decimal(revenue), "order")
             for order_id, model, channel, campaign_id, credit, revenue in EXPECTED
         ],
         schema={"order_id": pl.Utf8, "model": pl.Utf8, "channel": pl.Utf8, "campaign_id": pl.Utf8,
                 "customer_id": pl.Utf8, "order_date": pl.Date, "is_first_order": pl.Boolean, "credit": pl.Float64,
-                "revenue_eur": MONEY},
+                "revenue_eur": MONEY, "conversion_type": pl.Utf8},
         orient="row",
     )
     assert_frame_equal(build(), expected)
@@ -437,3 +437,123 @@ def test_data_driven_models_find_a_planted_lift_that_last_touch_misses() -> None
     # last touch hands the closer most of the credit and puts the channel that works behind it
     assert ranking["last_touch"][0] == "paid_search"
     assert ranking["last_touch"].index("webinar") > 0
+
+
+CLOSE = date(2026, 3, 20)
+CLOSE_NOON = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+
+
+def deal(deal_id: str, customer_id: str | None, amount: str, currency: str, created: date | None, close: date | None,
+         is_won: bool = True) -> dict:
+    return {"deal_id": deal_id, "customer_id": customer_id, "amount": Decimal(amount), "currency_code": currency,
+            "created_date": created, "close_date": close, "is_won": is_won, "is_closed": close is not None}
+
+
+def at(moment: datetime, touchpoint_id: str, customer_id: str, channel: str, campaign_id: str | None = None,
+       touch_type: str = "click") -> dict:
+    return {"touchpoint_id": touchpoint_id, "customer_id": customer_id, "ts": moment, "channel": channel,
+            "platform": "x", "campaign_id": campaign_id, "touch_type": touch_type}
+
+
+DEALS = [
+    # w: 100 000 SEK at 0.087 EUR per SEK = 8700 EUR; created 2026-03-12 (w3's day)
+    deal("D1", "cust-w", "100000", "SEK", date(2026, 3, 12), CLOSE),
+    # v: 5000 USD at 0.92 = 4600 EUR, no touches -> direct; its id is also an order's id
+    deal("o1", "cust-v", "5000", "USD", date(2026, 2, 1), date(2026, 3, 1)),
+    deal("D3", "cust-w", "900", "EUR", date(2026, 3, 1), date(2026, 3, 10), is_won=False),  # lost: no conversion
+    # closes after the run date; created after D1, so the newest deal of cust-w is not D1's opportunity
+    deal("D4", "cust-w", "900", "EUR", date(2026, 3, 15), date(2026, 3, 21)),
+    deal("D5", "cust-w", "900", "EUR", date(2026, 3, 1), None),  # won without close date: not yet a conversion
+]
+DEAL_TOUCHES = [
+    at(datetime(2025, 12, 20, 23, 0, tzinfo=UTC), "w0", "cust-w", "paid_social", "m1"),  # before the 90 days
+    at(CLOSE_NOON - 20 * DAY, "w1", "cust-w", "paid_search", "g1"),
+    at(CLOSE_NOON - 12 * DAY, "w2", "cust-w", "email", None, "email_click"),
+    at(CLOSE_NOON - 8 * DAY, "w3", "cust-w", "webinar", None, "webinar"),
+    at(CLOSE_NOON - 5 * DAY, "w4", "cust-w", "linkedin", "l1"),
+    at(datetime(2026, 3, 20, 23, 30, tzinfo=UTC), "w5", "cust-w", "direct", None, "visit"),  # on the close day
+    at(datetime(2026, 3, 21, 0, 0, tzinfo=UTC), "w6", "cust-w", "paid_social", "m1"),  # after the close day
+]
+DEAL_CONTACTS = [("cust-w", CLOSE_NOON - 12 * DAY + HOUR)]  # the lead was created just after w2
+
+
+def build_deals(models: tuple[str, ...], orders: list[dict] | None = None) -> pl.DataFrame:
+    from pipeline.fx import default_rates
+    from pipeline.transforms.attribution import won_deal_conversions
+
+    deals = pl.DataFrame(DEALS, schema_overrides={"amount": MONEY, "customer_id": pl.Utf8}).lazy()
+    won = won_deal_conversions(deals, default_rates().lazy(), CLOSE)
+    order_frame = pl.DataFrame(orders or ORDERS[:1]).with_columns(pl.col("net_revenue_eur").cast(MONEY)).lazy()
+    touches = pl.DataFrame(DEAL_TOUCHES + TOUCHES).with_columns(pl.col("campaign_id").cast(pl.Utf8)).lazy()
+    contacts = pl.DataFrame(DEAL_CONTACTS, schema={"customer_id": pl.Utf8, "created_at": pl.Datetime("us", "UTC")},
+                            orient="row").lazy()
+    return build_fct_attribution(order_frame, touches, 90, models, contacts=contacts,
+                                 deals=deals.select("customer_id", "created_date"), won_deals=won).collect()
+
+
+def test_a_won_deal_is_a_conversion_with_its_milestones_and_eur_amount() -> None:
+    got = build_deals(("w_shaped", "full_path", "last_touch", "first_touch"))
+    deal_rows = got.filter(pl.col("conversion_type") == "won_deal")
+    assert sorted(deal_rows["order_id"].unique().to_list()) == ["D1", "o1"]
+    # path of D1: w1..w5 (w0 is 90 days and an hour before the end of the close day, w6 after it).
+    # W-shaped: first w1, lead w2 (newest touch before the contact was created), opportunity w3
+    # (newest touch on or before the deal's created day) 0.3 each; 0.1 / 2 to w4 and w5.
+    assert credits(deal_rows, "D1", "w_shaped") == pytest.approx(
+        {"paid_search": 0.3, "email": 0.3, "webinar": 0.3, "linkedin": 0.05, "direct": 0.05})
+    # full path: those three and the closing touch w5 0.225 each; 0.1 to w4
+    assert credits(deal_rows, "D1", "full_path") == pytest.approx(
+        {"paid_search": 0.225, "email": 0.225, "webinar": 0.225, "direct": 0.225, "linkedin": 0.1})
+    assert credits(deal_rows, "D1", "last_touch") == {"direct": 1.0}
+    assert credits(deal_rows, "D1", "first_touch") == {"paid_search": 1.0}
+    revenue = {(r["model"], r["channel"]): r["revenue_eur"] for r in deal_rows.filter(pl.col("order_id") == "D1")
+               .iter_rows(named=True)}
+    # 8700 EUR: 0.3 -> 2610, 0.05 -> 435, 0.225 -> 1957.5, 0.1 -> 870
+    assert revenue[("w_shaped", "paid_search")] == Decimal("2610.0000")
+    assert revenue[("w_shaped", "linkedin")] == Decimal("435.0000")
+    assert revenue[("full_path", "direct")] == Decimal("1957.5000")
+    assert revenue[("full_path", "linkedin")] == Decimal("870.0000")
+    d1 = deal_rows.filter(pl.col("order_id") == "D1").row(0, named=True)
+    assert (d1["customer_id"], d1["order_date"], d1["is_first_order"]) == ("cust-w", CLOSE, None)
+    # o1 the deal: no touch of cust-v -> direct, 5000 USD x 0.92; o1 the order keeps its own rows
+    assert deal_rows.filter(pl.col("order_id") == "o1").select("model", "channel", "credit", "revenue_eur").rows() == [
+        (m, "direct", 1.0, Decimal("4600.0000")) for m in ("first_touch", "full_path", "last_touch", "w_shaped")]
+    order_rows = got.filter(pl.col("conversion_type") == "order")
+    assert order_rows["order_id"].unique().to_list() == ["o1"]
+    assert credits(order_rows, "o1", "first_touch") == {"paid_search": 1.0}
+    per_conversion = got.group_by("conversion_type", "order_id", "model").agg(
+        pl.col("credit").sum(), pl.col("revenue_eur").sum())
+    assert ((per_conversion["credit"] - 1.0).abs() < 1e-12).all()
+    assert dict(per_conversion.filter(pl.col("model") == "full_path").select("order_id", "revenue_eur")
+                .filter(pl.col("order_id") != "o1").rows()) == {"D1": Decimal("8700.0000")}
+    assert_matches_ddl(got, "fct_attribution")
+
+
+def test_won_deals_leave_the_orders_credits_unchanged() -> None:
+    orders, touches, contacts, deals = generated(5, 1500)
+    rng = np.random.default_rng(3)
+    customers = deals.collect()["customer_id"].to_list()
+    close = [date(2026, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 200, len(customers))]
+    won = pl.DataFrame({
+        "deal_id": [f"o{i:06d}" for i in range(len(customers))],  # the same ids as orders: kept apart by type
+        "customer_id": customers,
+        "created_date": [c - timedelta(days=int(d)) for c, d in zip(close, rng.integers(0, 60, len(customers)), strict=True)],
+        "close_date": close,
+        "amount_eur": [Decimal(int(v)) / 100 for v in rng.integers(100_000, 9_000_000, len(customers))],
+    }).with_columns(pl.col("amount_eur").cast(MONEY))
+    without = build_fct_attribution(orders, touches, 30, ALL_MODELS, contacts=contacts, deals=deals).collect()
+    with_deals = build_fct_attribution(orders, touches, 30, ALL_MODELS, contacts=contacts, deals=deals,
+                                       won_deals=won.lazy()).collect()
+    assert_frame_equal(with_deals.filter(pl.col("conversion_type") == "order"), without)
+    deal_rows = with_deals.filter(pl.col("conversion_type") == "won_deal")
+    assert with_deals.select("conversion_type", "order_id", "model", "channel", "campaign_id").is_unique().all()
+    per_deal = deal_rows.group_by("order_id", "model").agg(pl.col("credit").sum(), pl.col("revenue_eur").sum())
+    assert per_deal.height == won.height * len(ALL_MODELS)
+    assert (per_deal["credit"] - 1.0).abs().max() < 1e-9
+    joined = per_deal.join(won.select(pl.col("deal_id").alias("order_id"), "amount_eur"), on="order_id")
+    assert (joined["revenue_eur"] == joined["amount_eur"]).all()
+    # the deals' own chain and game credit exactly the channels on each deal's path (as linear does)
+    channels = deal_rows.group_by("order_id", "model").agg(pl.col("channel").unique().sort()).pivot(
+        "model", index="order_id", values="channel")
+    assert channels.filter(pl.col("linear").list.len() > 1).height > 50
+    for model in ("markov", "shapley"):
+        assert (channels["linear"] == channels[model]).all()

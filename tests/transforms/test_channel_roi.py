@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import polars as pl
+from polars.testing import assert_frame_equal
 
 from pipeline.entities import MONEY
 from pipeline.transforms.channel_roi import build_channel_roi
@@ -150,4 +151,47 @@ def test_key_unique_not_null_and_ddl() -> None:
     assert got.select(key).is_unique().all()
     # weeks start on Monday
     assert (got.filter(pl.col("period_grain") == "week")["period_start"].dt.weekday() == 1).all()
+    assert_matches_ddl(got, "mart_channel_roi")
+
+
+def test_won_deals_have_their_own_columns_and_leave_order_revenue_alone() -> None:
+    spend = pl.DataFrame(SPEND, schema={"day": pl.Date, "channel": pl.Utf8, "campaign_id": pl.Utf8,
+                                        "spend_eur": MONEY, "impressions": pl.Int64, "clicks": pl.Int64}).lazy()
+    orders = pl.DataFrame(ATTRIBUTION).with_columns(pl.col("revenue_eur").cast(MONEY), pl.lit("order").alias("conversion_type"))
+    deals = pl.DataFrame([
+        # a 9000 EUR deal closed on Wednesday, 2/3 to g1 and 1/3 to email under linear; all to g1 under last touch
+        credit_row("D1", "linear", "paid_search", "g1", WED, False, 2 / 3, "6000.00"),
+        credit_row("D1", "linear", "email", "(none)", WED, False, 1 / 3, "3000.00"),
+        credit_row("D1", "last_touch", "paid_search", "g1", WED, False, 1.0, "9000.00"),
+        # a deal whose amount has no EUR rate
+        credit_row("D2", "last_touch", "paid_search", "g2", NEXT_TUE, False, 1.0, "0"),
+    ]).with_columns(pl.col("revenue_eur").cast(MONEY), pl.lit("won_deal").alias("conversion_type"),
+                    pl.col("is_first_order").cast(pl.Boolean))
+    deals = deals.with_columns(pl.when(pl.col("order_id") == "D2").then(None).otherwise(pl.col("revenue_eur"))
+                               .alias("revenue_eur"))
+    got = build_channel_roi(pl.concat([orders, deals]).lazy(), spend).collect()
+    plain = build()
+    # every order measure is what the orders alone give; the only new rows are email on Wednesday
+    # (day grain, campaign and roll-up), where a deal was won and no order came
+    key = ["period_grain", "period_start", "channel", "campaign_id", "model"]
+    extra = got.join(plain, on=key, how="anti")
+    assert extra.select("period_grain", "period_start", "channel", "campaign_id", "model").rows() == [
+        ("day", WED, "email", "(all)", "linear"), ("day", WED, "email", "(none)", "linear")]
+    assert extra.select("spend_eur", "attributed_revenue_eur", "conversions").unique().rows() == [(Decimal("0"), Decimal("0"), 0.0)]
+    assert_frame_equal(got.join(plain.select(key), on=key, how="semi").drop("won_deals", "won_deal_value_eur"),
+                       plain.drop("won_deals", "won_deal_value_eur"))
+    assert (plain["won_deals"] == 0).all() and (plain["won_deal_value_eur"] == 0).all()
+
+    def won(grain: str, start: date, channel: str, campaign_id: str, model: str) -> tuple:
+        return got.filter(
+            (pl.col("period_grain") == grain) & (pl.col("period_start") == start) & (pl.col("channel") == channel)
+            & (pl.col("campaign_id") == campaign_id) & (pl.col("model") == model)
+        ).select(pl.col("won_deals").round(9), "won_deal_value_eur").row(0)
+
+    assert won("week", MON, "paid_search", "g1", "linear") == (round(2 / 3, 9), Decimal("6000.0000"))
+    assert won("week", MON, "email", "(none)", "linear") == (round(1 / 3, 9), Decimal("3000.0000"))
+    assert won("day", WED, "paid_search", "g1", "last_touch") == (1.0, Decimal("9000.0000"))
+    # the March roll-up of paid search under last touch: D1 and D2, whose value is unknown
+    assert won("month", date(2026, 3, 1), "paid_search", "(all)", "last_touch") == (2.0, None)
+    assert won("day", MON, "paid_search", "g1", "last_touch") == (0.0, Decimal("0"))
     assert_matches_ddl(got, "mart_channel_roi")

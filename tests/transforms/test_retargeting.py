@@ -70,7 +70,7 @@ def test_retargeted_against_comparable_visitors_by_hand() -> None:
     rt1 = got.row(0, named=True)
     # retargeted: a (bought 100) and b; comparable: c (bought 200), d and e (ordered before its anchor)
     assert rt1 == {
-        "platform": "adroll", "campaign_id": "rt1", "campaign_name": "Retargeting - Site visitors",
+        "as_of_date": AS_OF, "platform": "adroll", "campaign_id": "rt1", "campaign_name": "Retargeting - Site visitors",
         "period_start": date(2026, 3, 1), "period_end": date(2026, 3, 10), "window_days": 90,
         "retargeted_customers": 2, "retargeted_converters": 1, "retargeted_conversion_rate_pct": 50.0,
         "retargeted_revenue_eur": Decimal("100.0000"), "retargeted_revenue_per_customer_eur": Decimal("50.0000"),

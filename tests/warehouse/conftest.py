@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -178,9 +179,9 @@ def postgres_url() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def pg_schema_url(postgres_url: str) -> Iterator[str]:
-    """``postgres_url`` with a fresh, empty schema first on the search path, dropped after the test."""
+@contextmanager
+def fresh_schema(postgres_url: str) -> Iterator[str]:
+    """``postgres_url`` with a new, empty schema first on the search path, dropped at the end."""
     schema = f"test_{uuid.uuid4().hex[:12]}"
     base = sa.make_url(postgres_url).set(drivername="postgresql+psycopg")
     admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
@@ -193,3 +194,10 @@ def pg_schema_url(postgres_url: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture
+def pg_schema_url(postgres_url: str) -> Iterator[str]:
+    """``postgres_url`` with a fresh, empty schema first on the search path, dropped after the test."""
+    with fresh_schema(postgres_url) as url:
+        yield url

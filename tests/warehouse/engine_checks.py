@@ -279,7 +279,11 @@ def check_views(url: str) -> None:
             schema={"order_id": pl.String(), "model": pl.String(), "channel": pl.String(),
                     "campaign_id": pl.String(), "credit": pl.Float64(), "revenue_eur": pl.Decimal(18, 4)},
             orient="row",
-        )
+        ).with_columns(pl.lit("order").alias("conversion_type"))
+        # a won deal (paid through orders as well): not in the comparison of order revenue
+        attribution = pl.concat([attribution, pl.DataFrame(
+            [("o1", "last_touch", "email", "(none)", 1.0, Decimal("5000"), "won_deal")],
+            schema=attribution.schema, orient="row")])
         roi_schema = {"period_grain": pl.String(), "period_start": pl.Date(), "channel": pl.String(),
                       "campaign_id": pl.String(), "model": pl.String(), "spend_eur": pl.Decimal(18, 4),
                       "attributed_revenue_eur": pl.Decimal(18, 4), "conversions": pl.Float64(),

@@ -1,4 +1,5 @@
--- One row per channel and attribution model: the channel's share of the model's attributed revenue over all time.
+-- One row per channel and attribution model: the channel's share of the model's attributed order revenue over all time
+-- (orders only: won deals are mostly paid through orders, so adding their value would count it twice).
 CREATE OR REPLACE VIEW v_attribution_model_comparison AS
 WITH by_channel AS (
     SELECT
@@ -6,6 +7,7 @@ WITH by_channel AS (
         model,
         CAST(SUM(revenue_eur) AS DECIMAL(18,4)) AS revenue_eur
     FROM fct_attribution
+    WHERE conversion_type = 'order'
     GROUP BY channel, model
 )
 SELECT
