@@ -26,7 +26,8 @@ DAY = date(2026, 11, 1)
 SOURCES = ("google_ads", "meta_ads", "linkedin_ads", "adroll", "crm_contacts", "crm_deals", "crm_touchpoints",
            "orders", "plan")
 CASES = [("google_ads", p) for p in sorted((FIXTURES / "cases").glob("*.csv"))]
-FILES = [(s, p) for s in SOURCES for p in sorted((FIXTURES / s).glob("*")) if p.is_file()] + CASES
+SAME_DAY = [(p.parent.name, p) for p in sorted((FIXTURES / "same_day").glob("*/*")) if p.is_file()]
+FILES = [(s, p) for s in SOURCES for p in sorted((FIXTURES / s).glob("*")) if p.is_file()] + CASES + SAME_DAY
 
 
 def _ingest(tmp_path: Path, source: str, data: bytes, name: str, chunk_bytes: int) -> tuple[FileResult | str, Lake]:
@@ -85,7 +86,7 @@ def chunked_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-@pytest.mark.parametrize(("source", "path"), FILES, ids=[f"{s}/{p.name}" for s, p in FILES])
+@pytest.mark.parametrize(("source", "path"), FILES, ids=[f"{p.parent.name}/{p.name}" for _, p in FILES])
 def test_fixture_whole_equals_chunked(tmp_path: Path, source: str, path: Path, chunked_calls: list[str]) -> None:
     data = path.read_bytes()
     whole = _compare(tmp_path, source, data, path.name, chunk_bytes=max(64, len(data) // 3))
