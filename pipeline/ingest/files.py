@@ -14,6 +14,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -116,7 +117,7 @@ class _Chunked:
 
     def typed(self) -> pl.LazyFrame:
         """Every staged typed row."""
-        return pl.scan_parquet(sorted(self.staging.glob("typed_*.parquet")))
+        return pl.scan_ipc(sorted(self.staging.glob("typed_*.arrow")))
 
     @property
     def raw_file(self) -> Path:
@@ -318,6 +319,18 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
     currencies: list[pl.DataFrame] = []
     lines = records = 0
     raw_writer: pq.ParquetWriter | None = None
+    # GX validates one chunk in a worker thread while the next is read and parsed (polars and the
+    # Parquet writer release the GIL); its findings are settled before the next chunk is handed over.
+    gx = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kohde-gx")
+    validating: Future[ValidationOutcome] | None = None
+
+    def settle() -> None:
+        nonlocal validating
+        if validating is not None:
+            outcome, validating = validating.result(), None
+            raise_on_critical(fmt.entity, outcome)
+            merge_outcomes(chunked.outcome, outcome)
+
     try:
         for number, body in enumerate(body_chunks(path, start.offset, chunk_bytes)):
             body = body.replace(b"\r\n", b"\n")
@@ -337,9 +350,8 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
             typed, rows, forgotten = drop_forgotten(typed, rows, erased)
             result.rows_forgotten += forgotten
             records += typed.height + forgotten
-            outcome = validate_batch(fmt.entity, typed.drop("_errors", "_raw"), part="rows")
-            raise_on_critical(fmt.entity, outcome)
-            merge_outcomes(chunked.outcome, outcome)
+            settle()
+            validating = gx.submit(validate_batch, fmt.entity, typed.drop("_errors", "_raw"), "rows")
             hashes.append(typed.select(
                 "row_number", (pl.col("_errors").list.len() == 0).alias("_clean"),
                 pl.struct(canonical).hash().alias("_row"),
@@ -347,24 +359,22 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
             if fmt.entity == "ad_daily":
                 currencies.append(typed.filter(pl.col("_errors").list.len() == 0)
                                   .select("platform", "account_id", "currency_code", "_errors").unique())
-            typed.write_parquet(staging / f"typed_{number:06d}.parquet", compression="lz4")  # read back once
+            typed.write_ipc(staging / f"typed_{number:06d}.arrow")  # read back once: no compression
             raw = rows.with_columns(pl.lit(result.file_sha256).alias("file_sha256"),
                                     pl.lit(extract_date).alias("extract_date")).to_arrow()
             if raw_writer is None:
                 raw_writer = pq.ParquetWriter(chunked.raw_file, raw.schema, compression="zstd")
             raw_writer.write_table(raw.cast(raw_writer.schema))
+        settle()
         if raw_writer is not None:
             raw_writer.close()
     except NotChunkable:
-        if raw_writer is not None:
-            raw_writer.close()
-        shutil.rmtree(staging, ignore_errors=True)
+        _abandon(gx, raw_writer, staging)
         return None
     except BaseException:
-        if raw_writer is not None:
-            raw_writer.close()
-        shutil.rmtree(staging, ignore_errors=True)
+        _abandon(gx, raw_writer, staging)
         raise
+    gx.shutdown()
     if not hashes:  # no row below the header: nothing to gain from chunks
         shutil.rmtree(staging, ignore_errors=True)
         return None
@@ -389,6 +399,14 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
     result.warnings.extend(content_messages(counts))
     currency_rows = pl.concat(currencies) if currencies else pl.DataFrame()
     return _Parsed(result, fmt, currency_rows, pl.DataFrame(), path, chunked)
+
+
+def _abandon(gx: ThreadPoolExecutor, raw_writer: pq.ParquetWriter | None, staging: Path) -> None:
+    """Stop a chunked read: let a running validation end, close the raw file, remove the staging folder."""
+    gx.shutdown(wait=True, cancel_futures=True)
+    if raw_writer is not None:
+        raw_writer.close()
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _exact_duplicates(per_row: pl.DataFrame, staged: pl.LazyFrame, canonical: list[str]) -> pl.DataFrame:
