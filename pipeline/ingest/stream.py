@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipeline.ingest.read import ZIP_MAGIC
 
-CHUNK_BYTES = 48 * 2**20   # files bigger than this are read in chunks of about this size
+CHUNK_BYTES = 48 * 2**20   # files bigger than this are read in chunks of about this size (KOHDE_INGEST_CHUNK_MB)
 HEAD_BYTES = 2**20         # the header must sit in the first MiB (HEAD_LINES lines at most)
 MAX_CARRY_CHUNKS = 4
 _BLOCK = 8 * 2**20
