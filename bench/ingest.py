@@ -30,6 +30,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's pipeline package, not bench/
+
 CAMPAIGNS = 20_000        # campaign ids per day: the business key (account, day, campaign) stays unique
 END = date(2026, 11, 1)   # the run date: the last day of the report
 

@@ -13,9 +13,14 @@ from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 from pipeline.dag_defaults import DEFAULT_ARGS, WAREHOUSE_POOL
 from pipeline.source_folders import SOURCES
 
+# Every gold table the load replaces (mart_audience_sizes is kohde_audiences' own): a downstream DAG
+# can wait on exactly the tables it reads.
 MARTS = [Asset(f"kohde://warehouse/{name}") for name in (
-    "fct_orders", "fct_ad_spend_daily", "fct_attribution", "mart_channel_roi", "mart_customer_segments",
-    "mart_segment_summary", "mart_sales_costs", "mart_budget_vs_actual", "mart_goal_tracking",
+    "fct_orders", "fct_ad_spend_daily", "fct_touchpoints", "fct_attribution", "dim_customer", "dim_campaign",
+    "mart_channel_roi", "mart_sales_costs", "mart_budget_vs_actual", "mart_campaign_lift", "mart_retargeting",
+    "mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv", "mart_clv_model",
+    "mart_ltv_cac", "mart_intent_conversion", "mart_segment_migration", "mart_segment_quality",
+    "mart_channel_reallocation", "mart_segment_economics",
 )]
 
 

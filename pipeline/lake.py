@@ -130,6 +130,17 @@ class Lake:
         frame.write_parquet(tmp, compression="zstd", statistics=True)
         tmp.replace(path)
 
+    def write_lazy(self, path: LakePath, frame: pl.LazyFrame) -> None:
+        """Stream a lazy frame into a Parquet file atomically, without collecting it."""
+        if not self.local:
+            frame.sink_parquet(self.source(path), compression="zstd", statistics=True,
+                               storage_options=self.storage_options)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".parquet.tmp")
+        frame.sink_parquet(tmp, compression="zstd", statistics=True)
+        tmp.replace(path)
+
     def clean(self, entity: str, up_to: date) -> pl.LazyFrame:
         """All extractions of an entity with extract_date <= up_to (lineage columns included)."""
         files = sorted((self.root / "clean" / entity).glob("extract_date=*/*.parquet"))

@@ -69,7 +69,7 @@ def ingest_range(settings: Settings, start: date, end: date, progress: Progress 
     files = inbox_files(settings.inbox, dates_between(start, end), only_sources or sources())
     if progress:
         progress(f"ingest {start}..{end}: {len(files)} files")
-    return ingest_files(Lake(settings.lake), files)
+    return ingest_files(Lake(settings.lake), files, chunk_bytes=settings.ingest_chunk_mb * 2**20)
 
 
 def build_and_load(settings: Settings, start: date, end: date, files: list[FileResult],

@@ -31,6 +31,7 @@ class Settings:
     channel_rules: Path | None = None  # a channel-rules TOML file (see pipeline/channel_rules.toml)
     segment_rules: Path | None = None  # a persona / psychographic rules TOML file (see pipeline/segment_rules.py)
     clv_annual_discount_rate: float = 0.10  # the 12-month CLV's discount rate per year
+    ingest_chunk_mb: int = 48  # inbox files bigger than this are read in chunks of about this size (pipeline.ingest.stream)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +57,7 @@ class Settings:
             channel_rules=Path(env["KOHDE_CHANNEL_RULES"]).expanduser().resolve() if env.get("KOHDE_CHANNEL_RULES") else None,
             segment_rules=Path(env["KOHDE_SEGMENT_RULES"]).expanduser().resolve() if env.get("KOHDE_SEGMENT_RULES") else None,
             clv_annual_discount_rate=_rate(env, "KOHDE_CLV_DISCOUNT_RATE", 0.10),
+            ingest_chunk_mb=_int(env, "KOHDE_INGEST_CHUNK_MB", 48),
         )
 
     @property

@@ -19,14 +19,14 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
 from pipeline.errors import ValidationFailed
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
-KEY = "_vkey"  # row identity handed to GX: "<file_sha256>:<row_number>"
+KEY = "_vkey"  # row identity handed to GX: the row's position in the batch
 
 
 @dataclass
@@ -44,17 +44,37 @@ def load_suite(entity: str) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def validate_batch(entity: str, frame: pl.DataFrame) -> ValidationOutcome:
-    """Run the entity's suite on a batch that has ``file_sha256`` and ``row_number`` columns."""
+UNIQUENESS = ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique")
+SuitePart = Literal["all", "rows", "uniqueness"]
+
+
+def uniqueness_keys(entity: str) -> list[list[str]]:
+    """The column lists of the suite's uniqueness expectations (a file's rows are checked against each other)."""
+    return [list(e["kwargs"].get("column_list") or [e["kwargs"]["column"]])
+            for e in load_suite(entity)["expectations"] if e["type"] in UNIQUENESS]
+
+
+def validate_batch(entity: str, frame: pl.DataFrame, part: SuitePart = "all") -> ValidationOutcome:
+    """Run the entity's suite on a batch that has ``file_sha256`` and ``row_number`` columns.
+
+    ``part``: the whole suite; ``rows``, every expectation but uniqueness (a chunk of a big file,
+    whose rows are only compared with each other once all chunks are read); ``uniqueness``, only
+    the uniqueness expectations (on the rows whose key occurs more than once: no other row can fail them).
+    """
     outcome = ValidationOutcome()
     if frame.height == 0:
         return outcome
     suite_def = load_suite(entity)
+    if part != "all":
+        kept = [e for e in suite_def["expectations"] if (e["type"] in UNIQUENESS) == (part == "uniqueness")]
+        suite_def = {**suite_def, "expectations": kept}
     context, validation = _validation(entity, json.dumps(suite_def, sort_keys=True))
-    keyed = frame.with_columns(
-        (pl.col("file_sha256") + pl.lit(":") + pl.col("row_number").cast(pl.Utf8)).alias(KEY)
-    )
+    # GX gets the row's position (an integer: GX hashes the whole frame for its batch id, and text
+    # keys cost more to hash than the validation itself); failing positions become file:row keys below.
+    keyed = frame.with_row_index(KEY)
     pdf = _to_pandas(keyed.select([c for c in keyed.columns if c == KEY or c in _suite_columns(suite_def)]))
+    identity = frame.select(pl.col("file_sha256") + pl.lit(":") + pl.col("row_number").cast(pl.Utf8))
+    row_key = identity.to_series()
     result = validation.run(
         batch_parameters={"dataframe": pdf},
         result_format={
@@ -75,8 +95,9 @@ def validate_batch(entity: str, frame: pl.DataFrame) -> ValidationOutcome:
             outcome.critical_failures.append(f"{reason}: expectation could not run")
             continue
         # GX 1.x gives one entry per failing row: {KEY: value} or {KEY: [value]}.
-        keys = [key for entry in (item.result or {}).get("unexpected_index_list") or []
-                for key in (entry[KEY] if isinstance(entry[KEY], list) else [entry[KEY]])]
+        positions = [int(key) for entry in (item.result or {}).get("unexpected_index_list") or []
+                     for key in (entry[KEY] if isinstance(entry[KEY], list) else [entry[KEY]])]
+        keys = row_key.gather(positions).to_list() if positions else []
         if severity == "critical" or not keys:
             outcome.critical_failures.append(reason)
             continue
@@ -85,6 +106,14 @@ def validate_batch(entity: str, frame: pl.DataFrame) -> ValidationOutcome:
             target.setdefault(key, []).append(reason)
     del context
     return outcome
+
+
+def merge_outcomes(into: ValidationOutcome, other: ValidationOutcome) -> None:
+    """Add another batch's findings (the chunks of one file) to ``into``."""
+    for target, source in ((into.quarantine, other.quarantine), (into.warnings, other.warnings)):
+        for key, reasons in source.items():
+            target.setdefault(key, []).extend(reasons)
+    into.critical_failures.extend(other.critical_failures)
 
 
 def raise_on_critical(entity: str, outcome: ValidationOutcome) -> None:

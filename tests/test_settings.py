@@ -44,3 +44,10 @@ def test_clv_discount_rate_and_segment_rules_settings(tmp_path: Path) -> None:
     for bad, message in (("10%", "is not a number"), ("10", "between 0 and 1"), ("-0.1", "between 0 and 1")):
         with pytest.raises(ConfigError, match=message):
             Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_CLV_DISCOUNT_RATE": bad})
+
+
+def test_ingest_chunk_size_is_a_positive_number_of_megabytes(tmp_path):
+    assert Settings.from_env({"KOHDE_HOME": str(tmp_path)}).ingest_chunk_mb == 48
+    assert Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_INGEST_CHUNK_MB": "16"}).ingest_chunk_mb == 16
+    with pytest.raises(ConfigError, match=r"KOHDE_INGEST_CHUNK_MB='0' must be positive"):
+        Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_INGEST_CHUNK_MB": "0"})

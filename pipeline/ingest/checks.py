@@ -25,31 +25,60 @@ EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 
 def content_warnings(table: RawTable, fmt: SourceFormat, typed: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """The file's content warnings, and ``typed`` with over-long text cells truncated."""
-    warnings: list[str] = []
+    typed, counts = content_counts(table, fmt, typed)
+    return typed, content_messages(counts)
+
+
+ContentCounts = dict[tuple[str, str], int]  # (check, column) -> rows; summed over the chunks of a big file
+
+
+def content_counts(table: RawTable, fmt: SourceFormat, typed: pl.DataFrame) -> tuple[pl.DataFrame, ContentCounts]:
+    """Rows per content check and column, and ``typed`` with over-long text cells truncated."""
+    counts: ContentCounts = {}
     columns = [c for c in table.header if c in table.rows.columns]
     if columns and table.rows.height:
         mojibake = table.rows.select(pl.any_horizontal(
             [pl.col(c).str.contains(MOJIBAKE).fill_null(False) for c in columns]).sum()).item()
         if mojibake:
-            warnings.append(f"mojibake: {mojibake} rows have text that looks decoded twice upstream "
-                            "(e.g. 'Ã©' for 'é'); re-export the file as UTF-8")
+            counts[("mojibake", "")] = mojibake
     pii_headers = {table.column(*spec.headers) for spec in fmt.fields if spec.pii}
     open_columns = [c for c in columns if c not in pii_headers and not looks_personal(c)]
     if open_columns and table.rows.height:
         hits = table.rows.select([pl.col(c).str.contains(EMAIL).fill_null(False).sum().alias(c) for c in open_columns])
         for column, count in zip(open_columns, hits.row(0), strict=True):
             if count:
-                warnings.append(f"pii: {count} rows have an e-mail address in column {column!r}, which is not a "
-                                "personal column; the values are not logged")
+                counts[("pii", column)] = count
     text_columns = [c for c, t in typed.schema.items() if t == pl.Utf8 and not c.startswith("_")]
     if text_columns and typed.height:
         long_counts = typed.select([(pl.col(c).str.len_chars() > MAX_TEXT).sum().alias(c) for c in text_columns])
         long = {c: n for c, n in zip(text_columns, long_counts.row(0), strict=True) if n}
         if long:
             typed = typed.with_columns([pl.col(c).str.slice(0, MAX_TEXT) for c in long])
-            warnings.append(f"long_text: {sum(long.values())} cells over {MAX_TEXT} characters truncated ("
-                            + ", ".join(long) + ")")
-    return typed, warnings
+            counts.update({("long_text", c): n for c, n in long.items()})
+    return typed, counts
+
+
+def add_counts(into: ContentCounts, other: ContentCounts) -> None:
+    """Sum another chunk's counts into ``into`` (first-seen order kept)."""
+    for key, count in other.items():
+        into[key] = into.get(key, 0) + count
+
+
+def content_messages(counts: ContentCounts) -> list[str]:
+    """One warning per check, worded for the file."""
+    warnings: list[str] = []
+    if counts.get(("mojibake", "")):
+        warnings.append(f"mojibake: {counts[('mojibake', '')]} rows have text that looks decoded twice upstream "
+                        "(e.g. 'Ã©' for 'é'); re-export the file as UTF-8")
+    for (check, column), count in counts.items():
+        if check == "pii":
+            warnings.append(f"pii: {count} rows have an e-mail address in column {column!r}, which is not a "
+                            "personal column; the values are not logged")
+    long = {column: count for (check, column), count in counts.items() if check == "long_text"}
+    if long:
+        warnings.append(f"long_text: {sum(long.values())} cells over {MAX_TEXT} characters truncated ("
+                        + ", ".join(long) + ")")
+    return warnings
 
 
 def drift_warnings(columns: list[str], previous: list[str], fmt_name: str) -> list[str]:

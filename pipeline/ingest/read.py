@@ -232,15 +232,7 @@ def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str
         for line_number in decoded.undecodable_lines:
             if line_number >= first:
                 bad_rows[line_number - first + 1] = "encoding:row: line is not valid UTF-8 (mixed encodings)"
-    data_cols = [c for c in names if not c.startswith("_blank_")]
-    rows = rows.select(["row_number", *data_cols])
-    # One pass over the row's text (empty cells are already NULL), not a strip per column.
-    non_empty = (pl.concat_str(data_cols, ignore_nulls=True).str.contains(r"\S").fill_null(False)
-                 if data_cols else pl.lit(False))
-    rows = rows.filter(non_empty)
-    is_furniture = _furniture_mask(data_cols, furniture)
-    furniture_rows = rows.filter(is_furniture)
-    rows = rows.filter(~is_furniture)
+    rows, furniture_rows = shape_rows(rows, names, furniture)
     return RawTable(
         path=name,
         format_name=match.format_name,
@@ -254,6 +246,54 @@ def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str
         bad_rows=bad_rows,
         notes=[f"nul: {nuls} NUL characters removed from the text"] if nuls else [],
     )
+
+
+def shape_rows(rows: pl.DataFrame, names: list[str], furniture: Sequence[re.Pattern[str]]
+               ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Data rows without blank columns and blank lines, and the furniture rows split off."""
+    data_cols = [c for c in names if not c.startswith("_blank_")]
+    rows = rows.select(["row_number", *data_cols])
+    # One pass over the row's text (empty cells are already NULL), not a strip per column.
+    non_empty = (pl.concat_str(data_cols, ignore_nulls=True).str.contains(r"\S").fill_null(False)
+                 if data_cols else pl.lit(False))
+    rows = rows.filter(non_empty)
+    is_furniture = _furniture_mask(data_cols, furniture)
+    return rows.filter(~is_furniture), rows.filter(is_furniture)
+
+
+@dataclass
+class BodyStart:
+    """Where a file's data rows start, found from its head: the header, the lines above it, the byte offset."""
+
+    match: HeaderMatch
+    names: list[str]           # column names as ``read_table`` names them (blank header cells: ``_blank_<i>``)
+    metadata_lines: list[str]
+    offset: int                # byte offset of the first data row
+
+
+def locate_body(head: bytes, formats: Sequence[Recogniser], name: str, *, bom: int = 0) -> BodyStart:
+    """The header of a UTF-8 file from its first bytes (which must hold whole lines up to the header)."""
+    raw_lines = head[bom:].split(b"\n")[:HEAD_LINES + 2]
+    lines = [line.decode("utf-8", errors="replace").removesuffix("\r") for line in raw_lines]
+    skipped, forced = 0, None
+    if lines and lines[0].lower().startswith("sep=") and len(lines[0].strip()) == 5:
+        forced = lines[0].strip()[4]
+        skipped = 1
+    match = locate_header(lines[skipped:], formats, name, forced)
+    index = skipped + match.line_index
+    offset = bom + sum(len(line) + 1 for line in raw_lines[: index + 1])
+    metadata = [line for line in lines[skipped:index] if line.strip()]
+    return BodyStart(match, _column_names(match.cells, name), metadata, offset)
+
+
+def read_rows(body: bytes, delimiter: str, names: list[str], name: str) -> pl.DataFrame:
+    """Every record of a UTF-8 body (no header) as text, with a 1-based ``row_number``."""
+    return _read_rows(body, delimiter, names, name)
+
+
+def check_truncation(body: bytes, delimiter: str, width: int, name: str) -> None:
+    """Fail a body whose last line was cut off (see ``_check_truncation``)."""
+    _check_truncation(body, delimiter, width, name)
 
 
 def _head_end(text: str, count: int) -> int:
@@ -315,6 +355,7 @@ def _read_rows(body: bytes, delimiter: str, names: list[str], name: str) -> pl.D
             quote_char='"',
             empty_string_is_null=True,
             raise_if_empty=False,
+            missing_columns="insert",  # short rows only (a footer, a chunk of footers) are padded, as short rows are
         )
     except pl.exceptions.ComputeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

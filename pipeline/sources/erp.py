@@ -216,6 +216,7 @@ ERP_FI = SourceFormat(
     constants={"source_system": "erp"},
     furniture=(r"^(?i:yhteensä|yhteensa|total)\b",),
     derive=_derive_erp,
+    chunkable=False,  # the number locale of a tab or pipe file is read from its rows
 )
 
 
@@ -278,6 +279,7 @@ GENERIC_ORDERS = SourceFormat(
     constants={"source_system": "erp"},
     furniture=(r"^(?i:yhteensä|yhteensa|total)\b",),
     derive=_derive_generic,
+    chunkable=False,  # the number locale of a tab or pipe file is read from its rows
 )
 
 FORMATS: tuple[SourceFormat, ...] = (ERP_FI, GENERIC_ORDERS)

@@ -487,6 +487,7 @@ GENERIC_DEALS = SourceFormat(
     ),
     locale=ISO_LOCALE,
     derive=_derive_deals,
+    chunkable=False,  # a file whose amounts carry no currency at all fails as a whole
 )
 
 FORMATS: tuple[SourceFormat, ...] = (GENERIC_CONTACTS, GENERIC_DEALS)

@@ -147,6 +147,7 @@ SHOPIFY_ORDERS = SourceFormat(
     fields=FIELDS,
     constants={"source_system": "shopify"},
     prepare=one_row_per_order,
+    chunkable=False,  # line items of one order may straddle a chunk boundary
     derive=_derive,
 )
 

@@ -49,6 +49,15 @@ def test_structure_timetable_pool_retries(dagbag):
     assert load.max_retry_delay == pendulum.duration(minutes=30) and load.retry_exponential_backoff
 
 
+def test_the_load_publishes_an_asset_for_every_gold_table(dagbag):
+    from pathlib import Path
+
+    tables = {p.stem for p in (Path(__file__).resolve().parents[2] / "warehouse" / "tables").glob("*.sql")}
+    gold = {t for t in tables if not t.startswith("ops_")} - {"mart_audience_sizes"}  # kohde_audiences writes it
+    published = {o.uri for o in dagbag.dags["kohde_nightly"].get_task("transform_and_load").outlets}
+    assert published == {f"kohde://warehouse/{t}" for t in gold}
+
+
 def test_report_dag_is_scheduled_on_assets_the_nightly_dag_publishes(dagbag):
     nightly, report = dagbag.dags["kohde_nightly"], dagbag.dags["kohde_report_refresh"]
     published = {o.uri for o in nightly.get_task("transform_and_load").outlets}

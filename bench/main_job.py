@@ -15,7 +15,7 @@ Scales: ``small`` = 10,000 customers over 90 days; ``--customers`` and ``--days`
 The medium and large scales of the scale issue (1M customers, 3 years) need a generator that
 writes history directly as Parquet; the demo generator writes every day's vendor files.
 
-Run: ``uv run python bench/pipeline.py [--scale small] [--customers N] [--days D] [--seed S]``.
+Run: ``uv run python bench/main_job.py [--scale small] [--customers N] [--days D] [--seed S]``.
 """
 
 from __future__ import annotations
