@@ -12,6 +12,7 @@ from pipeline.entities import MONEY
 from pipeline.errors import ConfigError
 from pipeline.transforms.attribution import build_fct_attribution
 from tests.transforms.ddl import assert_matches_ddl
+from tests.transforms.journeys import buyer_orders
 
 ORDERED_AT = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 MODELS = ("last_touch", "first_touch", "linear")
@@ -418,15 +419,7 @@ def test_data_driven_models_find_a_planted_lift_that_last_touch_misses() -> None
     }, schema_overrides={"campaign_id": pl.Utf8})
     buyers = np.nonzero(converts)[0]
     ordered_at = start + timedelta(days=30.5)
-    orders = pl.DataFrame({
-        "order_id": [f"o{c:05d}" for c in buyers],
-        "customer_id": [f"c{c:05d}" for c in buyers],
-        "ordered_at": [ordered_at] * len(buyers),
-        "order_date": [ordered_at.date()] * len(buyers),
-        "net_revenue_eur": [Decimal("100.00")] * len(buyers),
-        "is_revenue": True,
-        "is_first_order": True,
-    }).with_columns(pl.col("net_revenue_eur").cast(MONEY))
+    orders = buyer_orders(buyers, ordered_at, 5)
     got = build_fct_attribution(orders.lazy(), touches.lazy(), 90, ("last_touch", "markov", "shapley")).collect()
     ranking = {
         model: frame.group_by("channel").agg(pl.col("credit").sum()).sort("credit", descending=True)["channel"].to_list()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import numpy as np
 import polars as pl
 
-from pipeline.entities import MONEY
 from pipeline.transforms.attribution import build_fct_attribution
 from pipeline.transforms.attribution_models import group_paths, markov_removal_effects, shapley_values
+from tests.transforms.journeys import buyer_orders
 
 # True incremental lift of each channel on the conversion probability, strongest first:
 # P(convert) = BASE + sum of the lifts of the distinct channels a customer met.
@@ -50,15 +49,7 @@ def journeys(customers: int, seed: int, windows: dict[str, tuple[int, int]]) -> 
     })
     buyers = np.nonzero(converts)[0]
     ordered_at = datetime(2026, 1, 31, 12, tzinfo=UTC)
-    orders = pl.DataFrame({
-        "order_id": [f"o{c:06d}" for c in buyers],
-        "customer_id": [f"c{c:06d}" for c in buyers],
-        "ordered_at": [ordered_at] * len(buyers),
-        "order_date": [ordered_at.date()] * len(buyers),
-        "net_revenue_eur": [Decimal("100.00")] * len(buyers),
-        "is_revenue": True,
-        "is_first_order": True,
-    }).with_columns(pl.col("net_revenue_eur").cast(MONEY))
+    orders = buyer_orders(buyers, ordered_at, 6)
     return orders, touches
 
 
