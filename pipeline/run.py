@@ -164,7 +164,27 @@ def run_range(settings: Settings, start: date, end: date, *, command: str = "run
     finally:
         with Warehouse.connect(settings.warehouse_url) as warehouse:
             _record(warehouse, report, started, datetime.now(UTC))
+            _close_interrupted(warehouse, report, started)
     return report
+
+
+def _close_interrupted(warehouse: Warehouse, report: RunReport, started: datetime) -> None:
+    """Runs of the same dates still 'running' from before this one were killed (an Airflow try, a lost worker).
+
+    Only one run writes the warehouse at a time (the one-slot pool; a DuckDB file has one writer), so
+    once this run ends an older 'running' row of its dates will never end: it becomes 'interrupted'.
+    """
+    stale = warehouse.query(
+        "SELECT * FROM ops_runs WHERE status = 'running' AND start_date = :start AND end_date = :end "
+        "AND started_at < :started AND run_id <> :run_id",
+        {"start": report.start, "end": report.end, "started": started, "run_id": report.run_id},
+    )
+    if stale.height:
+        closed = stale.with_columns(
+            pl.lit("interrupted").alias("status"),
+            pl.lit(f"interrupted: it never ended; run {report.run_id} of the same dates ran after it").alias("error"),
+        )
+        warehouse.load([TableLoad("ops_runs", closed, {"run_id": closed["run_id"].to_list()})])
 
 
 def _run_id(command: str, start: date, end: date) -> str:

@@ -174,3 +174,26 @@ def test_a_restated_day_changes_exactly_its_rows(tmp_path, demo_inbox):
         assert after[table].filter(pl.col("as_of_date") < END).equals(before[table]), table
     for table in ("ops_file_manifest", "ops_quarantine"):
         assert after[table].filter(pl.col("extract_date") < END).equals(before[table]), table
+
+
+def test_a_run_closes_an_older_run_of_its_dates_that_never_ended(tmp_path, demo_inbox):
+    """A killed run leaves a 'running' row; the next run of the same dates marks it interrupted, others stay."""
+    from datetime import UTC, datetime
+
+    from pipeline.run import RunReport, _record
+
+    settings = _settings(tmp_path / "home", demo_inbox)
+    killed = RunReport(run_id="airflow_killed", command="airflow", start=START, end=START)
+    other_dates = RunReport(run_id="airflow_other", command="airflow", start=END, end=END)
+    with Warehouse.connect(settings.warehouse_url) as warehouse:
+        warehouse.upgrade()
+        for stale in (killed, other_dates):
+            _record(warehouse, stale, datetime(2026, 8, 1, tzinfo=UTC), None)
+    report = run_range(settings, START, START)
+    with Warehouse.connect(settings.warehouse_url) as warehouse:
+        runs = {r["run_id"]: r for r in warehouse.query("SELECT run_id, status, error FROM ops_runs").to_dicts()}
+    assert runs["airflow_killed"]["status"] == "interrupted"
+    assert runs["airflow_killed"]["error"] == (
+        f"interrupted: it never ended; run {report.run_id} of the same dates ran after it")
+    assert runs["airflow_other"]["status"] == "running"  # another date's run may still be going
+    assert runs[report.run_id]["status"] == "succeeded"

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS ops_runs (
     end_date DATE,  -- Last logical date of the run (= start_date for a nightly run).
     started_at TIMESTAMPTZ,  -- When the run started, UTC.
     ended_at TIMESTAMPTZ,  -- When the run ended, UTC; NULL while running.
-    status TEXT,  -- running | succeeded | failed.
+    status TEXT,  -- running | succeeded | failed | interrupted (it never ended: killed; a later run of the same dates closed it).
     files_read BIGINT,  -- Inbox files parsed by this run.
     files_skipped BIGINT,  -- Inbox files whose identical bytes were already ingested (no-op).
     rows_read BIGINT,  -- Data rows read from the parsed files (report totals and footers excluded).
