@@ -44,7 +44,7 @@ import polars as pl
 
 from pipeline.channels import CHANNELS, PLATFORM_CHANNEL
 from pipeline.demo import world as demo
-from pipeline.entities import ENTITIES, LINEAGE, conform
+from pipeline.entities import BUSINESS_KEYS, ENTITIES, LINEAGE, conform
 from pipeline.ingest.files import FileResult
 
 HISTORY_DAYS = 3 * 365
@@ -180,6 +180,8 @@ class HistoryWriter:
             return
         for (day, source, source_format), part in frame.partition_by(
                 ["_day", "source", "source_format"], as_dict=True, maintain_order=True).items():
+            # one export shows a record once, in its state at export time (the last of the day's changes)
+            part = part.unique(subset=list(BUSINESS_KEYS[entity]), keep="last", maintain_order=True)
             extract_date = self.start + timedelta(days=int(day))
             sha = hashlib.sha256(f"kohde-scale:{self.seed}:{entity}:{source_format}:{extract_date}".encode()).hexdigest()
             rows = part.height
