@@ -147,7 +147,15 @@ def timed(action: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def watchdog(limit_gb: float) -> None:
-    """Exit the process (code 3) when its RSS passes ``limit_gb``: the machine is shared, OOM must not hit others."""
+    """Exit the process (code 3) when its RSS passes ``limit_gb``: the machine is shared, OOM must not hit others.
+
+    The process also volunteers as the kernel OOM killer's first choice.
+    """
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+    except OSError:
+        pass
     def watch() -> None:
         while True:
             with open("/proc/self/status") as handle:
@@ -392,56 +400,67 @@ def same(ours: pl.DataFrame, theirs_arrow: Any, check: list[str]) -> str:
     return "same" if not diffs else "; ".join(diffs)
 
 
-def duckdb_references(rec: Recorder, root: Path, clean: Path, as_of: date, settings: Settings,
-                      tables: dict[str, pl.DataFrame]) -> dict[str, str]:
-    """Each main transform in kohde and as DuckDB SQL on the same Parquet, in this process."""
+def duckdb_references(rec: Recorder, root: Path, clean: Path, as_of: date, settings: Settings) -> dict[str, str]:
+    """Each main transform in kohde and as DuckDB SQL on the same Parquet, in this process.
+
+    The facts are built from the clean zone (kohde: read + versions + build, as the nightly run;
+    DuckDB: the same from the same Parquet files) and written as Parquet, and the later
+    transforms read those files on both sides. One table is held at a time, so this runs at
+    scales where the whole nightly run does not fit in memory.
+    """
     folder = root / "reference"
     folder.mkdir(exist_ok=True)
-    paths = {}
-    for name in ("fct_orders", "fct_touchpoints", "fct_attribution", "fct_ad_spend_daily"):
-        paths[name] = folder / f"{name}.parquet"
-        tables[name].write_parquet(paths[name])
+    paths = {name: folder / f"{name}.parquet" for name in ("fct_orders", "fct_touchpoints", "fct_attribution",
+                                                           "fct_ad_spend_daily")}
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
     agreement: dict[str, str] = {"duckdb threads": str(threads)}
+    lake = Lake(settings.lake)
 
     def kohde_orders() -> pl.DataFrame:
-        frames = {e: Lake(settings.lake).clean(e, as_of).collect() for e in ("order", "fx_rate")}
+        frames = {e: lake.clean(e, as_of).collect() for e in ("order", "fx_rate")}
         return build_fct_orders(silver_as_of(versions(frames["order"], "order"), "order", as_of),
                                 fx_rates(frames["fx_rate"].lazy(), as_of)).collect()
 
     def kohde_touchpoints() -> pl.DataFrame:
-        frame = Lake(settings.lake).clean("touchpoint", as_of).collect()
+        frame = lake.clean("touchpoint", as_of).collect()
         return build_fct_touchpoints(silver_as_of(versions(frame, "touchpoint"), "touchpoint", as_of)).collect()
 
+    ad = lake.clean("ad_daily", as_of).collect()
+    build_fct_ad_spend_daily(silver_as_of(versions(ad, "ad_daily"), "ad_daily", as_of),
+                             fx_rates(lake.clean("fx_rate", as_of), as_of)).collect().write_parquet(paths["fct_ad_spend_daily"])
     attr_models = ("last_touch", "linear")
-    cases: list[tuple[str, Callable[[], pl.DataFrame], str, list[str]]] = [
+    cases: list[tuple[str, Callable[[], pl.DataFrame], str, list[str], str | None]] = [
         ("ref fct_orders: read + versions + build", kohde_orders, fct_orders_sql(clean, as_of),
-         ["gross_eur", "net_revenue_eur", "is_first_order", "customer_id"]),
+         ["gross_eur", "net_revenue_eur", "is_first_order", "customer_id"], "fct_orders"),
         ("ref fct_touchpoints: read + versions + build", kohde_touchpoints, fct_touchpoints_sql(clean, as_of),
-         ["touchpoint_id", "channel", "campaign_id"]),
+         ["touchpoint_id", "channel", "campaign_id"], "fct_touchpoints"),
         ("ref fct_attribution last_touch + linear", lambda: build_fct_attribution(
             pl.scan_parquet(paths["fct_orders"]), pl.scan_parquet(paths["fct_touchpoints"]),
             settings.attribution_lookback_days, attr_models).collect(),
          attribution_sql(paths["fct_orders"], paths["fct_touchpoints"], settings.attribution_lookback_days),
-         ["credit", "revenue_eur", "channel"]),
+         ["credit", "revenue_eur", "channel"], "fct_attribution"),
         ("ref RFM scores + segments (streaming)", lambda: build_rfm(
             pl.scan_parquet(paths["fct_orders"]), as_of, settings.rfm_window_days).with_columns(
             rfm_segment_expr("r_score", "f_score", "m_score").alias("rfm_segment")).collect(engine="streaming"),
-         rfm_sql(paths["fct_orders"], as_of, settings.rfm_window_days), ["r_score", "f_score", "m_score", "monetary_eur"]),
-        ("ref mart_channel_roi (all 10 models)", lambda: build_channel_roi(
+         rfm_sql(paths["fct_orders"], as_of, settings.rfm_window_days), ["r_score", "f_score", "m_score", "monetary_eur"],
+         None),
+        ("ref mart_channel_roi (last_touch + linear)", lambda: build_channel_roi(
             pl.scan_parquet(paths["fct_attribution"]), pl.scan_parquet(paths["fct_ad_spend_daily"])).collect(),
          channel_roi_sql(paths["fct_attribution"], paths["fct_ad_spend_daily"]),
-         ["spend_eur", "attributed_revenue_eur", "conversions", "impressions"]),
+         ["spend_eur", "attributed_revenue_eur", "conversions", "impressions"], None),
     ]
-    for name, ours, sql, check in cases:
+    for name, ours, sql, check, output in cases:
         result = rec.run(name, ours)
+        if output:
+            result.write_parquet(paths[output])
         reset_peak()
         theirs, seconds = timed(lambda sql=sql: con.sql(sql).to_arrow_table())
         rec.reference(name, "DuckDB SQL", seconds)
         agreement[name] = same(result, theirs, check)
         print(f"    DuckDB {seconds:.2f} s (peak {step_peak_mb():,.0f} MB): {agreement[name]}", flush=True)
+        del result, theirs
     con.close()
     return agreement
 
@@ -470,6 +489,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="keep the lake and inbox here (and reuse the history if present)")
     parser.add_argument("--profile", type=Path, help="also run the nightly run under cProfile, stats to this file")
     parser.add_argument("--no-references", action="store_true")
+    parser.add_argument("--references-only", action="store_true",
+                        help="only ingest and the per-table kohde / DuckDB pairs (for scales whose nightly run does not fit)")
     parser.add_argument("--max-rss-gb", type=float, default=16.0)
     parser.add_argument("--json", type=Path, help="write the measured steps as JSON here")
     args = parser.parse_args()
@@ -517,6 +538,10 @@ def main() -> int:
     rec.run("ingest + validate (GX) of the new day", lambda: ingest_range(settings, day, day),
                       rows=lambda r: sum(f.rows_read for f in r))
     rec.reference("ingest + validate (GX) of the new day", "polars.read_csv as text", floor_seconds)
+    if args.references_only:
+        agreement = duckdb_references(rec, root, lake_root / "clean", day, settings)
+        report_table(args, scale, rec, agreement, generation, load)
+        return 0
     lake = Lake(settings.lake)
     frames: dict[str, pl.DataFrame] = {}
     for entity in gold.Silver.ENTITIES:
@@ -537,14 +562,12 @@ def main() -> int:
     native = native_load({ld.table: ld.data for ld in loads}, root)
     native_db.unlink(missing_ok=True)
     rec.reference("load (DuckDB, Warehouse.load)", "DuckDB Arrow CREATE TABLE AS", native)
-    agreement = {}
-    if not args.no_references:
-        agreement = duckdb_references(rec, root, lake_root / "clean", day, settings, current)
     for held in (current, snapshots, frames):  # free the run's frames before the end-to-end run
         held.clear()
     loads.clear()
     del silver
 
+    agreement = {} if args.no_references else duckdb_references(rec, root, lake_root / "clean", day, settings)
     rollback_day(lake_root, day)
     for file in home.glob("warehouse.duckdb*"):
         file.unlink()
@@ -560,8 +583,16 @@ def main() -> int:
         profiler.disable()
         profiler.dump_stats(args.profile)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
-    load_end = os.getloadavg()
+    report_table(args, scale, rec, agreement, generation, load)
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
 
+
+def report_table(args: argparse.Namespace, scale: Scale, rec: Recorder, agreement: dict[str, str],
+                 generation: dict[str, Any], load: tuple[float, float, float]) -> None:
+    """Print the Markdown table (and write the JSON)."""
+    load_end = os.getloadavg()
     print()
     print(f"Scale {args.scale}: {scale.customers:,} customers, {scale.touchpoints:,} touchpoints, {scale.orders:,} "
           f"orders over {scale.days} days; load average {load[0]:.1f} at start, {load_end[0]:.1f} at end")
@@ -574,9 +605,6 @@ def main() -> int:
         args.json.write_text(json.dumps({"scale": args.scale, "sizes": scale.__dict__, "generation": generation,
                                          "load_start": load, "load_end": load_end, "agreement": agreement,
                                          "steps": [s.__dict__ for s in rec.steps]}, indent=1, default=str))
-    if not args.keep:
-        shutil.rmtree(root, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":
