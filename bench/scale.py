@@ -91,6 +91,8 @@ class Step:
     peak_mb: float
     reference: str = "-"
     reference_seconds: float | None = None
+    cpu_seconds: float | None = None       # process CPU time (all threads): less sensitive to a busy machine
+    reference_cpu_seconds: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -103,7 +105,11 @@ class Step:
         rate = f"{self.rows / self.seconds:,.0f}" if self.rows and self.seconds > 0 else "-"
         ref = "-" if self.reference_seconds is None else f"{self.reference} {self.reference_seconds:.2f} s"
         ratio = "-" if self.ratio is None else f"{self.ratio:.2f}"
-        return f"| {self.name} | {self.seconds:.2f} | {rows} | {rate} | {self.peak_mb:,.0f} | {ref} | {ratio} |"
+        cpu = "-" if self.cpu_seconds is None else f"{self.cpu_seconds:.2f}"
+        if self.reference_cpu_seconds:
+            ref += f" (CPU {self.reference_cpu_seconds:.2f} s)"
+            ratio += f" (CPU {(self.cpu_seconds or 0) / self.reference_cpu_seconds:.2f})"
+        return f"| {self.name} | {self.seconds:.2f} | {cpu} | {rows} | {rate} | {self.peak_mb:,.0f} | {ref} | {ratio} |"
 
 
 class Recorder:
@@ -115,20 +121,21 @@ class Recorder:
     def run(self, name: str, action: Callable[[], Any], rows: Callable[[Any], int | None] | None = None) -> Any:
         """Run and record one step: seconds, rows out, its own peak RSS."""
         reset_peak()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = action()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         peak = step_peak_mb()
         count = rows(result) if rows else _rows(result)
-        self.steps.append(Step(name, seconds, count, peak))
-        print(f"  {name}: {seconds:.2f} s, {count if count is not None else '-'} rows, peak {peak:,.0f} MB", flush=True)
+        self.steps.append(Step(name, seconds, count, peak, cpu_seconds=cpu))
+        print(f"  {name}: {seconds:.2f} s (CPU {cpu:.2f} s), {count if count is not None else '-'} rows, peak {peak:,.0f} MB",
+              flush=True)
         return result
 
-    def reference(self, name: str, label: str, seconds: float) -> None:
+    def reference(self, name: str, label: str, seconds: float, cpu_seconds: float | None = None) -> None:
         """Attach a reference time to a recorded step."""
         for step in self.steps:
             if step.name == name:
-                step.reference, step.reference_seconds = label, seconds
+                step.reference, step.reference_seconds, step.reference_cpu_seconds = label, seconds, cpu_seconds
 
 
 def _rows(result: Any) -> int | None:
@@ -456,8 +463,9 @@ def duckdb_references(rec: Recorder, root: Path, clean: Path, as_of: date, setti
         if output:
             result.write_parquet(paths[output])
         reset_peak()
+        cpu = time.process_time()
         theirs, seconds = timed(lambda sql=sql: con.sql(sql).to_arrow_table())
-        rec.reference(name, "DuckDB SQL", seconds)
+        rec.reference(name, "DuckDB SQL", seconds, time.process_time() - cpu)
         agreement[name] = same(result, theirs, check)
         print(f"    DuckDB {seconds:.2f} s (peak {step_peak_mb():,.0f} MB): {agreement[name]}", flush=True)
         del result, theirs
@@ -534,10 +542,12 @@ def main() -> int:
     print(f"new day inbox: {generation['new_day_lines']} data lines, {inbox_mb:.1f} MB", flush=True)
 
     rec = Recorder()
+    cpu = time.process_time()
     floor_rows, floor_seconds = read_floor(inbox)
+    floor_cpu = time.process_time() - cpu
     rec.run("ingest + validate (GX) of the new day", lambda: ingest_range(settings, day, day),
                       rows=lambda r: sum(f.rows_read for f in r))
-    rec.reference("ingest + validate (GX) of the new day", "polars.read_csv as text", floor_seconds)
+    rec.reference("ingest + validate (GX) of the new day", "polars.read_csv as text", floor_seconds, floor_cpu)
     if args.references_only:
         agreement = duckdb_references(rec, root, lake_root / "clean", day, settings)
         report_table(args, scale, rec, agreement, generation, load)
@@ -559,9 +569,11 @@ def main() -> int:
         rec.run("load (DuckDB, Warehouse.load)", lambda: warehouse.load(loads), rows=lambda r: sum(r.values()))
     native_db = root / "native.duckdb"
     native_db.unlink(missing_ok=True)
+    cpu = time.process_time()
     native = native_load({ld.table: ld.data for ld in loads}, root)
+    native_cpu = time.process_time() - cpu
     native_db.unlink(missing_ok=True)
-    rec.reference("load (DuckDB, Warehouse.load)", "DuckDB Arrow CREATE TABLE AS", native)
+    rec.reference("load (DuckDB, Warehouse.load)", "DuckDB Arrow CREATE TABLE AS", native, native_cpu)
     for held in (current, snapshots, frames):  # free the run's frames before the end-to-end run
         held.clear()
     loads.clear()
@@ -596,8 +608,8 @@ def report_table(args: argparse.Namespace, scale: Scale, rec: Recorder, agreemen
     print()
     print(f"Scale {args.scale}: {scale.customers:,} customers, {scale.touchpoints:,} touchpoints, {scale.orders:,} "
           f"orders over {scale.days} days; load average {load[0]:.1f} at start, {load_end[0]:.1f} at end")
-    print("| step | seconds | rows out | rows/s | step peak RSS MB | reference | kohde / reference |")
-    print("|---|---|---|---|---|---|---|")
+    print("| step | wall s | CPU s | rows out | rows/s (wall) | step peak RSS MB | reference | kohde / reference |")
+    print("|---|---|---|---|---|---|---|---|")
     for step in rec.steps:
         print(step.markdown())
     print(f"reference agreement: {agreement}")
