@@ -19,7 +19,7 @@ from pipeline.lake import Lake  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
 START = date(2025, 9, 1)
-SCALE = Scale(customers=500, touchpoints=10_000, orders=1_500, days=90)
+SCALE = Scale(customers=500, touchpoints=10_000, orders=1_500, days=61)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,9 @@ def test_row_counts_match_the_requested_scale(generated: tuple[Path, object]) ->
     assert touchpoints["touchpoint_id"].is_unique().all()
     assert 0.85 * SCALE.touchpoints <= touchpoints.height <= 1.15 * SCALE.touchpoints
     orders = lake.clean("order", end).collect()
-    assert 0.8 * SCALE.orders <= orders.height <= 1.2 * SCALE.orders
+    # orders of journeys still open on the last day are not in the history: a few per cent over the
+    # benchmark's three years (29,909 of 30,000 at small), up to a fifth over these two months
+    assert 0.7 * SCALE.orders <= orders.height <= 1.1 * SCALE.orders
     assert set(orders["source_system"].unique()) == {"shopify", "stripe", "erp"}
     assert set(orders["customer_id"].unique()) <= set(contacts["customer_id"].unique())
     # every day of the history has touches, orders and every ad platform's export
@@ -73,7 +75,7 @@ def test_row_counts_match_the_requested_scale(generated: tuple[Path, object]) ->
     google = ads.filter(pl.col("platform") == "google_ads")
     assert (google["extract_date"] - google["day"]).dt.total_days().unique().sort().to_list() == [0, 1, 2]
     assert lake.clean("deal", end).collect().height > 0
-    assert lake.clean("budget", end).collect()["month"].n_unique() == 3  # September to November 2025
+    assert lake.clean("budget", end).collect()["month"].n_unique() == 2  # September and October 2025
 
 
 def test_silver_and_build_current_read_it(generated: tuple[Path, object]) -> None:
@@ -83,7 +85,7 @@ def test_silver_and_build_current_read_it(generated: tuple[Path, object]) -> Non
     silver = Silver(Lake(settings.lake), end)
     tables = build_current(silver, end, settings)
     orders = tables["fct_orders"]
-    assert orders.height > 0.75 * SCALE.orders
+    assert orders.height > 0.65 * SCALE.orders
     assert orders["net_revenue_eur"].null_count() == 0  # every currency has a rate
     assert orders.filter(pl.col("is_first_order"))["customer_id"].is_unique().all()
     assert tables["fct_touchpoints"].height == silver.as_of("touchpoint", end).collect().height
