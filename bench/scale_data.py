@@ -370,9 +370,10 @@ class HistoryGenerator:
                 add(entity, frame)
             add("ad_daily", self._ad_daily(a, b))
             for entity, frames in produced.items():
-                frame = pl.concat([f for f in frames if f.height], how="vertical_relaxed") if frames else None
-                if frame is None or frame.height == 0:
+                non_empty = [f for f in frames if f.height]
+                if not non_empty:  # e.g. no deal in a block at a tiny scale
                     continue
+                frame = pl.concat(non_empty, how="vertical_relaxed")
                 now = frame.filter(pl.col("_day") < b)
                 later = frame.filter((pl.col("_day") >= b) & (pl.col("_day") < self.scale.days))
                 writer.write(entity, now.sort("_day", maintain_order=True))

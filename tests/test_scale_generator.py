@@ -96,6 +96,14 @@ def test_silver_and_build_current_read_it(generated: tuple[Path, object]) -> Non
     assert tables["mart_channel_roi"].filter(pl.col("spend_eur") > 0).height > 0
 
 
+def test_a_block_without_rows_of_an_entity_is_skipped(tmp_path: Path) -> None:
+    # 40 customers: some 28-day blocks have no deal at all
+    written, _ = write_history(tmp_path / "lake", Scale(40, 800, 120, days=60), START, seed=1)
+    assert written.rows["touchpoint"] > 0
+    deal_days = {p.parent.name for p in (tmp_path / "lake" / "clean" / "deal").glob("*/*.parquet")}
+    assert len(deal_days) < 60
+
+
 def test_new_day_inbox_uses_the_demo_writers_and_history_customers(generated: tuple[Path, object]) -> None:
     root, (_, generator) = generated
     day = START + timedelta(days=SCALE.days)
