@@ -12,8 +12,8 @@ period step by step, and one nightly run of the last day on top of it:
 
 Peak memory is the process's high-water mark (ru_maxrss) after each step, so it only grows.
 Scales: ``small`` = 10,000 customers over 90 days; ``--customers`` and ``--days`` override.
-The medium and large scales of the scale issue (1M customers, 3 years) need a generator that
-writes history directly as Parquet; the demo generator writes every day's vendor files.
+The medium and large scales of the scale issue (1M customers, 3 years) are in ``bench/scale.py``,
+whose generator writes the history directly into the lake's clean zone.
 
 Run: ``uv run python bench/main_job.py [--scale small] [--customers N] [--days D] [--seed S]``.
 """

@@ -25,3 +25,24 @@ def best_of(repeat: int, function: Callable[[], Result], *, warm_up: bool = Fals
         result = function()
         times.append(time.perf_counter() - started)
     return min(times), result
+
+
+def reset_peak() -> None:
+    """Reset this process's peak resident memory (Linux ``clear_refs`` 5), so the next step's peak is its own."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:  # not Linux, or not allowed: peaks then only grow, as ru_maxrss
+        pass
+
+
+def step_peak_mb() -> float:
+    """Peak resident memory since the last ``reset_peak`` (VmHWM), or ``peak_memory_mb`` without /proc."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_memory_mb()

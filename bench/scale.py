@@ -1,0 +1,625 @@
+"""The nightly run at named scales, step by step, each step next to a reference measured in the same run.
+
+1. Writes three years of history straight into the lake's clean zone (``bench/scale_data.py``:
+   one extraction per day, the schema and lineage the ingest path writes, manifest entries) and
+   the inbox files of ONE new day, written with the demo writers at the scale's daily volume.
+2. Times each step of the nightly run of that day on top of the history: ingest (parse + GX
+   validation + lake writes), reading silver, every gold builder of ``build_current`` and of
+   ``build_snapshots`` for that one date (called as ``pipeline/gold.py`` calls them), the
+   warehouse load (DuckDB), and then the whole nightly run (``run_range(settings, D, D)``) end to
+   end in this process (no interpreter start-up; Great Expectations already imported).
+3. References in the same process: ``polars.read_csv`` as text of the same inbox bytes (ingest),
+   the equivalent DuckDB SQL on the same Parquet (fct_orders and fct_touchpoints from the clean
+   zone; last-touch + linear attribution, RFM scores and channel ROI from the kohde facts written
+   as Parquet), and DuckDB's own Arrow insert of the same tables (load).
+
+Per step: wall seconds, rows out, rows/s, and the step's own peak RSS (``VmHWM`` reset before the
+step, see ``bench/timing.py``). Scales (3 years of history each): small 10k customers / 200k
+touchpoints / 30k orders; intermediate 100k / 2M / 300k; medium 1M / 20M / 3M; large 10x medium.
+
+Run: ``uv run python bench/scale.py --scale small|intermediate|medium|large [--keep DIR]``.
+``--keep DIR`` keeps the generated lake and inbox in DIR and reuses the history on the next run
+with the same scale and seed (the new day is rolled back before the end-to-end run either way).
+``--profile FILE`` also runs the nightly run under cProfile and prints its top functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.pipeline import native_load, read_floor  # noqa: E402
+from bench.scale_data import SCALES, Scale, write_history, write_new_day  # noqa: E402
+from bench.segments import segment_case_sql  # noqa: E402
+from bench.timing import reset_peak, step_peak_mb  # noqa: E402
+from pipeline import gold  # noqa: E402
+from pipeline.lake import Lake  # noqa: E402
+from pipeline.run import ingest_range, run_range, stable_floats  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
+from pipeline.silver import as_of as silver_as_of  # noqa: E402
+from pipeline.silver import fx_rates, versions  # noqa: E402
+from pipeline.transforms.ad_spend import build_fct_ad_spend_daily  # noqa: E402
+from pipeline.transforms.attribution import build_fct_attribution  # noqa: E402
+from pipeline.transforms.budget_vs_actual import build_budget_vs_actual  # noqa: E402
+from pipeline.transforms.campaign_lift import build_campaign_lift  # noqa: E402
+from pipeline.transforms.campaigns import build_dim_campaign  # noqa: E402
+from pipeline.transforms.channel_reallocation import build_channel_reallocation  # noqa: E402
+from pipeline.transforms.channel_roi import build_channel_roi  # noqa: E402
+from pipeline.transforms.clv import build_clv, build_ltv_cac, customer_value_and_cost  # noqa: E402
+from pipeline.transforms.customers import build_dim_customer  # noqa: E402
+from pipeline.transforms.goal_tracking import GOAL_ATTRIBUTION_MODEL, build_goal_tracking  # noqa: E402
+from pipeline.transforms.intent_conversion import build_intent_conversion  # noqa: E402
+from pipeline.transforms.orders import build_fct_orders  # noqa: E402
+from pipeline.transforms.retargeting import build_retargeting  # noqa: E402
+from pipeline.transforms.sales_costs import build_sales_costs  # noqa: E402
+from pipeline.transforms.segment_economics import build_segment_economics  # noqa: E402
+from pipeline.transforms.segment_migration import MIGRATION_LAG_DAYS, build_segment_migration, segment_labels_of  # noqa: E402
+from pipeline.transforms.segment_quality import build_segment_quality  # noqa: E402
+from pipeline.transforms.segments import build_rfm, build_segment_summary, rfm_segment_expr  # noqa: E402
+from pipeline.transforms.touchpoints import build_fct_touchpoints  # noqa: E402
+from pipeline.warehouse import TableLoad, Warehouse  # noqa: E402
+
+START = date(2023, 11, 1)
+
+
+@dataclass
+class Step:
+    """One measured step."""
+
+    name: str
+    seconds: float
+    rows: int | None
+    peak_mb: float
+    reference: str = "-"
+    reference_seconds: float | None = None
+    cpu_seconds: float | None = None       # process CPU time (all threads): less sensitive to a busy machine
+    reference_cpu_seconds: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        """Wall time of kohde over the reference."""
+        return None if not self.reference_seconds else self.seconds / self.reference_seconds
+
+    def markdown(self) -> str:
+        """The step as a Markdown table row."""
+        rows = f"{self.rows:,}" if self.rows else "-"
+        rate = f"{self.rows / self.seconds:,.0f}" if self.rows and self.seconds > 0 else "-"
+        ref = "-" if self.reference_seconds is None else f"{self.reference} {self.reference_seconds:.2f} s"
+        ratio = "-" if self.ratio is None else f"{self.ratio:.2f}"
+        cpu = "-" if self.cpu_seconds is None else f"{self.cpu_seconds:.2f}"
+        if self.reference_cpu_seconds:
+            ref += f" (CPU {self.reference_cpu_seconds:.2f} s)"
+            ratio += f" (CPU {(self.cpu_seconds or 0) / self.reference_cpu_seconds:.2f})"
+        return f"| {self.name} | {self.seconds:.2f} | {cpu} | {rows} | {rate} | {self.peak_mb:,.0f} | {ref} | {ratio} |"
+
+
+class Recorder:
+    """Times steps, each with its own peak RSS."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+
+    def run(self, name: str, action: Callable[[], Any], rows: Callable[[Any], int | None] | None = None) -> Any:
+        """Run and record one step: seconds, rows out, its own peak RSS."""
+        reset_peak()
+        started, cpu = time.perf_counter(), time.process_time()
+        result = action()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        peak = step_peak_mb()
+        count = rows(result) if rows else _rows(result)
+        self.steps.append(Step(name, seconds, count, peak, cpu_seconds=cpu))
+        print(f"  {name}: {seconds:.2f} s (CPU {cpu:.2f} s), {count if count is not None else '-'} rows, peak {peak:,.0f} MB",
+              flush=True)
+        return result
+
+    def reference(self, name: str, label: str, seconds: float, cpu_seconds: float | None = None) -> None:
+        """Attach a reference time to a recorded step."""
+        for step in self.steps:
+            if step.name == name:
+                step.reference, step.reference_seconds, step.reference_cpu_seconds = label, seconds, cpu_seconds
+
+
+def _rows(result: Any) -> int | None:
+    if isinstance(result, pl.DataFrame):
+        return result.height
+    if isinstance(result, tuple) and result and isinstance(result[0], pl.DataFrame):
+        return result[0].height
+    return None
+
+
+def timed(action: Callable[[], Any]) -> tuple[Any, float]:
+    """(result, seconds) of one call."""
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started
+
+
+def watchdog(limit_gb: float) -> None:
+    """Exit the process (code 3) when its RSS passes ``limit_gb``: the machine is shared, OOM must not hit others.
+
+    The process also volunteers as the kernel OOM killer's first choice.
+    """
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+    except OSError:
+        pass
+    def watch() -> None:
+        while True:
+            with open("/proc/self/status") as handle:
+                rss = next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0) / 1024 / 1024
+            if rss > limit_gb:
+                print(f"ABORTED: resident memory {rss:.1f} GB passed the --max-rss-gb {limit_gb} limit", flush=True)
+                os._exit(3)
+            time.sleep(0.2)
+    threading.Thread(target=watch, daemon=True).start()
+
+
+# -- the gold builders one by one (as pipeline/gold.py calls them) ------------------------------------
+
+
+def current_steps(rec: Recorder, silver: gold.Silver, as_of: date, settings: Settings) -> dict[str, pl.DataFrame]:
+    """``gold.build_current`` with every builder timed on its own (versioning an entity counts to its first user)."""
+    fx = silver.fx(as_of)
+    orders = rec.run("fct_orders (+ versions of order)", lambda: build_fct_orders(silver.as_of("order", as_of), fx).collect())
+    ad_spend = rec.run("fct_ad_spend_daily (+ versions)", lambda: build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect())
+    touchpoints = rec.run("fct_touchpoints (+ versions)", lambda: build_fct_touchpoints(
+        silver.as_of("touchpoint", as_of), gold.channel_rules(settings)).collect())
+    contacts = rec.run("versions of contact, deal", lambda: (silver.as_of("contact", as_of), silver.as_of("deal", as_of)))[0]
+    attribution = rec.run("fct_attribution (10 models)", lambda: build_fct_attribution(
+        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, gold.ATTRIBUTION_MODELS,
+        contacts=contacts, deals=silver.as_of("deal", as_of), markov_order=settings.attribution_markov_order,
+        time_decay_half_life_days=settings.attribution_half_life_days).collect())
+    segments = rec.run("mart_customer_segments (current)", lambda: gold.segments_as_of(
+        silver, as_of, settings, gold.segment_rules(settings), orders.lazy(), touchpoints.lazy()).collect()).lazy()
+    tables = {"fct_orders": orders, "fct_ad_spend_daily": ad_spend, "fct_touchpoints": touchpoints,
+              "fct_attribution": attribution}
+    tables["dim_campaign"] = rec.run("dim_campaign", lambda: build_dim_campaign(
+        silver.as_of("ad_daily", as_of), silver.as_of("touchpoint", as_of)).collect())
+    tables["dim_customer"] = rec.run("dim_customer", lambda: build_dim_customer(
+        contacts, orders.lazy(), segments.select("customer_id", "rfm_segment", "value_tier"), as_of).collect())
+    tables["mart_channel_roi"] = rec.run("mart_channel_roi", lambda: build_channel_roi(attribution.lazy(), ad_spend.lazy()).collect())
+    tables["mart_sales_costs"] = rec.run("mart_sales_costs", lambda: build_sales_costs(
+        silver.as_of("sales_cost", as_of), orders.lazy(), fx, ad_spend.lazy()).collect())
+    tables["mart_campaign_lift"] = rec.run("mart_campaign_lift", lambda: build_campaign_lift(
+        ad_spend.lazy(), orders.lazy(), as_of).collect())
+    tables["mart_channel_reallocation"] = rec.run("mart_channel_reallocation", lambda: build_channel_reallocation(
+        ad_spend.lazy(), attribution.lazy(), as_of))
+    tables["mart_segment_economics"] = rec.run("mart_segment_economics", lambda: build_segment_economics(
+        attribution.lazy(), segments).collect())
+    tables["mart_retargeting"] = rec.run("mart_retargeting", lambda: build_retargeting(
+        touchpoints.lazy(), orders.lazy(), ad_spend.lazy(), as_of, settings.attribution_lookback_days).collect())
+    tables["mart_budget_vs_actual"] = rec.run("mart_budget_vs_actual", lambda: build_budget_vs_actual(
+        silver.as_of("budget", as_of), ad_spend.lazy(), fx, as_of).collect())
+    return tables
+
+
+def snapshot_steps(rec: Recorder, silver: gold.Silver, as_of: date, settings: Settings) -> dict[str, pl.DataFrame]:
+    """One date of ``gold.build_snapshots`` with every builder timed on its own."""
+    rules, touch_rules = gold.segment_rules(settings), gold.channel_rules(settings)
+    fx = silver.fx(as_of)
+    orders = rec.run("snapshot: fct_orders", lambda: build_fct_orders(silver.as_of("order", as_of), fx).collect()).lazy()
+    contacts = silver.as_of("contact", as_of)
+    touchpoints = rec.run("snapshot: fct_touchpoints", lambda: build_fct_touchpoints(
+        silver.as_of("touchpoint", as_of), touch_rules).collect())
+    segments = rec.run("snapshot: mart_customer_segments", lambda: gold.segments_as_of(
+        silver, as_of, settings, rules, orders, touchpoints.lazy()).collect())
+    touches = rec.run("snapshot: attribution first_touch + goal model", lambda: build_fct_attribution(
+        orders, touchpoints.lazy(), settings.attribution_lookback_days, ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect())
+    spend = rec.run("snapshot: fct_ad_spend_daily", lambda: build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect())
+    clv, clv_model = rec.run("snapshot: mart_clv (BG/NBD + Gamma-Gamma fit)", lambda: build_clv(
+        orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate))
+    first_touch = touches.filter(pl.col("model") == "first_touch")
+    values = rec.run("snapshot: customer value and cost", lambda: customer_value_and_cost(clv, first_touch, spend, as_of))
+    out = {"mart_customer_segments": segments, "mart_clv": clv, "mart_clv_model": clv_model}
+    out["mart_segment_summary"] = rec.run("snapshot: mart_segment_summary", lambda: build_segment_summary(
+        segments.lazy(), orders, as_of, customer_values=values.lazy()).collect())
+    compared_to = as_of - timedelta(days=MIGRATION_LAG_DAYS)
+    previous = rec.run("snapshot: segments 30 days earlier (for migration)", lambda: segment_labels_of(
+        gold._segments_from_silver(silver, compared_to, settings, rules, touch_rules)).collect())
+    migration = rec.run("snapshot: mart_segment_migration", lambda: build_segment_migration(
+        segments.lazy(), previous.lazy(), as_of, compared_to).collect())
+    out["mart_segment_migration"] = migration
+    out["mart_segment_quality"] = rec.run("snapshot: mart_segment_quality", lambda: build_segment_quality(
+        segments.lazy(), orders, migration.lazy(), as_of).collect())
+    out["mart_intent_conversion"] = rec.run("snapshot: mart_intent_conversion", lambda: build_intent_conversion(
+        touchpoints.lazy(), orders, silver.as_of("deal", as_of), contacts, as_of).collect())
+    out["mart_goal_tracking"] = rec.run("snapshot: mart_goal_tracking", lambda: build_goal_tracking(
+        silver.as_of("goal", as_of), orders, contacts, as_of, ad_spend=spend.lazy(), attribution=touches.lazy(),
+        segments=segments).collect())
+    out["mart_ltv_cac"] = rec.run("snapshot: mart_ltv_cac", lambda: build_ltv_cac(clv, segments, first_touch, spend, as_of))
+    return out
+
+
+# -- DuckDB references ----------------------------------------------------------------------------------
+
+DEFAULT_RATES_SQL = ("(VALUES (DATE '1970-01-01', 'EUR', 1.0), (DATE '1970-01-01', 'USD', 0.92), "
+                     "(DATE '1970-01-01', 'GBP', 1.17), (DATE '1970-01-01', 'SEK', 0.087), (DATE '1970-01-01', 'NOK', 0.085), "
+                     "(DATE '1970-01-01', 'DKK', 0.134), (DATE '1970-01-01', 'CHF', 1.05)) d(valid_from, currency_code, eur_per_unit)")
+
+
+def _current_sql(clean: Path, entity: str, key: str, as_of: date) -> str:
+    """The newest extraction of each business key, as ``silver.current``."""
+    return (f"SELECT * FROM read_parquet('{clean}/{entity}/*/*.parquet', hive_partitioning = false) "
+            f"WHERE extract_date <= DATE '{as_of}' QUALIFY ROW_NUMBER() OVER (PARTITION BY {key} "
+            f"ORDER BY extract_date DESC, file_sha256 DESC, row_number DESC) = 1")
+
+
+def fct_orders_sql(clean: Path, as_of: date) -> str:
+    """fct_orders: current orders, EUR at the newest rate on the order date (plan rates + defaults), first-order flag."""
+    given = _current_sql(clean, "fx_rate", "valid_from, currency_code", as_of)
+    return f"""
+    WITH o AS ({_current_sql(clean, "order", "source_system, order_id", as_of)}),
+    given AS (SELECT valid_from, currency_code, eur_per_unit FROM ({given})),
+    rates AS (SELECT * FROM given UNION ALL
+              SELECT valid_from, currency_code, CAST(eur_per_unit AS DECIMAL(18,8)) FROM {DEFAULT_RATES_SQL}
+              WHERE currency_code NOT IN (SELECT currency_code FROM given)),
+    j AS (SELECT o.*, r.eur_per_unit, COALESCE(o.status IN ('paid', 'partially_refunded', 'refunded'), false) AS is_revenue
+          FROM o ASOF LEFT JOIN rates r ON o.currency_code = r.currency_code AND o.order_date >= r.valid_from)
+    SELECT order_id, source_system, customer_id, ordered_at, order_date, currency_code, gross, discounts, refunds,
+           net_revenue, CAST(ROUND(gross * eur_per_unit, 4) AS DECIMAL(18,4)) AS gross_eur,
+           CAST(ROUND(net_revenue * eur_per_unit, 4) AS DECIMAL(18,4)) AS net_revenue_eur, status, is_revenue,
+           COALESCE(is_revenue AND customer_id IS NOT NULL AND order_id = FIRST_VALUE(order_id) OVER (
+               PARTITION BY customer_id ORDER BY NOT is_revenue, ordered_at, order_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), false) AS is_first_order,
+           product_category, price_tier
+    FROM j ORDER BY source_system, order_id"""
+
+
+def fct_touchpoints_sql(clean: Path, as_of: date) -> str:
+    """fct_touchpoints: current touches with their UTC day (no channel rules)."""
+    return f"""SELECT touchpoint_id, customer_id, ts, CAST(ts AS DATE) AS touch_date, channel, platform, campaign_id,
+               touch_type FROM ({_current_sql(clean, "touchpoint", "touchpoint_id", as_of)}) ORDER BY touchpoint_id"""
+
+
+def attribution_sql(orders: Path, touches: Path, lookback_days: int) -> str:
+    """Last touch and linear, with fct_attribution's path rule, empty-path row and revenue remainder rule."""
+    return f"""
+    WITH orders AS (SELECT order_id, customer_id, ordered_at, order_date, is_first_order, net_revenue_eur
+                    FROM read_parquet('{orders}') WHERE is_revenue),
+    touches AS (SELECT customer_id, touchpoint_id, ts, COALESCE(channel, 'direct') AS channel,
+                       COALESCE(campaign_id, '(none)') AS campaign_id FROM read_parquet('{touches}')
+                WHERE customer_id IS NOT NULL AND NOT COALESCE(touch_type IN ('impression'), false)),
+    path AS (SELECT o.order_id, t.channel, t.campaign_id,
+                    ROW_NUMBER() OVER (PARTITION BY o.order_id ORDER BY t.ts, t.touchpoint_id) - 1 AS position,
+                    COUNT(*) OVER (PARTITION BY o.order_id) AS path_length
+             FROM orders o JOIN touches t ON o.customer_id = t.customer_id
+              AND t.ts <= o.ordered_at AND t.ts > o.ordered_at - INTERVAL {lookback_days} DAY),
+    credits AS (SELECT order_id, 'last_touch' AS model, channel, campaign_id, position,
+                       CASE WHEN position = path_length - 1 THEN 1.0 ELSE 0.0 END AS credit FROM path
+                UNION ALL SELECT order_id, 'linear', channel, campaign_id, position, 1.0 / path_length FROM path),
+    unattributed AS (SELECT o.order_id, m.model, 'direct' AS channel, '(none)' AS campaign_id, 0 AS position, 1.0 AS credit
+                     FROM orders o ANTI JOIN (SELECT DISTINCT order_id FROM path) p USING (order_id)
+                     CROSS JOIN (VALUES ('last_touch'), ('linear')) m(model)),
+    grouped AS (SELECT order_id, model, channel, campaign_id, ROUND(SUM(credit), 12) AS credit,
+                       MIN(position) AS first_position
+                FROM (SELECT * FROM credits WHERE credit > 0 UNION ALL SELECT * FROM unattributed) GROUP BY ALL),
+    ranked AS (SELECT g.*, o.customer_id, o.order_date, o.is_first_order, o.net_revenue_eur,
+                      CAST(ROUND(CAST(o.net_revenue_eur AS DOUBLE) * g.credit, 4) AS DECIMAL(18,4)) AS rounded,
+                      ROW_NUMBER() OVER (PARTITION BY g.order_id, g.model
+                                         ORDER BY g.credit DESC, g.first_position, g.channel, g.campaign_id) AS rk
+               FROM grouped g JOIN orders o USING (order_id))
+    SELECT order_id, model, channel, campaign_id, customer_id, order_date, is_first_order, credit,
+           CAST(CASE WHEN rk = 1 THEN rounded + net_revenue_eur - SUM(rounded) OVER (PARTITION BY order_id, model)
+                ELSE rounded END AS DECIMAL(18,4)) AS revenue_eur
+    FROM ranked ORDER BY order_id, model, channel, campaign_id"""
+
+
+def rfm_sql(orders: Path, as_of: date, window_days: int) -> str:
+    """As bench/segments.py: RANK-based quintiles with ties sharing a score, the segment CASE."""
+    start = as_of - timedelta(days=window_days)
+
+    def quintile(order_by: str) -> str:
+        return f"(5 * RANK() OVER (ORDER BY {order_by}) + n - 1) // n"
+
+    return f"""
+    WITH per_customer AS (
+        SELECT customer_id, DATE '{as_of}' - MAX(order_date) AS recency_days, COUNT(*) AS frequency,
+               CAST(SUM(net_revenue_eur) AS DECIMAL(18,4)) AS monetary_eur
+        FROM read_parquet('{orders}')
+        WHERE is_revenue AND customer_id IS NOT NULL AND order_date > DATE '{start}' AND order_date <= DATE '{as_of}'
+        GROUP BY customer_id),
+    counted AS (SELECT *, COUNT(*) OVER () AS n FROM per_customer),
+    scored AS (SELECT customer_id, recency_days, frequency, monetary_eur,
+                      CAST({quintile("recency_days DESC")} AS INTEGER) AS r_score,
+                      CAST({quintile("frequency")} AS INTEGER) AS f_score,
+                      CAST({quintile("monetary_eur")} AS INTEGER) AS m_score FROM counted)
+    SELECT *, {segment_case_sql()} AS rfm_segment FROM scored ORDER BY customer_id"""
+
+
+def channel_roi_sql(attribution: Path, spend: Path) -> str:
+    """mart_channel_roi: day / week / month / quarter, spend full-joined with attributed revenue, roll-up rows."""
+    def period(column: str) -> str:
+        return (f"CAST(CASE g.period_grain WHEN 'day' THEN {column} WHEN 'week' THEN date_trunc('week', {column}) "
+                f"WHEN 'month' THEN date_trunc('month', {column}) ELSE date_trunc('quarter', {column}) END AS DATE)")
+    key = "period_grain, period_start, channel, campaign_id, model"
+    return f"""
+    WITH grains AS (SELECT * FROM (VALUES ('day'), ('week'), ('month'), ('quarter')) v(period_grain)),
+    a AS (SELECT * FROM read_parquet('{attribution}')), s AS (SELECT * FROM read_parquet('{spend}')),
+    attributed AS (SELECT g.period_grain, {period("a.order_date")} AS period_start, a.channel, a.campaign_id, a.model,
+                          CAST(CASE WHEN bool_or(a.revenue_eur IS NULL) THEN NULL ELSE SUM(a.revenue_eur) END AS DECIMAL(18,4))
+                              AS attributed_revenue_eur,
+                          ROUND(SUM(a.credit), 9) AS conversions,
+                          ROUND(COALESCE(SUM(a.credit) FILTER (WHERE COALESCE(a.is_first_order, false)), 0), 9) AS new_customers
+                   FROM a CROSS JOIN grains g GROUP BY ALL),
+    spend AS (SELECT g.period_grain, {period("s.day")} AS period_start, s.channel, s.campaign_id,
+                     CAST(CASE WHEN bool_or(s.spend_eur IS NULL) THEN NULL ELSE SUM(s.spend_eur) END AS DECIMAL(18,4)) AS spend_eur,
+                     CAST(SUM(s.impressions) AS BIGINT) AS impressions, CAST(SUM(s.clicks) AS BIGINT) AS clicks
+              FROM s CROSS JOIN grains g GROUP BY ALL),
+    spend_models AS (SELECT *, true AS has_spend FROM spend CROSS JOIN (SELECT DISTINCT model FROM a)),
+    by_campaign AS (SELECT {key}, CASE WHEN has_spend IS NULL THEN CAST(0 AS DECIMAL(18,4)) ELSE spend_eur END AS spend_eur,
+                           impressions, clicks, COALESCE(attributed_revenue_eur, CAST(0 AS DECIMAL(18,4))) AS attributed_revenue_eur,
+                           COALESCE(conversions, 0.0) AS conversions, COALESCE(new_customers, 0.0) AS new_customers
+                    FROM spend_models FULL JOIN attributed USING (period_grain, period_start, channel, campaign_id, model)),
+    by_channel AS (SELECT period_grain, period_start, channel, '(all)' AS campaign_id, model,
+                          CAST(CASE WHEN bool_or(spend_eur IS NULL) THEN NULL ELSE SUM(spend_eur) END AS DECIMAL(18,4)) AS spend_eur,
+                          CAST(COALESCE(SUM(impressions), 0) AS BIGINT) AS impressions,
+                          CAST(COALESCE(SUM(clicks), 0) AS BIGINT) AS clicks,
+                          CAST(CASE WHEN bool_or(attributed_revenue_eur IS NULL) THEN NULL ELSE SUM(attributed_revenue_eur) END
+                               AS DECIMAL(18,4)) AS attributed_revenue_eur,
+                          ROUND(SUM(conversions), 9) AS conversions, ROUND(SUM(new_customers), 9) AS new_customers
+                   FROM by_campaign GROUP BY period_grain, period_start, channel, model),
+    u AS (SELECT * FROM by_campaign UNION ALL BY NAME SELECT * FROM by_channel)
+    SELECT {key}, spend_eur, impressions, clicks, attributed_revenue_eur, conversions, new_customers,
+           (CAST(attributed_revenue_eur AS DOUBLE) - CAST(spend_eur AS DOUBLE)) / NULLIF(CAST(spend_eur AS DOUBLE), 0) AS roi,
+           CAST(attributed_revenue_eur AS DOUBLE) / NULLIF(CAST(spend_eur AS DOUBLE), 0) AS roas,
+           clicks * 100 / NULLIF(CAST(impressions AS DOUBLE), 0) AS ctr_pct,
+           conversions * 100 / NULLIF(CAST(clicks AS DOUBLE), 0) AS conversion_rate_pct,
+           CAST(ROUND(NULLIF(CAST(spend_eur AS DOUBLE), 0) / NULLIF(conversions, 0), 4) AS DECIMAL(18,4)) AS cpa_eur,
+           CAST(ROUND(NULLIF(CAST(spend_eur AS DOUBLE), 0) / NULLIF(new_customers, 0), 4) AS DECIMAL(18,4)) AS cac_eur
+    FROM u ORDER BY {key}"""
+
+
+def same(ours: pl.DataFrame, theirs_arrow: Any, check: list[str]) -> str:
+    """'same' when row counts match and the given columns have equal sums / distinct counts, else what differs."""
+    theirs = pl.from_arrow(theirs_arrow)
+    assert isinstance(theirs, pl.DataFrame)
+    if ours.height != theirs.height:
+        return f"rows differ ({ours.height:,} vs {theirs.height:,})"
+    diffs = []
+    for column in check:
+        a, b = ours[column], theirs[column]
+        if a.dtype.is_numeric() or isinstance(a.dtype, pl.Decimal):
+            x, y = float(a.cast(pl.Float64).sum()), float(b.cast(pl.Float64).sum())
+            if abs(x - y) > 1e-6 * max(1.0, abs(x)):
+                diffs.append(f"{column} sum {x:.6g} vs {y:.6g}")
+        elif a.n_unique() != b.n_unique() or a.null_count() != b.null_count():
+            diffs.append(f"{column} distinct/nulls differ")
+    return "same" if not diffs else "; ".join(diffs)
+
+
+def duckdb_references(rec: Recorder, root: Path, clean: Path, as_of: date, settings: Settings) -> dict[str, str]:
+    """Each main transform in kohde and as DuckDB SQL on the same Parquet, in this process.
+
+    The facts are built from the clean zone (kohde: read + versions + build, as the nightly run;
+    DuckDB: the same from the same Parquet files) and written as Parquet, and the later
+    transforms read those files on both sides. One table is held at a time, so this runs at
+    scales where the whole nightly run does not fit in memory.
+    """
+    folder = root / "reference"
+    folder.mkdir(exist_ok=True)
+    paths = {name: folder / f"{name}.parquet" for name in ("fct_orders", "fct_touchpoints", "fct_attribution",
+                                                           "fct_ad_spend_daily")}
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
+    agreement: dict[str, str] = {"duckdb threads": str(threads)}
+    lake = Lake(settings.lake)
+
+    def kohde_orders() -> pl.DataFrame:
+        frames = {e: lake.clean(e, as_of).collect() for e in ("order", "fx_rate")}
+        return build_fct_orders(silver_as_of(versions(frames["order"], "order"), "order", as_of),
+                                fx_rates(frames["fx_rate"].lazy(), as_of)).collect()
+
+    def kohde_touchpoints() -> pl.DataFrame:
+        frame = lake.clean("touchpoint", as_of).collect()
+        return build_fct_touchpoints(silver_as_of(versions(frame, "touchpoint"), "touchpoint", as_of)).collect()
+
+    ad = lake.clean("ad_daily", as_of).collect()
+    build_fct_ad_spend_daily(silver_as_of(versions(ad, "ad_daily"), "ad_daily", as_of),
+                             fx_rates(lake.clean("fx_rate", as_of), as_of)).collect().write_parquet(paths["fct_ad_spend_daily"])
+    attr_models = ("last_touch", "linear")
+    cases: list[tuple[str, Callable[[], pl.DataFrame], str, list[str], str | None]] = [
+        ("ref fct_orders: read + versions + build", kohde_orders, fct_orders_sql(clean, as_of),
+         ["gross_eur", "net_revenue_eur", "is_first_order", "customer_id"], "fct_orders"),
+        ("ref fct_touchpoints: read + versions + build", kohde_touchpoints, fct_touchpoints_sql(clean, as_of),
+         ["touchpoint_id", "channel", "campaign_id"], "fct_touchpoints"),
+        ("ref fct_attribution last_touch + linear", lambda: build_fct_attribution(
+            pl.scan_parquet(paths["fct_orders"]), pl.scan_parquet(paths["fct_touchpoints"]),
+            settings.attribution_lookback_days, attr_models).collect(),
+         attribution_sql(paths["fct_orders"], paths["fct_touchpoints"], settings.attribution_lookback_days),
+         ["credit", "revenue_eur", "channel"], "fct_attribution"),
+        ("ref RFM scores + segments (streaming)", lambda: build_rfm(
+            pl.scan_parquet(paths["fct_orders"]), as_of, settings.rfm_window_days).with_columns(
+            rfm_segment_expr("r_score", "f_score", "m_score").alias("rfm_segment")).collect(engine="streaming"),
+         rfm_sql(paths["fct_orders"], as_of, settings.rfm_window_days), ["r_score", "f_score", "m_score", "monetary_eur"],
+         None),
+        ("ref mart_channel_roi (last_touch + linear)", lambda: build_channel_roi(
+            pl.scan_parquet(paths["fct_attribution"]), pl.scan_parquet(paths["fct_ad_spend_daily"])).collect(),
+         channel_roi_sql(paths["fct_attribution"], paths["fct_ad_spend_daily"]),
+         ["spend_eur", "attributed_revenue_eur", "conversions", "impressions"], None),
+    ]
+    for name, ours, sql, check, output in cases:
+        result = rec.run(name, ours)
+        if output:
+            result.write_parquet(paths[output])
+        reset_peak()
+        cpu = time.process_time()
+        theirs, seconds = timed(lambda sql=sql: con.sql(sql).to_arrow_table())
+        rec.reference(name, "DuckDB SQL", seconds, time.process_time() - cpu)
+        agreement[name] = same(result, theirs, check)
+        print(f"    DuckDB {seconds:.2f} s (peak {step_peak_mb():,.0f} MB): {agreement[name]}", flush=True)
+        del result, theirs
+    con.close()
+    return agreement
+
+
+# -- the run ------------------------------------------------------------------------------------------------
+
+
+def rollback_day(lake_root: Path, day: date) -> None:
+    """Remove everything ingest wrote for ``day`` (clean, raw, landing, quarantine and its manifest entries)."""
+    stamp = f"extract_date={day.isoformat()}"
+    shas = {p.stem for p in (lake_root / "clean").glob(f"*/{stamp}/*.parquet")}
+    shas |= {p.name.split("__")[0] for p in (lake_root / "landing").glob(f"*/{stamp}/*")}
+    for zone in ("clean", "raw", "landing", "quarantine"):
+        for folder in (lake_root / zone).glob(f"*/{stamp}"):
+            shutil.rmtree(folder)
+    for sha in shas:
+        (lake_root / "manifest" / f"{sha}.json").unlink(missing_ok=True)
+
+
+def main() -> int:
+    """Generate (or reuse) the data, measure every step, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument("--customers", type=int, help="override: customers (touchpoints and orders scale with them)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="keep the lake and inbox here (and reuse the history if present)")
+    parser.add_argument("--profile", type=Path, help="also run the nightly run under cProfile, stats to this file")
+    parser.add_argument("--no-references", action="store_true")
+    parser.add_argument("--references-only", action="store_true",
+                        help="only ingest and the per-table kohde / DuckDB pairs (for scales whose nightly run does not fit)")
+    parser.add_argument("--max-rss-gb", type=float, default=16.0)
+    parser.add_argument("--json", type=Path, help="write the measured steps as JSON here")
+    args = parser.parse_args()
+    watchdog(args.max_rss_gb)
+    scale = SCALES[args.scale]
+    if args.customers:
+        factor = args.customers / scale.customers
+        scale = Scale(args.customers, int(scale.touchpoints * factor), int(scale.orders * factor), scale.days)
+    day = START + timedelta(days=scale.days)  # the new day, after the history's last day
+    root = args.keep or Path(tempfile.mkdtemp(prefix="kohde-scale-"))
+    root.mkdir(parents=True, exist_ok=True)
+    home, inbox = root / "home", root / "inbox"
+    settings = Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox)})
+    lake_root = Path(settings.lake)
+    marker = root / "history.json"
+    wanted = {"scale": scale.__dict__, "seed": args.seed, "start": START.isoformat()}
+    load = os.getloadavg()
+    print(f"kohde scale benchmark: {args.scale} {scale}, new day {day}, root {root}")
+    print(f"machine: {os.cpu_count()} cores, python {platform.python_version()}, polars {pl.__version__}, "
+          f"duckdb {duckdb.__version__}, load average at start {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+
+    import great_expectations  # noqa: F401  (the nightly process imports it once; not ingest work)
+
+    generation: dict[str, Any] = {}
+    if marker.exists() and json.loads(marker.read_text()).get("wanted") == wanted:
+        generation = json.loads(marker.read_text())
+        rollback_day(lake_root, day)
+        print(f"reusing history in {root}", flush=True)
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(inbox, ignore_errors=True)
+        (written, generator), seconds = timed(lambda: write_history(lake_root, scale, START, args.seed))
+        new_day, new_seconds = timed(lambda: write_new_day(inbox, generator, day, args.seed))
+        generation = {"wanted": wanted, "history_seconds": seconds, "rows": written.rows, "files": written.files,
+                      "new_day_seconds": new_seconds, "new_day_lines": new_day}
+        marker.write_text(json.dumps(generation, indent=1))
+    size = sum(p.stat().st_size for p in (lake_root / "clean").rglob("*.parquet")) / 1e6
+    inbox_mb = sum(p.stat().st_size for p in inbox.rglob("*") if p.is_file()) / 1e6
+    print(f"history: {generation['rows']} rows, {sum(generation['files'].values()):,} files, {size:,.0f} MB Parquet, "
+          f"written in {generation['history_seconds']:.0f} s")
+    print(f"new day inbox: {generation['new_day_lines']} data lines, {inbox_mb:.1f} MB", flush=True)
+
+    rec = Recorder()
+    cpu = time.process_time()
+    floor_rows, floor_seconds = read_floor(inbox)
+    floor_cpu = time.process_time() - cpu
+    rec.run("ingest + validate (GX) of the new day", lambda: ingest_range(settings, day, day),
+                      rows=lambda r: sum(f.rows_read for f in r))
+    rec.reference("ingest + validate (GX) of the new day", "polars.read_csv as text", floor_seconds, floor_cpu)
+    if args.references_only:
+        agreement = duckdb_references(rec, root, lake_root / "clean", day, settings)
+        report_table(args, scale, rec, agreement, generation, load)
+        return 0
+    lake = Lake(settings.lake)
+    frames: dict[str, pl.DataFrame] = {}
+    for entity in gold.Silver.ENTITIES:
+        frames[entity] = rec.run(f"read silver: {entity}", lambda e=entity: lake.clean(e, day).collect())
+    silver = gold.Silver.from_frames(frames)
+    current = current_steps(rec, silver, day, settings)
+    snapshots = snapshot_steps(rec, silver, day, settings)
+    # as gold.build_snapshots concatenates: one date here
+    loads = [TableLoad(name, stable_floats(frame), "all") for name, frame in current.items()]
+    loads += [TableLoad(name, stable_floats(frame), {"as_of_date": [day]}) for name, frame in snapshots.items()]
+    bench_db = root / "bench.duckdb"
+    bench_db.unlink(missing_ok=True)
+    with Warehouse.connect(f"duckdb:///{bench_db}") as warehouse:
+        warehouse.upgrade()
+        rec.run("load (DuckDB, Warehouse.load)", lambda: warehouse.load(loads), rows=lambda r: sum(r.values()))
+    native_db = root / "native.duckdb"
+    native_db.unlink(missing_ok=True)
+    cpu = time.process_time()
+    native = native_load({ld.table: ld.data for ld in loads}, root)
+    native_cpu = time.process_time() - cpu
+    native_db.unlink(missing_ok=True)
+    rec.reference("load (DuckDB, Warehouse.load)", "DuckDB Arrow CREATE TABLE AS", native, native_cpu)
+    for held in (current, snapshots, frames):  # free the run's frames before the end-to-end run
+        held.clear()
+    loads.clear()
+    del silver
+
+    agreement = {} if args.no_references else duckdb_references(rec, root, lake_root / "clean", day, settings)
+    rollback_day(lake_root, day)
+    for file in home.glob("warehouse.duckdb*"):
+        file.unlink()
+    report = rec.run("nightly run end to end: run_range(D, D)", lambda: run_range(settings, day, day))
+    del report
+    if args.profile:
+        rollback_day(lake_root, day)
+        for file in home.glob("warehouse.duckdb*"):
+            file.unlink()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run_range(settings, day, day)
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    report_table(args, scale, rec, agreement, generation, load)
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+def report_table(args: argparse.Namespace, scale: Scale, rec: Recorder, agreement: dict[str, str],
+                 generation: dict[str, Any], load: tuple[float, float, float]) -> None:
+    """Print the Markdown table (and write the JSON)."""
+    load_end = os.getloadavg()
+    print()
+    print(f"Scale {args.scale}: {scale.customers:,} customers, {scale.touchpoints:,} touchpoints, {scale.orders:,} "
+          f"orders over {scale.days} days; load average {load[0]:.1f} at start, {load_end[0]:.1f} at end")
+    print("| step | wall s | CPU s | rows out | rows/s (wall) | step peak RSS MB | reference | kohde / reference |")
+    print("|---|---|---|---|---|---|---|---|")
+    for step in rec.steps:
+        print(step.markdown())
+    print(f"reference agreement: {agreement}")
+    if args.json:
+        args.json.write_text(json.dumps({"scale": args.scale, "sizes": scale.__dict__, "generation": generation,
+                                         "load_start": load, "load_end": load_end, "agreement": agreement,
+                                         "steps": [s.__dict__ for s in rec.steps]}, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    os._exit(code)  # skip finalisation: duckdb's nanobind leak report after GX, as in pipeline.cli.entry
