@@ -52,22 +52,17 @@ def with_eur(
         pl.col("currency_code").alias("_fx_ccy"),
         pl.col("eur_per_unit").cast(pl.Decimal(18, 8)).alias("_fx_rate"),
     ).sort("_fx_from")
-    joined = (
-        frame.with_row_index("_fx_order")
-        .with_columns(pl.col(date_column).cast(pl.Date).alias("_fx_day"))
-        .sort("_fx_day")
-        .join_asof(
-            rates_sorted,
-            left_on="_fx_day",
-            right_on="_fx_from",
-            by_left=currency_column,
-            by_right="_fx_ccy",
-            strategy="backward",
-            check_sortedness=False,
-        )
-        .sort("_fx_order")
+    # The rate depends on (currency, day) only: price the few distinct pairs with the as-of join and
+    # hash-join the rate back, instead of sorting the whole fact table by day and back again.
+    day = pl.col(date_column).cast(pl.Date).alias("_fx_day")
+    priced = (
+        frame.select(pl.col(currency_column), day).unique().sort("_fx_day")
+        .join_asof(rates_sorted, left_on="_fx_day", right_on="_fx_from", by_left=currency_column, by_right="_fx_ccy",
+                   strategy="backward", check_sortedness=False)
+        .select(currency_column, "_fx_day", "_fx_rate")
     )
+    joined = frame.with_columns(day).join(priced, on=[currency_column, "_fx_day"], how="left", maintain_order="left")
     return joined.with_columns(
         [(pl.col(c).cast(pl.Decimal(18, 4)) * pl.col("_fx_rate")).round(4).cast(MONEY).alias(f"{c}_eur")
          for c in amount_columns]
-    ).drop("_fx_order", "_fx_day", "_fx_from", "_fx_rate", "_fx_ccy", strict=False)
+    ).drop("_fx_day", "_fx_rate")

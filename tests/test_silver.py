@@ -79,3 +79,19 @@ def test_restated_ad_day_drops_a_campaign_missing_from_the_newer_export() -> Non
     on_4th = as_of(versioned, "ad_daily", date(2026, 3, 4)).collect()
     assert on_3rd.select("campaign_id", pl.col("spend").cast(pl.Int64)).rows() == [("c1", 10), ("c2", 20)]
     assert on_4th.select("campaign_id", pl.col("spend").cast(pl.Int64)).rows() == [("c1", 11)]
+
+
+def test_next_version_without_a_window_equals_the_window() -> None:
+    """``_next_of_same`` on a key-sorted frame equals ``shift(-1).over(key)``, NULL keys included."""
+    from pipeline.silver import _next_of_same
+    rng = np.random.default_rng(3)
+    n = 20_000
+    frame = pl.DataFrame({
+        "a": pl.Series(rng.integers(0, 50, n)).cast(pl.Utf8).replace("7", None),
+        "b": pl.Series(rng.integers(0, 3, n)).replace(2, None),
+        "d": rng.integers(0, 1000, n),
+    }).sort("a", "b", "d")
+    got = frame.select(_next_of_same(["a", "b"], "d"))["d"]
+    expected = frame.select(pl.col("d").shift(-1).over(["a", "b"]))["d"]
+    assert got.null_count() > 100
+    assert got.equals(expected, null_equal=True)
