@@ -47,7 +47,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.pipeline import native_load, read_floor  # noqa: E402
+from bench.main_job import native_load, read_floor  # noqa: E402
 from bench.scale_data import SCALES, Scale, write_history, write_new_day  # noqa: E402
 from bench.segments import segment_case_sql  # noqa: E402
 from bench.timing import reset_peak, step_peak_mb  # noqa: E402
