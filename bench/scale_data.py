@@ -482,23 +482,8 @@ class HistoryGenerator:
         ])
         month = pl.col("ts").dt.strftime("%Y_%m")
         return frame.with_columns(
-            pl.when(pl.col("platform") == "google_ads").then(pl.lit("google"))
-            .when(pl.col("platform") == "meta_ads").then(pl.lit("facebook"))
-            .when(pl.col("platform") == "linkedin_ads").then(pl.lit("linkedin"))
-            .when(pl.col("platform") == "adroll").then(pl.lit("adroll"))
-            .when(pl.col("channel") == "email").then(pl.lit("newsletter"))
-            .when(pl.col("channel") == "webinar").then(pl.lit("hubspot"))
-            .when(pl.col("channel") == "organic_search").then(pl.lit("google"))
-            .when(pl.col("channel") == "referral").then(pl.lit("partner-blog"))
-            .alias("utm_source"),
-            pl.when(pl.col("platform").is_in(["google_ads", "linkedin_ads"])).then(pl.lit("cpc"))
-            .when(pl.col("platform") == "meta_ads").then(pl.lit("paid_social"))
-            .when(pl.col("platform") == "adroll").then(pl.lit("retargeting"))
-            .when(pl.col("channel") == "email").then(pl.lit("email"))
-            .when(pl.col("channel") == "webinar").then(pl.lit("webinar"))
-            .when(pl.col("channel") == "organic_search").then(pl.lit("organic"))
-            .when(pl.col("channel") == "referral").then(pl.lit("referral"))
-            .alias("utm_medium"),
+            demo.utm_source_expr().alias("utm_source"),
+            demo.utm_medium_expr().alias("utm_medium"),
             pl.when(pl.col("campaign_id").is_not_null())
             .then(pl.col("_campaign_name").str.to_lowercase().str.replace_all(r"[^a-z0-9]+", "_").str.strip_chars("_"))
             .when(pl.col("channel") == "email").then(pl.lit("newsletter_") + month)

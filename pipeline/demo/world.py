@@ -1435,23 +1435,8 @@ def _touch_frame(period: Period, campaigns: tuple[Campaign, ...], contacts: pl.D
             pl.col("ts").dt.date().alias("day"),
             pl.when(inside).then(pl.format("ev_{}", inside.cast(pl.Int64).cum_sum().cast(pl.Utf8).str.zfill(8)))
             .alias("event_id"),
-            pl.when(pl.col("platform") == "google_ads").then(pl.lit("google"))
-            .when(pl.col("platform") == "meta_ads").then(pl.lit("facebook"))
-            .when(pl.col("platform") == "linkedin_ads").then(pl.lit("linkedin"))
-            .when(pl.col("platform") == "adroll").then(pl.lit("adroll"))
-            .when(pl.col("channel") == "email").then(pl.lit("newsletter"))
-            .when(pl.col("channel") == "webinar").then(pl.lit("hubspot"))
-            .when(pl.col("channel") == "organic_search").then(pl.lit("google"))
-            .when(pl.col("channel") == "referral").then(pl.lit("partner-blog"))
-            .alias("utm_source"),
-            pl.when(pl.col("platform").is_in(["google_ads", "linkedin_ads"])).then(pl.lit("cpc"))
-            .when(pl.col("platform") == "meta_ads").then(pl.lit("paid_social"))
-            .when(pl.col("platform") == "adroll").then(pl.lit("retargeting"))
-            .when(pl.col("channel") == "email").then(pl.lit("email"))
-            .when(pl.col("channel") == "webinar").then(pl.lit("webinar"))
-            .when(pl.col("channel") == "organic_search").then(pl.lit("organic"))
-            .when(pl.col("channel") == "referral").then(pl.lit("referral"))
-            .alias("utm_medium"),
+            utm_source_expr().alias("utm_source"),
+            utm_medium_expr().alias("utm_medium"),
             pl.when(pl.col("campaign_pos") >= 0).then(utm_campaign)
             .when(pl.col("channel") == "email").then(pl.lit("newsletter_") + month)
             .when(pl.col("channel") == "webinar").then(pl.lit("webinar_") + month)
@@ -1499,3 +1484,26 @@ def _truth(period: Period, c: dict[str, np.ndarray], j: Journeys, orders: pl.Dat
         other_visitor_conversion_rate=round(other_rate, 4),
         goal_expected_status=expected,
     )
+
+
+def utm_source_expr() -> pl.Expr:
+    """The demo's ``utm_source`` of a touch, from its platform or channel."""
+    return (pl.when(pl.col("platform") == "google_ads").then(pl.lit("google"))
+            .when(pl.col("platform") == "meta_ads").then(pl.lit("facebook"))
+            .when(pl.col("platform") == "linkedin_ads").then(pl.lit("linkedin"))
+            .when(pl.col("platform") == "adroll").then(pl.lit("adroll"))
+            .when(pl.col("channel") == "email").then(pl.lit("newsletter"))
+            .when(pl.col("channel") == "webinar").then(pl.lit("hubspot"))
+            .when(pl.col("channel") == "organic_search").then(pl.lit("google"))
+            .when(pl.col("channel") == "referral").then(pl.lit("partner-blog")))
+
+
+def utm_medium_expr() -> pl.Expr:
+    """The demo's ``utm_medium`` of a touch, from its platform or channel."""
+    return (pl.when(pl.col("platform").is_in(["google_ads", "linkedin_ads"])).then(pl.lit("cpc"))
+            .when(pl.col("platform") == "meta_ads").then(pl.lit("paid_social"))
+            .when(pl.col("platform") == "adroll").then(pl.lit("retargeting"))
+            .when(pl.col("channel") == "email").then(pl.lit("email"))
+            .when(pl.col("channel") == "webinar").then(pl.lit("webinar"))
+            .when(pl.col("channel") == "organic_search").then(pl.lit("organic"))
+            .when(pl.col("channel") == "referral").then(pl.lit("referral")))
