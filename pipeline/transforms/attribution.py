@@ -293,6 +293,7 @@ def build_fct_attribution(
         )
         .sort("order_id", "ts", "touchpoint_id")
         .with_columns(positions.alias("position"), pl.len().over("order_id").alias("path_length"))
+        .collect().lazy()  # read by every model family and the empty-path check: join and sort once
     )
     rule_based = [model for model in models if model in RULE_BASED_MODELS]
     rule_path = (
