@@ -109,7 +109,7 @@ class _Parsed:
 
 @dataclass
 class _Chunked:
-    """A big file read in chunks: its typed and raw rows staged as Parquet parts, what GX found so far."""
+    """A big file read in chunks: its typed rows staged as Arrow IPC parts, its raw file, what GX found so far."""
 
     staging: Path
     outcome: ValidationOutcome
@@ -287,11 +287,12 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
                    chunk_bytes: int, erased: pl.DataFrame) -> _Parsed | None:
     """Read, parse and validate a big file chunk by chunk; None when it must be read whole instead.
 
-    Each chunk is parsed and checked by every expectation but uniqueness, and its typed and raw
-    rows are staged as Parquet. Rows are then compared across the whole file through 64-bit hashes
-    kept per row: equal row hashes are exact-duplicate candidates and equal key hashes uniqueness
-    candidates; only the candidates are read back, compared by value, and handed to the suite's
-    uniqueness expectations. Memory holds one chunk plus ~30 bytes per row.
+    Each chunk is parsed and checked by every expectation but uniqueness; its typed rows are staged
+    as Arrow IPC and its raw rows appended to the file's raw Parquet. Rows are then compared across
+    the whole file through 64-bit hashes kept per row: equal row hashes are exact-duplicate
+    candidates and equal key hashes uniqueness candidates; only the candidates are read back,
+    compared by value, and handed to the suite's uniqueness expectations. Memory holds one chunk
+    plus ~30 bytes per row.
     """
     from pipeline.privacy import drop_forgotten
 
@@ -310,6 +311,7 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
     canonical = list(ENTITIES[fmt.entity])
     keys = uniqueness_keys(fmt.entity)
     header = [c for c, n in zip(start.match.cells, start.names, strict=True) if not n.startswith("_blank_")]
+    encoding = "utf-8-sig" if probed.bom else "utf-8"
     staging = Path(tempfile.mkdtemp(prefix="kohde-ingest-"))
     chunked = _Chunked(staging, ValidationOutcome(), pl.DataFrame(schema={"row_number": pl.Int64}))
     furniture = [p for f in formats for p in f.furniture_patterns]
@@ -343,7 +345,7 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
             furniture_rows.append(stripped)
             table = RawTable(path=display, format_name=fmt.name, header=header, rows=rows,
                              metadata_lines=start.metadata_lines, furniture=stripped,
-                             encoding="utf-8-sig" if probed.bom else "utf-8", encoding_fallback=False,
+                             encoding=encoding, encoding_fallback=False,
                              delimiter=start.match.delimiter)
             typed, chunk_counts = content_counts(table, fmt, _typed_rows(table, fmt, ctx))
             add_counts(counts, chunk_counts)
@@ -360,8 +362,7 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
                 currencies.append(typed.filter(pl.col("_errors").list.len() == 0)
                                   .select("platform", "account_id", "currency_code", "_errors").unique())
             typed.write_ipc(staging / f"typed_{number:06d}.arrow")  # read back once: no compression
-            raw = rows.with_columns(pl.lit(result.file_sha256).alias("file_sha256"),
-                                    pl.lit(extract_date).alias("extract_date")).to_arrow()
+            raw = _with_lineage(rows, result).to_arrow()
             if raw_writer is None:
                 raw_writer = pq.ParquetWriter(chunked.raw_file, raw.schema, compression="zstd")
             raw_writer.write_table(raw.cast(raw_writer.schema))
@@ -386,7 +387,7 @@ def _parse_chunked(path: Path, result: FileResult, source: str, extract_date: da
     result.source_format = fmt.name
     result.columns = header
     result.entity = fmt.entity
-    result.encoding = "utf-8-sig" if probed.bom else "utf-8"
+    result.encoding = encoding
     result.rows_read = records - result.rows_forgotten
     result.furniture_rows = sum(f.height for f in furniture_rows)
     if fmt.reconcile is not None:
@@ -446,11 +447,8 @@ def _write_chunked(lake: Lake, item: _Parsed) -> None:
     prefix = result.file_sha256 + ":"
     duplicates = chunked.duplicates["row_number"]
     gx = {int(k.removeprefix(prefix)): v for k, v in chunked.outcome.quarantine.items() if k.startswith(prefix)}
-    extra = pl.DataFrame({"row_number": list(gx), "_gx": list(gx.values())},
-                         schema={"row_number": pl.Int64, "_gx": pl.List(pl.Utf8)})
-    typed = (chunked.typed().join(extra.lazy(), on="row_number", how="left", maintain_order="left")
-             .with_columns(pl.col("_errors").list.concat(pl.col("_gx").fill_null([])).alias("_errors"))
-             .drop("_gx"))
+    typed = _with_more_errors(chunked.typed(), pl.DataFrame(
+        {"row_number": list(gx), "_more": list(gx.values())}, schema={"row_number": pl.Int64, "_more": pl.List(pl.Utf8)}))
     is_bad = pl.col("_errors").list.len() > 0
     bad = typed.filter(is_bad).collect()
     if duplicates.len():
@@ -459,11 +457,9 @@ def _write_chunked(lake: Lake, item: _Parsed) -> None:
             typed.filter(~is_bad).select("row_number", *BUSINESS_KEYS[entity]).collect()
             .join(pl.DataFrame({"row_number": duplicates}), on="row_number", how="anti")
             .with_columns(pl.lit([], dtype=pl.List(pl.Utf8)).alias("_errors")), entity
-        ).filter(pl.col("_errors").list.len() > 0).select("row_number", pl.col("_errors").alias("_conflict"))
+        ).filter(pl.col("_errors").list.len() > 0).select("row_number", pl.col("_errors").alias("_more"))
         if conflicts.height:
-            typed = (typed.join(conflicts.lazy(), on="row_number", how="left", maintain_order="left")
-                     .with_columns(pl.col("_errors").list.concat(pl.col("_conflict").fill_null([])).alias("_errors"))
-                     .drop("_conflict"))
+            typed = _with_more_errors(typed, conflicts)
             bad = typed.filter(is_bad).collect()
     loaded = typed.filter(~is_bad & ~pl.col("row_number").is_in(duplicates.implode()))
     result.rows_duplicate = duplicates.len()
@@ -471,14 +467,10 @@ def _write_chunked(lake: Lake, item: _Parsed) -> None:
         result.warnings.append(f"duplicates: {result.rows_duplicate} exact duplicate rows dropped")
     result.rows_loaded = loaded.select(pl.len()).collect().item()
     result.rows_quarantined = bad.height
+    dropped = set(duplicates.to_list())  # a dropped duplicate's warnings are its original's
     result.rows_warned = sum(1 for k in chunked.outcome.warnings
-                             if k.startswith(prefix) and int(k.removeprefix(prefix)) not in set(duplicates.to_list()))
-    if result.rows_read != result.rows_loaded + result.rows_quarantined + result.rows_duplicate:
-        raise AccountingError(
-            f"rows read {result.rows_read} != loaded {result.rows_loaded} + quarantined "
-            f"{result.rows_quarantined} + duplicates {result.rows_duplicate}",
-            file=f"inbox/{result.source}/{result.extract_date}/{result.original_name}",
-        )
+                             if k.startswith(prefix) and int(k.removeprefix(prefix)) not in dropped)
+    _check_accounting(result)
     if not result.rows_forgotten:
         lake.land(item.path, lake.landing_path(result))
     lake.land(chunked.raw_file, lake.raw_path(result))
@@ -516,6 +508,19 @@ def _split_and_write(lake: Lake, item: _Parsed, outcome: ValidationOutcome) -> N
         deduped = deduped.filter(pl.col("_errors").list.len() == 0)
     result.rows_loaded = deduped.height
     result.rows_quarantined = bad.height
+    _check_accounting(result)
+
+    if not result.rows_forgotten:  # bytes holding an erased person are not kept (pipeline.privacy)
+        lake.land(item.path, lake.landing_path(result))
+    lake.write(lake.raw_path(result), _with_lineage(item.raw_rows, result))
+    clean = deduped.select(*columns, *[pl.col(c).cast(t) for c, t in LINEAGE.items()])
+    lake.write(lake.clean_path(entity, result.extract_date, result.file_sha256), clean)
+    lake.write(lake.quarantine_path(result), quarantine_rows(bad, result))
+    lake.write_manifest(result)
+
+
+def _check_accounting(result: FileResult) -> None:
+    """Rows read = loaded + quarantined + exact duplicates, or the file fails."""
     if result.rows_read != result.rows_loaded + result.rows_quarantined + result.rows_duplicate:
         raise AccountingError(
             f"rows read {result.rows_read} != loaded {result.rows_loaded} + quarantined "
@@ -523,14 +528,18 @@ def _split_and_write(lake: Lake, item: _Parsed, outcome: ValidationOutcome) -> N
             file=f"inbox/{result.source}/{result.extract_date}/{result.original_name}",
         )
 
-    if not result.rows_forgotten:  # bytes holding an erased person are not kept (pipeline.privacy)
-        lake.land(item.path, lake.landing_path(result))
-    lake.write(lake.raw_path(result), item.raw_rows.with_columns(
-        pl.lit(result.file_sha256).alias("file_sha256"), pl.lit(result.extract_date).alias("extract_date")))
-    clean = deduped.select(*columns, *[pl.col(c).cast(t) for c, t in LINEAGE.items()])
-    lake.write(lake.clean_path(entity, result.extract_date, result.file_sha256), clean)
-    lake.write(lake.quarantine_path(result), quarantine_rows(bad, result))
-    lake.write_manifest(result)
+
+def _with_lineage(raw_rows: pl.DataFrame, result: FileResult) -> pl.DataFrame:
+    """Raw (all-text) rows as the lake's raw zone keeps them: with the file's sha256 and extract date."""
+    return raw_rows.with_columns(pl.lit(result.file_sha256).alias("file_sha256"),
+                                 pl.lit(result.extract_date).alias("extract_date"))
+
+
+def _with_more_errors(typed: pl.LazyFrame, more: pl.DataFrame) -> pl.LazyFrame:
+    """``typed`` with the reasons of ``more`` (row_number, _more: list of reasons) appended to ``_errors``."""
+    return (typed.join(more.lazy(), on="row_number", how="left", maintain_order="left")
+            .with_columns(pl.col("_errors").list.concat(pl.col("_more").fill_null([])).alias("_errors"))
+            .drop("_more"))
 
 
 def _requarantine_conflicts(frame: pl.DataFrame, entity: str) -> pl.DataFrame:

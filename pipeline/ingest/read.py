@@ -193,6 +193,13 @@ def read_table(path: Path, formats: Sequence[Recogniser], *, display_name: str |
     return parse_text(decoded, formats, name=name, furniture=furniture)
 
 
+def sep_line(lines: Sequence[str]) -> str | None:
+    """The delimiter an Excel ``sep=;`` first line forces, or None when the file has no such line."""
+    if lines and lines[0].lower().startswith("sep=") and len(lines[0].strip()) == 5:
+        return lines[0].strip()[4]
+    return None
+
+
 def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str,
                furniture: Sequence[re.Pattern[str]] = ()) -> RawTable:
     """Split decoded text into header, metadata, data rows and furniture."""
@@ -208,9 +215,8 @@ def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str
             text = text.replace("\r", "\n")
     lines = text[:_head_end(text, HEAD_LINES + 2)].split("\n")
     skipped_chars = 0
-    forced = None
-    if lines and lines[0].lower().startswith("sep=") and len(lines[0].strip()) == 5:
-        forced = lines[0].strip()[4]
+    forced = sep_line(lines)
+    if forced:
         skipped_chars = len(lines[0]) + 1
         lines = lines[1:]
         decoded.undecodable_lines = {n - 1 for n in decoded.undecodable_lines if n > 0}
@@ -221,8 +227,8 @@ def parse_text(decoded: DecodedText, formats: Sequence[Recogniser], *, name: str
     metadata_lines = [line for line in lines[: match.line_index] if line.strip()]
     body = text[body_start:].encode("utf-8")
     del text
-    _check_truncation(body, match.delimiter, len(header), name)
-    rows = _read_rows(body, match.delimiter, names, name)
+    check_truncation(body, match.delimiter, len(header), name)
+    rows = read_rows(body, match.delimiter, names, name)
     del body
     bad_rows: dict[int, str] = {}
     if decoded.undecodable_lines:
@@ -275,25 +281,13 @@ def locate_body(head: bytes, formats: Sequence[Recogniser], name: str, *, bom: i
     """The header of a UTF-8 file from its first bytes (which must hold whole lines up to the header)."""
     raw_lines = head[bom:].split(b"\n")[:HEAD_LINES + 2]
     lines = [line.decode("utf-8", errors="replace").removesuffix("\r") for line in raw_lines]
-    skipped, forced = 0, None
-    if lines and lines[0].lower().startswith("sep=") and len(lines[0].strip()) == 5:
-        forced = lines[0].strip()[4]
-        skipped = 1
+    forced = sep_line(lines)
+    skipped = 1 if forced else 0
     match = locate_header(lines[skipped:], formats, name, forced)
     index = skipped + match.line_index
     offset = bom + sum(len(line) + 1 for line in raw_lines[: index + 1])
     metadata = [line for line in lines[skipped:index] if line.strip()]
     return BodyStart(match, _column_names(match.cells, name), metadata, offset)
-
-
-def read_rows(body: bytes, delimiter: str, names: list[str], name: str) -> pl.DataFrame:
-    """Every record of a UTF-8 body (no header) as text, with a 1-based ``row_number``."""
-    return _read_rows(body, delimiter, names, name)
-
-
-def check_truncation(body: bytes, delimiter: str, width: int, name: str) -> None:
-    """Fail a body whose last line was cut off (see ``_check_truncation``)."""
-    _check_truncation(body, delimiter, width, name)
 
 
 def _head_end(text: str, count: int) -> int:
@@ -323,7 +317,7 @@ def _column_names(header: list[str], name: str) -> list[str]:
     return names
 
 
-def _check_truncation(body: bytes, delimiter: str, width: int, name: str) -> None:
+def check_truncation(body: bytes, delimiter: str, width: int, name: str) -> None:
     """A partial download ends mid-row: its last line has too few fields and no final newline."""
     if not body.strip(b"\n") or body.endswith(b"\n"):
         return
@@ -343,7 +337,8 @@ def _looks_like_footer(cell: str) -> bool:
     return bool(re.match(r"(?i)^(total|grand totals|confidential|copyright)", cell.strip()))
 
 
-def _read_rows(body: bytes, delimiter: str, names: list[str], name: str) -> pl.DataFrame:
+def read_rows(body: bytes, delimiter: str, names: list[str], name: str) -> pl.DataFrame:
+    """Every record of a UTF-8 body (no header) as text, with a 1-based ``row_number``."""
     if not body.strip():
         return pl.DataFrame(schema={"row_number": pl.Int64, **{n: pl.Utf8 for n in names}})
     try:
