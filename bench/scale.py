@@ -426,15 +426,15 @@ def duckdb_references(rec: Recorder, root: Path, clean: Path, as_of: date, setti
     lake = Lake(settings.lake)
 
     def kohde_orders() -> pl.DataFrame:
-        frames = {e: lake.clean(e, as_of).collect() for e in ("order", "fx_rate")}
+        frames = {e: gold.Silver.read(lake, e, as_of) for e in ("order", "fx_rate")}
         return build_fct_orders(silver_as_of(versions(frames["order"], "order"), "order", as_of),
                                 fx_rates(frames["fx_rate"].lazy(), as_of)).collect()
 
     def kohde_touchpoints() -> pl.DataFrame:
-        frame = lake.clean("touchpoint", as_of).collect()
+        frame = gold.Silver.read(lake, "touchpoint", as_of)
         return build_fct_touchpoints(silver_as_of(versions(frame, "touchpoint"), "touchpoint", as_of)).collect()
 
-    ad = lake.clean("ad_daily", as_of).collect()
+    ad = gold.Silver.read(lake, "ad_daily", as_of)
     build_fct_ad_spend_daily(silver_as_of(versions(ad, "ad_daily"), "ad_daily", as_of),
                              fx_rates(lake.clean("fx_rate", as_of), as_of)).collect().write_parquet(paths["fct_ad_spend_daily"])
     attr_models = ("last_touch", "linear")
@@ -555,7 +555,7 @@ def main() -> int:
     lake = Lake(settings.lake)
     frames: dict[str, pl.DataFrame] = {}
     for entity in gold.Silver.ENTITIES:
-        frames[entity] = rec.run(f"read silver: {entity}", lambda e=entity: lake.clean(e, day).collect())
+        frames[entity] = rec.run(f"read silver: {entity}", lambda e=entity: gold.Silver.read(lake, e, day))
     silver = gold.Silver.from_frames(frames)
     current = current_steps(rec, silver, day, settings)
     snapshots = snapshot_steps(rec, silver, day, settings)

@@ -53,32 +53,49 @@ ATTRIBUTION_MODELS = ("last_touch", "last_non_direct_touch", "first_touch", "lin
                       "w_shaped", "full_path", "markov", "shapley")
 
 
+# columns of silver that no gold table reads: not held in memory by ``Silver`` (the lake keeps them)
+UNREAD_COLUMNS: dict[str, tuple[str, ...]] = {"touchpoint": ("email_sha256",)}
+UNREAD_LINEAGE = ("source", "source_format")
+
+
 class Silver:
-    """Every extraction of every entity up to the run's last date, read once and versioned once."""
+    """Every extraction of every entity up to the run's last date, read once and versioned once.
+
+    An entity's extractions are held until its versions are computed, then only the versions
+    (which hold the same rows): the history up to a date is a filter on them too.
+    """
 
     ENTITIES = ("contact", "deal", "touchpoint", "ad_daily", "order", "goal", "budget", "sales_cost", "fx_rate")
 
     def __init__(self, lake: Lake, up_to: date) -> None:
-        self._frames = {entity: lake.clean(entity, up_to).collect() for entity in self.ENTITIES}
+        self._frames = {entity: self.read(lake, entity, up_to) for entity in self.ENTITIES}
         self._versions: dict[str, pl.DataFrame] = {}
+
+    @staticmethod
+    def read(lake: Lake, entity: str, up_to: date) -> pl.DataFrame:
+        """An entity's extractions up to a date as Silver holds them: without the columns no gold table reads."""
+        return lake.clean(entity, up_to).drop(*UNREAD_LINEAGE, *UNREAD_COLUMNS.get(entity, ())).collect()
 
     @classmethod
     def from_frames(cls, frames: dict[str, pl.DataFrame]) -> Silver:
         """A Silver over given extractions (every entity of ``ENTITIES``, lineage columns included)."""
         silver = cls.__new__(cls)
-        silver._frames = frames
+        silver._frames = dict(frames)
         silver._versions = {}
         return silver
 
+    def _versioned(self, entity: str) -> pl.DataFrame:
+        if entity not in self._versions:
+            self._versions[entity] = versions(self._frames.pop(entity), entity)
+        return self._versions[entity]
+
     def as_of(self, entity: str, as_of: date) -> pl.LazyFrame:
         """The current truth of an entity as of a date (a filter on its versions, see silver.versions)."""
-        if entity not in self._versions:
-            self._versions[entity] = versions(self._frames[entity], entity)
-        return silver_as_of(self._versions[entity], entity, as_of)
+        return silver_as_of(self._versioned(entity), entity, as_of)
 
     def history(self, entity: str, as_of: date) -> pl.LazyFrame:
-        """Every extraction of an entity up to a date (e.g. each stage a deal was seen in)."""
-        return self._frames[entity].lazy().filter(pl.col("extract_date") <= as_of)
+        """Every extraction of an entity up to a date (e.g. each stage a deal was seen in), in no particular order."""
+        return self._versioned(entity).lazy().filter(pl.col("extract_date") <= as_of)
 
     def fx(self, as_of: date) -> pl.LazyFrame:
         """Rates known as of a date (plan files + shipped defaults)."""

@@ -48,11 +48,18 @@ def versions(extractions: pl.DataFrame, entity: str) -> pl.DataFrame:
     whole history per date: a backfill's snapshots cost a scan each, not a sort. ``as_of`` gives
     exactly what ``current`` gives. A row stops being current at the extract date of the next
     version of its business key (a later row of the same file included: the later row wins), and
-    for ``ad_daily`` also when a newer export of its (platform, account, day) arrives.
+    for ``ad_daily`` also when a newer export of its (platform, account, day) arrives. The result
+    is sorted by business key, then extraction order; the tie-breaking lineage columns
+    (``file_sha256``, ``row_number``) are dropped once used.
     """
     order = ["extract_date", "file_sha256", "row_number"]
     key = list(BUSINESS_KEYS[entity])
-    ordered = extractions.sort([*key, *order])
+    # the lake gives rows in extraction order (files by extract date and sha, rows by number): a stable
+    # sort by the key alone then equals the sort by key and extraction order, at a third of the cost
+    if _in_order(extractions, order):
+        ordered = extractions.sort(key, maintain_order=True)
+    else:
+        ordered = extractions.sort([*key, *order])
     frame = ordered.with_columns(
         pl.col("extract_date").alias(VALID_FROM),
         _next_of_same(key, "extract_date").alias(VALID_TO),
@@ -65,7 +72,18 @@ def versions(extractions: pl.DataFrame, entity: str) -> pl.DataFrame:
         frame = (frame.join(files, on=[*unit, "extract_date", "file_sha256"], how="left", maintain_order="left")
                  .with_columns(pl.min_horizontal(VALID_TO, "_unit_valid_to").alias(VALID_TO))
                  .drop("_unit_valid_to"))
-    return frame
+    return frame.drop("file_sha256", "row_number", strict=False)
+
+
+def _in_order(frame: pl.DataFrame, columns: list[str]) -> bool:
+    """Whether the rows are sorted by ``columns`` (ascending, no two rows equal on all of them)."""
+    if frame.height < 2:
+        return True
+    later = pl.lit(False)
+    for name in reversed(columns):
+        this, before = pl.col(name), pl.col(name).shift(1)
+        later = (this > before) | ((this == before) & later)
+    return bool(frame.select(later.slice(1).fill_null(False).all()).item())
 
 
 def _next_of_same(key: list[str], column: str) -> pl.Expr:
@@ -81,7 +99,7 @@ def _next_of_same(key: list[str], column: str) -> pl.Expr:
 def as_of(versioned: pl.DataFrame, entity: str, day: date) -> pl.LazyFrame:
     """One row per business key as of ``day``, from ``versions``: equal to ``current``."""
     valid = (pl.col(VALID_FROM) <= day) & (pl.col(VALID_TO).is_null() | (pl.col(VALID_TO) > day))
-    return versioned.lazy().filter(valid).select(list(ENTITIES[entity]))
+    return versioned.lazy().filter(valid).select([c for c in ENTITIES[entity] if c in versioned.columns])
 
 
 def fx_rates(extractions: pl.LazyFrame, as_of: date) -> pl.LazyFrame:

@@ -51,11 +51,19 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
     orders as well, so their value would count the same money twice: it gets its own columns,
     ``won_deals`` (summed credit) and ``won_deal_value_eur`` (summed revenue_eur), by close date.
     """
-    if "conversion_type" in fct_attribution.collect_schema().names():
-        won = fct_attribution.filter(pl.col("conversion_type") == "won_deal")
-        fct_attribution = fct_attribution.filter(pl.col("conversion_type") == "order")
+    # one row per conversion day, channel, campaign and model first, collected once (three branches
+    # read it): the period grains below repeat a frame 40x smaller than fct_attribution
+    kinds = ["conversion_type"] if "conversion_type" in fct_attribution.collect_schema().names() else []
+    daily = fct_attribution.group_by(*kinds, "order_date", "channel", "campaign_id", "model").agg(
+        sum_unless_unconverted(pl.col("revenue_eur")).alias("revenue_eur"),
+        pl.col("credit").sum(),
+        pl.col("credit").filter(pl.col("is_first_order").fill_null(False)).sum().alias("first_order_credit"),
+    ).collect().lazy()
+    if kinds:
+        won = daily.filter(pl.col("conversion_type") == "won_deal")
+        daily = daily.filter(pl.col("conversion_type") == "order")
     else:
-        won = fct_attribution.clear()
+        won = daily.clear()
     won_deals = (
         _by_period(won, "order_date")
         .group_by(*KEY)
@@ -66,13 +74,13 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
         )
     )
     attributed = (
-        _by_period(fct_attribution, "order_date")
+        _by_period(daily, "order_date")
         .group_by(*KEY)
         .agg(
             sum_unless_unconverted(pl.col("revenue_eur")).alias("attributed_revenue_eur"),
             # float sums depend on summation order: round so re-runs give identical rows
             pl.col("credit").sum().round(9).alias("conversions"),
-            pl.col("credit").filter(pl.col("is_first_order").fill_null(False)).sum().round(9).alias("new_customers"),
+            pl.col("first_order_credit").sum().round(9).alias("new_customers"),
         )
     )
     spend = (
@@ -84,7 +92,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
             pl.col("clicks").sum().cast(pl.Int64),
             pl.lit(True).alias("_has_spend"),
         )
-        .join(pl.concat([fct_attribution.select("model"), won.select("model")]).unique(), how="cross")
+        .join(pl.concat([daily.select("model"), won.select("model")]).unique(), how="cross")
     )
     by_campaign = (
         spend.join(attributed, on=list(KEY), how="full", coalesce=True)
