@@ -270,9 +270,10 @@ def build_fct_attribution(
             pl.lit(None, pl.Boolean).alias("is_first_order"), pl.col("amount_eur").cast(MONEY).alias("net_revenue_eur"),
             pl.col("created_date").alias("_deal_created_date"),
         ))
-    # order and deal ids may coincide: inside, a conversion is known by its type and id together
-    orders = pl.concat(conversions, how="vertical_relaxed").with_columns(
-        pl.concat_str("conversion_type", pl.lit(":"), "conversion_id").alias("order_id"))
+    # order and deal ids may coincide: inside, a conversion is known by an integer ``order_id`` given in
+    # (conversion_type, conversion_id) order, so joins, windows and sorts on it compare integers, not text
+    orders = (pl.concat(conversions, how="vertical_relaxed").sort("conversion_type", "conversion_id")
+              .with_row_index("order_id").collect().lazy())
     model_names = pl.LazyFrame({"model": list(models)}, schema={"model": pl.Utf8})
     touches = fct_touchpoints.filter(
         pl.col("customer_id").is_not_null() & ~pl.col("touch_type").is_in(list(VIEW_TOUCH_TYPES)).fill_null(False)
@@ -322,7 +323,8 @@ def build_fct_attribution(
     credited_touches = pl.concat(
         ([rule_credits] if rule_based else [])
         + [frame for kind in types for frame in _data_driven_touch_credit(
-            path.filter(pl.col("order_id").str.starts_with(f"{kind}:")), touches, data_driven, markov_order)],
+            path.join(orders.filter(pl.col("conversion_type") == kind).select("order_id"), on="order_id", how="semi"),
+            touches, data_driven, markov_order)],
         how="vertical_relaxed",
     )
     unattributed = (
@@ -364,6 +366,8 @@ def build_fct_attribution(
             .cast(MONEY)
             .alias("revenue_eur")
         )
+        # the integer order_id follows (conversion_type, conversion_id): this is the table's key order
+        .sort("order_id", "model", "channel", "campaign_id")
         .select(
             pl.col("conversion_id").alias("order_id"),
             "model",
@@ -376,5 +380,4 @@ def build_fct_attribution(
             "revenue_eur",
             "conversion_type",
         )
-        .sort("conversion_type", "order_id", "model", "channel", "campaign_id")
     )
