@@ -27,28 +27,38 @@ UNKNOWN = "unknown"
 
 def build_segment_economics(fct_attribution: pl.LazyFrame, segments: pl.LazyFrame) -> pl.LazyFrame:
     """One row per month, segmentation, segment, channel and model (see the module docstring)."""
-    labels = pl.concat(
-        [
-            segments.select("customer_id", pl.lit(name).alias("segmentation"), pl.col(name).cast(pl.Utf8).alias("segment"))
-            for name in SEGMENTATIONS
-        ]
+    # every attribution row gets its customer's three labels in one join, and customers an integer
+    # number (segmented ones by their snapshot row, the others after them) that counts faster than text
+    labels = (segments.select("customer_id", *[pl.col(name).cast(pl.Utf8) for name in SEGMENTATIONS])
+              .with_row_index("_customer").collect())
+    credited = (
+        fct_attribution.select(
+            pl.col("order_date").dt.month_start().alias("month"), "customer_id", "channel", "model", "credit",
+            pl.col("is_first_order").fill_null(False), "revenue_eur",
+        )
+        .join(labels.lazy(), on="customer_id", how="left")
+        .collect()
     )
-    credited = fct_attribution.select(
-        pl.col("order_date").dt.month_start().alias("month"), "customer_id", "channel", "model", "credit",
-        pl.col("is_first_order").fill_null(False), "revenue_eur",
-    )
-    by_segment = (
-        credited.join(pl.LazyFrame({"segmentation": list(SEGMENTATIONS)}), how="cross")
-        .join(labels, on=["customer_id", "segmentation"], how="left")
-        .with_columns(pl.col("segment").fill_null(UNKNOWN))
-        .group_by("month", "segmentation", "segment", "channel", "model")
+    unlabelled = (credited.filter(pl.col("_customer").is_null()).select("customer_id").unique()
+                  .with_row_index("_unlabelled", offset=labels.height))
+    credited = (credited.join(unlabelled, on="customer_id", how="left")
+                .with_columns(pl.coalesce("_customer", "_unlabelled").alias("_customer"))
+                .drop("_unlabelled", "customer_id"))
+    credit = pl.col("credit")
+    with_credit = pl.when(credit > 0).then(pl.col("_customer"))
+    by_segment = pl.concat([
+        credited.lazy()
+        .group_by("month", pl.lit(name).alias("segmentation"), pl.col(name).fill_null(UNKNOWN).alias("segment"),
+                  "channel", "model")
         .agg(
-            pl.col("credit").sum().round(9).alias("conversions"),
-            pl.col("credit").filter(pl.col("is_first_order")).sum().round(9).alias("new_customers"),
-            pl.col("customer_id").filter(pl.col("credit") > 0).n_unique().cast(pl.Int64).alias("customers"),
+            credit.sum().round(9).alias("conversions"),
+            pl.when(pl.col("is_first_order")).then(credit).otherwise(0.0).sum().round(9).alias("new_customers"),
+            # distinct customers with credit: NULL (no credit) is not a customer
+            (with_credit.n_unique() - (with_credit.null_count() > 0).cast(pl.UInt32)).cast(pl.Int64).alias("customers"),
             pl.col("revenue_eur").sum().cast(MONEY).alias("attributed_revenue_eur"),
         )
-    )
+        for name in SEGMENTATIONS
+    ])
     conversions = pl.col("conversions")
     return (
         by_segment.with_columns(

@@ -76,3 +76,24 @@ def test_each_segmentation_adds_up_to_the_attribution() -> None:
         assert (row["conversions"], row["attributed_revenue_eur"]) == (pytest.approx(expected[0]), expected[1])
     assert out.select("month", "segmentation", "segment", "channel", "model").is_unique().all()
     assert_matches_ddl(out, "mart_segment_economics")
+
+
+def test_unknown_segment_counts_segmented_and_unsegmented_customers_apart() -> None:
+    """c2 (in the snapshot, no persona), c9 and c8 (no snapshot row) in one 'unknown' persona group: three customers.
+
+    The segmented customers are numbered by their snapshot row and the others after them, so no
+    unsegmented customer can be counted as the same person as a segmented one.
+    """
+    extra = pl.DataFrame(
+        [("o5", "last_touch", "linkedin", "c9", date(2026, 3, 20), True, 1.0, "100"),
+         ("o6", "last_touch", "linkedin", "c8", date(2026, 3, 21), True, 1.0, "100"),
+         ("o7", "last_touch", "linkedin", "c8", date(2026, 3, 22), False, 1.0, "100")],
+        schema=["order_id", "model", "channel", "customer_id", "order_date", "is_first_order", "credit", "revenue_eur"],
+        orient="row",
+    ).with_columns(pl.col("revenue_eur").cast(MONEY))
+    out = build_segment_economics(pl.concat([attribution().collect(), extra]).lazy(), segments()).collect()
+    unknown = out.filter((pl.col("month") == date(2026, 3, 1)) & (pl.col("segmentation") == "persona")
+                         & (pl.col("segment") == "unknown") & (pl.col("channel") == "linkedin")
+                         & (pl.col("model") == "last_touch"))
+    assert unknown.select("conversions", "new_customers", "customers", "attributed_revenue_eur").row(0) == (
+        4.0, 2.0, 3, Decimal("1300"))
