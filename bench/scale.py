@@ -66,7 +66,7 @@ from pipeline.transforms.channel_reallocation import build_channel_reallocation 
 from pipeline.transforms.channel_roi import build_channel_roi  # noqa: E402
 from pipeline.transforms.clv import build_clv, build_ltv_cac, customer_value_and_cost  # noqa: E402
 from pipeline.transforms.customers import build_dim_customer  # noqa: E402
-from pipeline.transforms.goal_tracking import GOAL_ATTRIBUTION_MODEL, build_goal_tracking  # noqa: E402
+from pipeline.transforms.goal_tracking import build_goal_tracking  # noqa: E402
 from pipeline.transforms.intent_conversion import build_intent_conversion  # noqa: E402
 from pipeline.transforms.orders import build_fct_orders  # noqa: E402
 from pipeline.transforms.retargeting import build_retargeting  # noqa: E402
@@ -189,10 +189,11 @@ def current_steps(rec: Recorder, silver: gold.Silver, as_of: date, settings: Set
         orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, gold.ATTRIBUTION_MODELS,
         contacts=contacts, deals=silver.as_of("deal", as_of), markov_order=settings.attribution_markov_order,
         time_decay_half_life_days=settings.attribution_half_life_days).collect())
-    segments = rec.run("mart_customer_segments (current)", lambda: gold.segments_as_of(
-        silver, as_of, settings, gold.segment_rules(settings), orders.lazy(), touchpoints.lazy()).collect()).lazy()
+    segments_frame = rec.run("mart_customer_segments (current)", lambda: gold.segments_as_of(
+        silver, as_of, settings, gold.segment_rules(settings), orders.lazy(), touchpoints.lazy()).collect())
+    segments = segments_frame.lazy()
     tables = {"fct_orders": orders, "fct_ad_spend_daily": ad_spend, "fct_touchpoints": touchpoints,
-              "fct_attribution": attribution}
+              "fct_attribution": attribution, "_segments": segments_frame}
     tables["dim_campaign"] = rec.run("dim_campaign", lambda: build_dim_campaign(
         silver.as_of("ad_daily", as_of), silver.as_of("touchpoint", as_of)).collect())
     tables["dim_customer"] = rec.run("dim_customer", lambda: build_dim_customer(
@@ -213,19 +214,20 @@ def current_steps(rec: Recorder, silver: gold.Silver, as_of: date, settings: Set
     return tables
 
 
-def snapshot_steps(rec: Recorder, silver: gold.Silver, as_of: date, settings: Settings) -> dict[str, pl.DataFrame]:
-    """One date of ``gold.build_snapshots`` with every builder timed on its own."""
+def snapshot_steps(rec: Recorder, silver: gold.Silver, as_of: date, settings: Settings,
+                   current: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """One date of ``gold.build_snapshots`` with every builder timed on its own.
+
+    The date is the current tables' date, so (as ``gold.build_snapshots`` given ``gold.Facts``) the
+    facts, segments and first-touch / goal-model attribution are the current ones, not rebuilt.
+    """
     rules, touch_rules = gold.segment_rules(settings), gold.channel_rules(settings)
-    fx = silver.fx(as_of)
-    orders = rec.run("snapshot: fct_orders", lambda: build_fct_orders(silver.as_of("order", as_of), fx).collect()).lazy()
+    orders, touchpoints, spend = current["fct_orders"].lazy(), current["fct_touchpoints"], current["fct_ad_spend_daily"]
     contacts = silver.as_of("contact", as_of)
-    touchpoints = rec.run("snapshot: fct_touchpoints", lambda: build_fct_touchpoints(
-        silver.as_of("touchpoint", as_of), touch_rules).collect())
-    segments = rec.run("snapshot: mart_customer_segments", lambda: gold.segments_as_of(
-        silver, as_of, settings, rules, orders, touchpoints.lazy()).collect())
-    touches = rec.run("snapshot: attribution first_touch + goal model", lambda: build_fct_attribution(
-        orders, touchpoints.lazy(), settings.attribution_lookback_days, ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect())
-    spend = rec.run("snapshot: fct_ad_spend_daily", lambda: build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect())
+    segments = current["_segments"]
+    touches = rec.run("snapshot: attribution first_touch + goal model (rows of the current table)", lambda: current[
+        "fct_attribution"].filter((pl.col("conversion_type") == gold.ORDER)
+                                  & pl.col("model").is_in(gold.SNAPSHOT_ATTRIBUTION_MODELS)))
     clv, clv_model = rec.run("snapshot: mart_clv (BG/NBD + Gamma-Gamma fit)", lambda: build_clv(
         orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate))
     first_touch = touches.filter(pl.col("model") == "first_touch")
@@ -558,7 +560,8 @@ def main() -> int:
         frames[entity] = rec.run(f"read silver: {entity}", lambda e=entity: gold.Silver.read(lake, e, day))
     silver = gold.Silver.from_frames(frames)
     current = current_steps(rec, silver, day, settings)
-    snapshots = snapshot_steps(rec, silver, day, settings)
+    snapshots = snapshot_steps(rec, silver, day, settings, current)
+    current.pop("_segments")
     # as gold.build_snapshots concatenates: one date here
     loads = [TableLoad(name, stable_floats(frame), "all") for name, frame in current.items()]
     loads += [TableLoad(name, stable_floats(frame), {"as_of_date": [day]}) for name, frame in snapshots.items()]

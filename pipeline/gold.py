@@ -16,6 +16,7 @@ of D2, and one snapshot per date, which is what nightly runs over the same dates
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
@@ -51,6 +52,9 @@ SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_
                    "mart_segment_quality", "mart_retargeting")
 ATTRIBUTION_MODELS = ("last_touch", "last_non_direct_touch", "first_touch", "linear", "position_based", "time_decay",
                       "w_shaped", "full_path", "markov", "shapley")
+# what a snapshot reads of attribution: first touch (LTV:CAC, customer cost) and the goal model
+SNAPSHOT_ATTRIBUTION_MODELS = ("first_touch", GOAL_ATTRIBUTION_MODEL)
+assert set(SNAPSHOT_ATTRIBUTION_MODELS) <= set(ATTRIBUTION_MODELS)  # the current table's rows stand in for them
 
 
 # columns of silver that no gold table reads: not held in memory by ``Silver`` (the lake keeps them)
@@ -112,24 +116,47 @@ def segment_rules(settings: Settings) -> SegmentRules:
     return SegmentRules() if settings.segment_rules is None else load_segment_rules(settings.segment_rules)
 
 
-def build_current(silver: Silver, as_of: date, settings: Settings) -> dict[str, pl.DataFrame]:
-    """Facts, dimensions and period marts as of the run's last date."""
+@dataclass(frozen=True)
+class Facts:
+    """The facts and the segment snapshot as of one date: built once, read by the current tables and that date's snapshot."""
+
+    as_of: date
+    orders: pl.DataFrame
+    ad_spend: pl.DataFrame
+    touchpoints: pl.DataFrame
+    attribution: pl.DataFrame  # every model of ATTRIBUTION_MODELS; orders and won deals
+    segments: pl.DataFrame
+
+
+def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
+    """fct_orders, fct_ad_spend_daily, fct_touchpoints, fct_attribution and the segments as of a date."""
     fx = silver.fx(as_of)
     orders = build_fct_orders(silver.as_of("order", as_of), fx).collect()
-    ad_spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
     touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
-    contacts = silver.as_of("contact", as_of)
     deals = silver.as_of("deal", as_of)
     attribution = build_fct_attribution(
         orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, ATTRIBUTION_MODELS,
-        contacts=contacts, deals=deals, markov_order=settings.attribution_markov_order,
+        contacts=silver.as_of("contact", as_of), deals=deals, markov_order=settings.attribution_markov_order,
         time_decay_half_life_days=settings.attribution_half_life_days, won_deals=won_deal_conversions(deals, fx, as_of),
     ).collect()
+    return Facts(
+        as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
+        ad_spend=build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect(),
+        segments=segments_as_of(silver, as_of, settings, segment_rules(settings), orders.lazy(), touchpoints.lazy()).collect(),
+    )
+
+
+def build_current(silver: Silver, as_of: date, settings: Settings, facts: Facts | None = None) -> dict[str, pl.DataFrame]:
+    """Facts, dimensions and period marts as of the run's last date (``facts``: already built for that date)."""
+    if facts is None or facts.as_of != as_of:
+        facts = build_facts(silver, as_of, settings)
+    fx = silver.fx(as_of)
+    orders, ad_spend, touchpoints, attribution = facts.orders, facts.ad_spend, facts.touchpoints, facts.attribution
+    contacts = silver.as_of("contact", as_of)
     # won deals are mostly paid through orders too: revenue, ROI and CAC count the orders (cash) only
     # (mart_channel_roi splits the two itself: won deals have columns of their own)
     order_credit = attribution.filter(pl.col("conversion_type") == ORDER).lazy()
-    segments = segments_as_of(silver, as_of, settings, segment_rules(settings), orders.lazy(),
-                              touchpoints.lazy()).collect().lazy()
+    segments = facts.segments.lazy()
     return {
         "fct_orders": orders,
         "fct_ad_spend_daily": ad_spend,
@@ -171,27 +198,35 @@ def _segments_from_silver(silver: Silver, as_of: date, settings: Settings, rules
     return segments_as_of(silver, as_of, settings, rules, orders, touchpoints)
 
 
-def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings) -> dict[str, pl.DataFrame]:
+def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
+                    facts: Facts | None = None) -> dict[str, pl.DataFrame]:
     """Segments, segment summary, migration and quality, intent conversion, goal tracking, CLV, LTV:CAC and retargeting per as-of date.
 
     Each snapshot is computed from silver as of its own date, so a backfill leaves the snapshots
     nightly runs would have left. Migration compares with the segments 30 days earlier: taken from
-    this range when it holds that date, else computed from silver as of that date.
+    this range when it holds that date, else computed from silver as of that date. ``facts`` (of
+    the run's current date) stand in for the facts, segments and attribution of their own date.
     """
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SNAPSHOT_TABLES}
     # slim segment labels of recent dates, so migration reuses a snapshot of the range when it can
     labels_by_date: dict[date, pl.DataFrame] = {}
     rules, touch_rules = segment_rules(settings), channel_rules(settings)
     for as_of in dates:
-        fx = silver.fx(as_of)
-        orders = build_fct_orders(silver.as_of("order", as_of), fx).collect().lazy()
         contacts = silver.as_of("contact", as_of)
-        touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), touch_rules).collect()
-        segments = segments_as_of(silver, as_of, settings, rules, orders, touchpoints.lazy()).collect()
+        if facts is not None and facts.as_of == as_of:
+            orders, touchpoints, segments, spend = facts.orders.lazy(), facts.touchpoints, facts.segments, facts.ad_spend
+            # rule-based credit of an order depends on its path alone: the current table's rows are these
+            touches = facts.attribution.filter((pl.col("conversion_type") == ORDER)
+                                               & pl.col("model").is_in(SNAPSHOT_ATTRIBUTION_MODELS))
+        else:
+            fx = silver.fx(as_of)
+            orders = build_fct_orders(silver.as_of("order", as_of), fx).collect().lazy()
+            touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), touch_rules).collect()
+            segments = segments_as_of(silver, as_of, settings, rules, orders, touchpoints.lazy()).collect()
+            touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
+                                            SNAPSHOT_ATTRIBUTION_MODELS).collect()
+            spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
         parts["mart_customer_segments"].append(segments)
-        touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
-                                        ("first_touch", GOAL_ATTRIBUTION_MODEL)).collect()
-        spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
         clv, clv_model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate)
         first_touch = touches.filter(pl.col("model") == "first_touch")
         values = customer_value_and_cost(clv, first_touch, spend, as_of)

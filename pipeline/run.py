@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 
 from pipeline.errors import KohdeError
-from pipeline.gold import SNAPSHOT_TABLES, Silver, build_current, build_snapshots
+from pipeline.gold import SNAPSHOT_TABLES, Silver, build_current, build_facts, build_snapshots
 from pipeline.ingest.files import FileResult, inbox_files, ingest_files
 from pipeline.lake import Lake
 from pipeline.settings import Settings
@@ -85,9 +85,10 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     silver = Silver(lake, current_as_of)
     if progress:
         progress(f"transform as of {current_as_of}")
-    tables = build_current(silver, current_as_of, settings)
+    facts = build_facts(silver, current_as_of, settings)
+    tables = build_current(silver, current_as_of, settings, facts)
     dates = dates_between(start, end)
-    snapshots = build_snapshots(silver, dates, settings)
+    snapshots = build_snapshots(silver, dates, settings, facts)
     loads = [TableLoad(name, stable_floats(frame), "all") for name, frame in tables.items()]
     loads += [TableLoad(name, stable_floats(frame), {"as_of_date": dates}) for name, frame in snapshots.items()]
     loads += _ops_loads(lake, dates)

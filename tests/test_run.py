@@ -197,3 +197,21 @@ def test_a_run_closes_an_older_run_of_its_dates_that_never_ended(tmp_path, demo_
         f"interrupted: it never ended; run {report.run_id} of the same dates ran after it")
     assert runs["airflow_other"]["status"] == "running"  # another date's run may still be going
     assert runs[report.run_id]["status"] == "succeeded"
+
+
+def test_the_current_facts_stand_in_for_the_snapshot_of_their_date(nightly):
+    """The nightly run builds the facts, segments and attribution of its date once for both kinds of table:
+    every snapshot table equals the one computed from silver alone (as loaded: floats to 9 decimals)."""
+    from polars.testing import assert_frame_equal
+
+    from pipeline.gold import Silver, build_facts, build_snapshots
+    from pipeline.lake import Lake
+    from pipeline.run import stable_floats
+
+    silver = Silver(Lake(nightly.lake), END)
+    alone = build_snapshots(silver, [END], nightly)
+    shared = build_snapshots(silver, [END], nightly, build_facts(silver, END, nightly))
+    assert alone.keys() == shared.keys()
+    for table, frame in alone.items():
+        assert_frame_equal(stable_floats(shared[table]), stable_floats(frame), check_exact=True)
+    assert alone["mart_ltv_cac"].height > 0 and alone["mart_goal_tracking"].height > 0
