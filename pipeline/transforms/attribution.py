@@ -308,25 +308,37 @@ def build_fct_attribution(
             .alias("last_non_direct_position"),
         )
     )
-    # every rule-based model is one column of the same pass over the paths, then one row per model
-    rule_credits = (
-        rule_path.select(
-            "order_id", "channel", "campaign_id", "position",
-            *[model_credit(model, time_decay_half_life_days).alias(model) for model in rule_based],
+    # every rule-based model is one column of the same pass over the paths, summed per channel and
+    # campaign of each path in one grouping, then one row per model: the per-model rows are made from
+    # the grouped paths, not from every touch
+    credit_columns = [model_credit(model, time_decay_half_life_days).alias(model) for model in rule_based]
+    rule_grouped = (
+        rule_path.select("order_id", "channel", "campaign_id", "position", *credit_columns)
+        .group_by("order_id", "channel", "campaign_id")
+        .agg(
+            *[pl.col(model).sum() for model in rule_based],
+            # the oldest touch with credit under each model: the remainder's tie-break
+            *[pl.when(pl.col(model) > 0).then(_POSITION).min().alias(f"_first_{model}") for model in rule_based],
         )
-        .unpivot(index=["order_id", "channel", "campaign_id", "position"], variable_name="model", value_name="credit")
-        .select("order_id", "model", "channel", "campaign_id", "position", "credit")
     )
+    if rule_based:
+        rule_grouped = rule_grouped.collect().lazy()  # each model's rows read it
+    rule_credits = [
+        rule_grouped.select("order_id", pl.lit(model).alias("model"), "channel", "campaign_id",
+                            pl.col(model).alias("credit"), pl.col(f"_first_{model}").alias("_first_position"))
+        for model in rule_based
+    ]
     data_driven = [m for m in models if m in DATA_DRIVEN_MODELS]
     # one chain / game per conversion type: an order's journey and a won deal's are different outcomes
     types = [ORDER] if won_deals is None else list(CONVERSION_TYPES)
-    credited_touches = pl.concat(
-        ([rule_credits] if rule_based else [])
-        + [frame for kind in types for frame in _data_driven_touch_credit(
-            path.join(orders.filter(pl.col("conversion_type") == kind).select("order_id"), on="order_id", how="semi"),
-            touches, data_driven, markov_order)],
-        how="vertical_relaxed",
-    )
+    data_driven_touches = [frame for kind in types for frame in _data_driven_touch_credit(
+        path.join(orders.filter(pl.col("conversion_type") == kind).select("order_id"), on="order_id", how="semi"),
+        touches, data_driven, markov_order)]
+    data_driven_credits = [
+        pl.concat(data_driven_touches, how="vertical_relaxed").filter(pl.col("credit") > 0)
+        .group_by("order_id", "model", "channel", "campaign_id")
+        .agg(pl.col("credit").sum(), pl.col("position").min().alias("_first_position"))
+    ] if data_driven_touches else []
     unattributed = (
         orders.select("order_id")
         .join(path.select("order_id").unique(), on="order_id", how="anti")
@@ -336,16 +348,17 @@ def build_fct_attribution(
             "model",
             pl.lit(DIRECT_CHANNEL).alias("channel"),
             pl.lit(NO_CAMPAIGN).alias("campaign_id"),
-            pl.lit(0, pl.Int64).alias("position"),
             pl.lit(1.0).alias("credit"),
+            pl.lit(0, pl.Int64).alias("_first_position"),
         )
     )
     order_model = ["order_id", "model"]
     return (
-        pl.concat([credited_touches.filter(pl.col("credit") > 0), unattributed], how="vertical_relaxed")
-        .group_by("order_id", "model", "channel", "campaign_id")
+        # one row per conversion, model, channel and campaign with credit
+        pl.concat([*rule_credits, *data_driven_credits, unattributed], how="vertical_relaxed")
+        .filter(pl.col("credit") > 0)
         # float sums depend on summation order: round so re-runs give identical rows
-        .agg(pl.col("credit").sum().round(12).alias("credit"), pl.col("position").min().alias("_first_position"))
+        .with_columns(pl.col("credit").round(12))
         .join(orders, on="order_id", how="inner")
         .sort("order_id", "model", pl.col("credit"), "_first_position", "channel", "campaign_id",
               descending=[False, False, True, False, False, False])
