@@ -472,7 +472,53 @@ def duckdb_references(rec: Recorder, root: Path, clean: Path, as_of: date, setti
         print(f"    DuckDB {seconds:.2f} s (peak {step_peak_mb():,.0f} MB): {agreement[name]}", flush=True)
         del result, theirs
     con.close()
+    agreement["ref CLV fit: BG/NBD + Gamma-Gamma"] = clv_reference(rec, paths["fct_orders"], as_of)
     return agreement
+
+
+def clv_reference(rec: Recorder, orders: Path, as_of: date) -> str:
+    """mart_clv's two fits on the scale's customers against lifetimes' fitters on the same summary.
+
+    kohde's side is ``fit_bgnbd`` + ``fit_gamma_gamma`` (which group customers into distinct rows
+    first); lifetimes' is ``BetaGeoFitter().fit`` + ``GammaGammaFitter().fit`` on one row per
+    customer, as its users call it. 'same' when every parameter agrees within 1e-3 relative.
+    """
+    import warnings
+
+    from pipeline.transforms.clv import fit_bgnbd, fit_gamma_gamma, rfm_summary
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+    summary = rfm_summary(pl.scan_parquet(orders), as_of).collect()
+    x, t_x, t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    repeat = summary.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
+    rx, rm = repeat["frequency"].to_numpy(), repeat["monetary_value"].to_numpy()
+    name = "ref CLV fit: BG/NBD + Gamma-Gamma"
+    ours = rec.run(name, lambda: (fit_bgnbd(x, t_x, t), fit_gamma_gamma(rx, rm)), rows=lambda _: summary.height)
+    from lifetimes.utils import ConvergenceError
+
+    print(f"    kohde: BG/NBD {ours[0]}, Gamma-Gamma {ours[1]}", flush=True)
+    reset_peak()
+    cpu = time.process_time()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (bg, gg), seconds = timed(lambda: (BetaGeoFitter().fit(x, t_x, t).params_,
+                                               GammaGammaFitter().fit(rx, rm).params_))
+    except ConvergenceError:
+        seconds = time.process_time() - cpu
+        rec.reference(name, "lifetimes fitters (did not converge)", seconds, seconds)
+        print(f"    lifetimes did not converge on {summary.height:,} customers (its default penalizer 0)", flush=True)
+        return "lifetimes did not converge"
+    rec.reference(name, "lifetimes fitters", seconds, time.process_time() - cpu)
+    pairs = [(ours[0].r, bg["r"]), (ours[0].alpha, bg["alpha"]), (ours[0].a, bg["a"]), (ours[0].b, bg["b"]),
+             (ours[1].p, gg["p"]), (ours[1].q, gg["q"]), (ours[1].gamma, gg["v"])]
+    worst = max(abs(a - b) / abs(b) for a, b in pairs)
+    verdict = "same" if worst <= 1e-3 else f"parameters differ by up to {worst:.2g} relative"
+    print(f"    lifetimes {seconds:.2f} s on {summary.height:,} customers ({repeat.height:,} repeat): {verdict}", flush=True)
+    return verdict
 
 
 # -- the run ------------------------------------------------------------------------------------------------
