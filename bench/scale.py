@@ -676,6 +676,7 @@ def main() -> int:
     for entity in gold.Silver.ENTITIES:
         frames[entity] = rec.run(f"read silver: {entity}", lambda e=entity: gold.Silver.read(lake, e, day))
     silver = gold.Silver.from_frames(frames)
+    del frames  # Silver lets go of an entity's extractions once they are versioned, as in the nightly run
     current = current_steps(rec, silver, day, settings)
     snapshots = snapshot_steps(rec, silver, day, settings, current)
     current.pop("_segments")
