@@ -695,7 +695,7 @@ def main() -> int:
     native_cpu = time.process_time() - cpu
     native_db.unlink(missing_ok=True)
     rec.reference("load (DuckDB, Warehouse.load)", "DuckDB Arrow CREATE TABLE AS", native, native_cpu)
-    for held in (current, snapshots, frames):  # free the run's frames before the end-to-end run
+    for held in (current, snapshots):  # free the run's frames before the end-to-end run
         held.clear()
     loads.clear()
     del silver
