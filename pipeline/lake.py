@@ -168,7 +168,7 @@ class Lake:
         if not kept:
             return pl.LazyFrame(schema={**ENTITIES[entity], **LINEAGE})
         # files written before a column was added to the entity read it as NULL
-        return pl.scan_parquet([self.source(f) for f in kept], hive_partitioning=False,
+        return pl.scan_parquet(kept, hive_partitioning=False,
                                schema={**ENTITIES[entity], **LINEAGE}, missing_columns="insert", extra_columns="ignore",
                                storage_options=self.storage_options)
 
@@ -186,7 +186,7 @@ class Lake:
                 for f in self.partition_files(self.root / "quarantine" / source, keep)]
         if not kept:
             return pl.DataFrame(schema=QUARANTINE_SCHEMA)
-        return pl.read_parquet([self.source(f) for f in kept], hive_partitioning=False,
+        return pl.read_parquet(kept, hive_partitioning=False,
                                storage_options=self.storage_options)
 
     def latest_extract_date(self) -> date | None:
@@ -211,20 +211,20 @@ class Lake:
         return [date.fromisoformat(name.removeprefix(PARTITION)) for name in self.subfolders(folder)
                 if name.startswith(PARTITION)]
 
-    def partition_files(self, folder: LakePath, keep: Callable[[date], bool]) -> list[LakePath]:
-        """The Parquet files in ``folder/extract_date=<D>/`` for the dates kept, in path order.
+    def partition_files(self, folder: LakePath, keep: Callable[[date], bool]) -> list[str]:
+        """What polars reads (``source``) for the Parquet files in ``folder/extract_date=<D>/`` of the dates kept, in path order.
 
         Locally the partitions are listed once and only the kept ones are opened; an object store
         lists the whole prefix in a few requests, which is cheaper than one request per partition.
         """
         if not self.local:
             files = sorted(folder.glob(f"{PARTITION}*/*.parquet"))
-            return [f for f in files if keep(date.fromisoformat(f.parent.name.removeprefix(PARTITION)))]
-        kept: list[LakePath] = []
+            return [self.source(f) for f in files if keep(date.fromisoformat(f.parent.name.removeprefix(PARTITION)))]
+        kept: list[str] = []
         for day in self.partition_dates(folder):
             if keep(day):
-                partition = folder / f"{PARTITION}{day.isoformat()}"
-                kept.extend(partition / name for name in sorted(os.listdir(str(partition))) if name.endswith(".parquet"))
+                partition = f"{folder}/{PARTITION}{day.isoformat()}"
+                kept.extend(f"{partition}/{name}" for name in sorted(os.listdir(partition)) if name.endswith(".parquet"))
         return kept
 
     def manifest(self, extract_dates: Iterable[date] | None = None) -> list[FileResult]:
@@ -282,7 +282,7 @@ class Lake:
         if self.local:
             try:
                 with os.scandir(str(folder)) as found:
-                    entries = [(e.name, e.stat()) for e in found if e.name.endswith(".json") and e.is_file()]
+                    entries = [(e.name, e.stat()) for e in found if e.name.endswith(".json")]
             except FileNotFoundError:
                 return {}
             return {name.removesuffix(".json"): f"{stat.st_mtime_ns}:{stat.st_size}" for name, stat in entries}
