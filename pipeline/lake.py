@@ -13,10 +13,11 @@ leaves half a Parquet file behind.
 
 The JSON entries are the truth; the index is derived from them, so that a night can find its own
 files without opening one JSON file per file ever read. Each index row keeps the version of its
-entry (modification time and size locally, the ETag on an object store); when the listing of the
-entries does not match the index (no index yet, an entry written by an older kohde, a crash or a
-concurrent ingest between the two writes, an entry deleted or rewritten by hand) the index is
-rebuilt from the JSON files before it is used.
+entry (modification time and size locally, the ETag on an object store) and is checked against
+one listing of the entries before it is used: a row whose entry is gone or has another version is
+dropped, and an entry without a row (written by an older kohde, before a crash between the two
+writes, by a concurrent ingest whose index write was overwritten, or by hand) is read from its
+JSON file. A missing or unreadable index is rebuilt from all of them.
 
 The root is a local path or an S3 URL (``KOHDE_LAKE=s3://bucket/prefix``, a ``upath.UPath``); the
 same code serves both. On an object store each object is written with one PUT, which is already
@@ -258,23 +259,26 @@ class Lake:
         return self.root / "manifest" / "index.parquet"
 
     def _index_manifest(self, written: list[FileResult], rebuild: bool = False) -> pl.DataFrame:
-        """The index checked against the listing of the entries, plus ``written``; rebuilt from the JSON files if they differ."""
+        """The stored index plus ``written``, checked entry by entry against one listing of the JSON entries.
+
+        Rows whose entry is gone or has another version are dropped; entries without a matching row
+        are read from their JSON files. So a lost update (two ingests writing the index at once) costs
+        reading the few entries it lost, and only a missing or unreadable index reads them all.
+        """
         listing = self._manifest_listing()
         expected = pl.DataFrame({"file_sha256": list(listing), "entry_version": list(listing.values())},
-                                schema={"file_sha256": pl.Utf8(), "entry_version": pl.Utf8()}).sort("file_sha256")
-        index = None if rebuild else self._read_manifest_index()
-        if index is not None:
-            added = _index_rows([(e.file_sha256, e) for e in written], listing)
-            merged = pl.concat([index.filter(~pl.col("file_sha256").is_in(added["file_sha256"].implode())), added])
-            merged = merged.sort("file_sha256")
-            if merged.select("file_sha256", "entry_version").equals(expected):
-                if written:
-                    self._write_manifest_index(merged)
-                return merged
-        entries = [(sha, self.manifest_entry(sha)) for sha in listing]
-        rebuilt = _index_rows([(sha, e) for sha, e in entries if e is not None], listing).sort("file_sha256")
-        self._write_manifest_index(rebuilt)
-        return rebuilt
+                                schema={"file_sha256": pl.Utf8(), "entry_version": pl.Utf8()})
+        stored = None if rebuild else self._read_manifest_index()
+        added = _index_rows([(e.file_sha256, e) for e in written], listing)
+        base = pl.DataFrame(schema=MANIFEST_INDEX_SCHEMA) if stored is None else stored
+        known = pl.concat([base.filter(~pl.col("file_sha256").is_in(added["file_sha256"].implode())), added])
+        current = known.join(expected, on=["file_sha256", "entry_version"], how="semi")
+        unknown = expected.join(current, on="file_sha256", how="anti")["file_sha256"].to_list()
+        read = [(sha, entry) for sha in unknown if (entry := self.manifest_entry(sha)) is not None]
+        index = pl.concat([current, _index_rows(read, listing)]).sort("file_sha256")
+        if stored is None or written or unknown or current.height != stored.height:
+            self._write_manifest_index(index)
+        return index
 
     def _manifest_listing(self) -> dict[str, str]:
         """Every JSON entry of the manifest folder: file hash -> entry version, from one listing."""

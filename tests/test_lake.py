@@ -142,6 +142,22 @@ def test_a_deleted_or_rewritten_entry_is_seen(lake: Lake) -> None:
     assert_manifest_agrees(lake)
 
 
+def test_an_index_that_lost_rows_reads_only_the_entries_it_lost(lake: Lake) -> None:
+    """Two ingests writing the index at once: the last write wins and the other's rows are missing."""
+    entries = json_entries(lake)
+    lost = [e for e in entries if e.extract_date == DAYS[2]]
+    index = pl.read_parquet(lake.manifest_index_path())
+    index.filter(pl.col("extract_date") != DAYS[2]).write_parquet(lake.manifest_index_path())
+    # an entry the index still holds, made unreadable without changing its version: a full rebuild would fail on it
+    untouched = lake.manifest_path(entries[0].file_sha256)
+    assert entries[0] not in lost
+    stat = untouched.stat()
+    untouched.write_bytes(b"x" * stat.st_size)
+    os.utime(untouched, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert lake.manifest(extract_dates=[DAYS[2]]) == lost
+    assert stored_index(lake) == index_of(entries)
+
+
 @pytest.mark.parametrize("content", [b"not parquet", b"old layout"], ids=["unreadable", "other-layout"])
 def test_an_unreadable_or_foreign_index_is_rebuilt(lake: Lake, content: bytes) -> None:
     if content == b"old layout":
