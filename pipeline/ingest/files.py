@@ -170,8 +170,8 @@ def _ingest(lake: Lake, files: list[InboxFile], chunk_bytes: int, parsed: list[_
     erased = tombstones(lake)
     results: list[FileResult] = []
     in_batch: dict[str, FileResult] = {}
-    for item in files:
-        source, path, extract_date = item.source, item.path, item.extract_date
+    for inbox_file in files:
+        source, path, extract_date = inbox_file.source, inbox_file.path, inbox_file.extract_date
         probed = probe(path)
         sha = probed.sha256
         known = lake.manifest_entry(sha)
