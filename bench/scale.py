@@ -596,7 +596,7 @@ def clv_reference(rec: Recorder, orders: Path, as_of: date) -> str:
 
 
 def rollback_day(lake_root: Path, day: date) -> None:
-    """Remove everything ingest wrote for ``day`` (clean, raw, landing, quarantine and its manifest entries)."""
+    """Remove everything ingest wrote for ``day`` (clean, raw, landing, quarantine, its manifest entries and index rows)."""
     stamp = f"extract_date={day.isoformat()}"
     shas = {p.stem for p in (lake_root / "clean").glob(f"*/{stamp}/*.parquet")}
     shas |= {p.name.split("__")[0] for p in (lake_root / "landing").glob(f"*/{stamp}/*")}
@@ -605,6 +605,7 @@ def rollback_day(lake_root: Path, day: date) -> None:
             shutil.rmtree(folder)
     for sha in shas:
         (lake_root / "manifest" / f"{sha}.json").unlink(missing_ok=True)
+    Lake(lake_root).manifest_index()  # the index follows the removed entries here, not inside the measured run
 
 
 def main() -> int:

@@ -46,6 +46,7 @@ from pipeline.channels import CHANNELS, PLATFORM_CHANNEL
 from pipeline.demo import world as demo
 from pipeline.entities import BUSINESS_KEYS, ENTITIES, LINEAGE, conform
 from pipeline.ingest.files import FileResult
+from pipeline.lake import Lake
 
 HISTORY_DAYS = 3 * 365
 
@@ -730,10 +731,11 @@ class HistoryGenerator:
 
 
 def write_history(lake_root: Path, scale: Scale, start: date, seed: int) -> tuple[Written, HistoryGenerator]:
-    """Write ``scale.days`` days of history from ``start`` into ``lake_root``'s clean zone and manifest."""
+    """Write ``scale.days`` days of history from ``start`` into ``lake_root``'s clean zone and manifest (and its index)."""
     generator = HistoryGenerator(scale, start, seed)
     writer = HistoryWriter(lake_root, seed, start)
     written = generator.run(writer)
+    Lake(lake_root).manifest_index()  # built from the entries once, as an ingest would have kept it
     return written, generator
 
 

@@ -112,7 +112,7 @@ def stable_floats(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _ops_loads(lake: Lake, dates: list[date]) -> list[TableLoad]:
-    manifest = [m for m in lake.manifest() if m.extract_date in set(dates)]
+    manifest = lake.manifest(extract_dates=dates)
     manifest_frame = pl.DataFrame(
         {
             "file_sha256": [m.file_sha256 for m in manifest],

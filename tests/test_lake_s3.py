@@ -154,3 +154,36 @@ def test_lake_setting_accepts_paths_file_urls_and_s3_only(tmp_path) -> None:
         Settings.from_env(home | {"KOHDE_LAKE": "s3://"})
     with pytest.raises(ConfigError, match="s3://bucket/prefix"):
         Settings.from_env(home | {"KOHDE_LAKE": "gs://bucket/lake"})
+
+
+def test_manifest_index_on_an_s3_lake(s3_run, s3_endpoint) -> None:
+    """The index is an object beside the entries; a deleted index, an extra entry or one rewritten in place is seen."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint)
+    lake = Lake(s3_run.lake)
+
+    def assert_agrees() -> None:
+        entries = lake.manifest()  # every JSON entry, read one by one
+        for day in (START, END, END + timedelta(days=1)):
+            assert lake.manifest(extract_dates=[day]) == [e for e in entries if e.extract_date == day]
+        assert lake.manifest_index()["file_sha256"].to_list() == [e.file_sha256 for e in entries]
+
+    assert "lake/manifest/index.parquet" in objects(s3_endpoint)  # written by ingest
+    before = objects(s3_endpoint)["lake/manifest/index.parquet"]
+    assert_agrees()
+    assert objects(s3_endpoint)["lake/manifest/index.parquet"] == before  # a matching index is not rewritten
+
+    client.delete_object(Bucket=BUCKET, Key="lake/manifest/index.parquet")
+    assert_agrees()
+    assert "lake/manifest/index.parquet" in objects(s3_endpoint)
+
+    first = lake.manifest(extract_dates=[START])[0]
+    extra = json.loads(first.to_json()) | {"file_sha256": "f" * 64, "extract_date": END.isoformat()}
+    client.put_object(Bucket=BUCKET, Key=f"lake/manifest/{'f' * 64}.json", Body=json.dumps(extra).encode())
+    assert "f" * 64 in [e.file_sha256 for e in lake.manifest(extract_dates=[END])]
+    moved = json.loads(first.to_json()) | {"extract_date": END.isoformat()}  # same size: the ETag tells
+    client.put_object(Bucket=BUCKET, Key=f"lake/manifest/{first.file_sha256}.json", Body=json.dumps(moved).encode())
+    assert first.file_sha256 in [e.file_sha256 for e in lake.manifest(extract_dates=[END])]
+    assert first.file_sha256 not in [e.file_sha256 for e in lake.manifest(extract_dates=[START])]
+    assert_agrees()

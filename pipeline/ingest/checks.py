@@ -100,14 +100,16 @@ def drift_warnings(columns: list[str], previous: list[str], fmt_name: str) -> li
 def currency_warnings(previous: pl.LazyFrame, typed: pl.DataFrame) -> list[str]:
     """An ad account whose currency differs from its latest earlier extraction (WARN; sums never mix them).
 
-    ``previous``: the clean ``ad_daily`` extractions before this file's extract date.
+    ``previous``: the clean ``ad_daily`` extractions before this file's extract date (all of them, or
+    ``files.earlier_currencies``: only each account's newest). The latest is the row of the newest
+    extract date, and among rows of that date the last one in the lake's file order.
     """
     keys = ["platform", "account_id"]
     now = typed.filter(pl.col("_errors").list.len() == 0).select(*keys, "currency_code").drop_nulls().unique()
     if now.height == 0:
         return []
     before = (previous.filter(pl.col("currency_code").is_not_null())
-              .sort("extract_date").group_by(keys).agg(pl.col("currency_code").last().alias("before"))
+              .sort("extract_date", maintain_order=True).group_by(keys).agg(pl.col("currency_code").last().alias("before"))
               .collect())
     changed = now.join(before, on=keys).filter(pl.col("currency_code") != pl.col("before")).sort(keys)
     return [f"currency: {r['platform']} account {r['account_id']} was {r['before']} in the previous export, "

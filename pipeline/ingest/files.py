@@ -170,8 +170,8 @@ def _ingest(lake: Lake, files: list[InboxFile], chunk_bytes: int, parsed: list[_
     erased = tombstones(lake)
     results: list[FileResult] = []
     in_batch: dict[str, FileResult] = {}
-    for item in files:
-        source, path, extract_date = item.source, item.path, item.extract_date
+    for inbox_file in files:
+        source, path, extract_date = inbox_file.source, inbox_file.path, inbox_file.extract_date
         probed = probe(path)
         sha = probed.sha256
         known = lake.manifest_entry(sha)
@@ -198,7 +198,7 @@ def _ingest(lake: Lake, files: list[InboxFile], chunk_bytes: int, parsed: list[_
     _warn_drift(lake, [p.result for p in parsed])
     for item in parsed:
         if item.result.entity == "ad_daily":
-            earlier = lake.clean("ad_daily", item.result.extract_date - timedelta(days=1))
+            earlier = earlier_currencies(lake, item.typed, item.result.extract_date - timedelta(days=1))
             item.result.warnings.extend(currency_warnings(earlier, item.typed))
     outcomes: dict[str, ValidationOutcome] = {}
     for entity in sorted({p.result.entity for p in parsed if p.chunked is None}):
@@ -210,19 +210,52 @@ def _ingest(lake: Lake, files: list[InboxFile], chunk_bytes: int, parsed: list[_
         raise_on_critical(entity, outcome)
         outcomes[entity] = outcome
 
-    for item in parsed:
-        if item.chunked is None:
-            _split_and_write(lake, item, outcomes[item.result.entity])
-        else:
-            _write_chunked(lake, item)
+    written: list[FileResult] = []
+    try:
+        for item in parsed:
+            if item.chunked is None:
+                _split_and_write(lake, item, outcomes[item.result.entity])
+            else:
+                _write_chunked(lake, item)
+            written.append(item.result)
+    finally:
+        if written:  # the files whose manifest entry is written, even if a later file failed
+            lake.index_manifest(written)
     return results
+
+
+def earlier_currencies(lake: Lake, typed: pl.DataFrame, up_to: date) -> pl.LazyFrame:
+    """What ``currency_warnings`` compares a file with: each of its accounts at its newest extraction up to ``up_to``.
+
+    The rows are the clean ``ad_daily`` rows with a currency, in the lake's file order. The extractions
+    are read newest first, 1, 2, 4, ... dates at a time, until every account of the file is found or
+    the history ends: a night reads yesterday's ad files, not every earlier one.
+    """
+    keys = ["platform", "account_id"]
+    pending = (typed.filter(pl.col("_errors").list.len() == 0).select(*keys, "currency_code").drop_nulls()
+               .select(keys).unique())
+    dates = lake.clean_dates("ad_daily", up_to)
+    found: list[pl.DataFrame] = []
+    window = 1
+    while pending.height and dates:
+        chosen, dates = dates[-window:], dates[:-window]
+        rows = (lake.clean("ad_daily", chosen[-1], since=chosen[0])
+                .select(*keys, "currency_code", "extract_date")
+                .filter(pl.col("currency_code").is_not_null())
+                .join(pending.lazy(), on=keys, how="semi", maintain_order="left")
+                .collect())
+        found.append(rows)
+        pending = pending.join(rows.select(keys).unique(), on=keys, how="anti")
+        window *= 2
+    schema = {k: ENTITIES["ad_daily"][k] for k in (*keys, "currency_code")} | {"extract_date": pl.Date()}
+    return pl.concat([pl.DataFrame(schema=schema), *found]).lazy()
 
 
 def _warn_drift(lake: Lake, batch: list[FileResult]) -> None:
     """Compare each file's header with the previous file of its format (manifest or earlier in the batch)."""
     if not batch:
         return
-    seen = [r for r in lake.manifest() if r.columns]
+    seen = [r for r in _previous_headers(lake, batch) if r.columns]
     for result in batch:
         earlier = [r for r in seen if r.source == result.source and r.source_format == result.source_format
                    and r.extract_date <= result.extract_date]
@@ -230,6 +263,28 @@ def _warn_drift(lake: Lake, batch: list[FileResult]) -> None:
             previous = max(earlier, key=lambda r: r.extract_date)
             result.warnings.extend(drift_warnings(result.columns, previous.columns, result.source_format))
         seen.append(result)
+
+
+def _previous_headers(lake: Lake, batch: list[FileResult]) -> list[FileResult]:
+    """The manifest entries ``_warn_drift`` can compare the batch with, in manifest order.
+
+    For each file of the batch: the entries with a header of its format at the newest extract date on or before its own.
+    """
+    index = lake.manifest_index().filter(pl.col("has_columns"))
+    formats = {(r.source, r.source_format) for r in batch}
+    dates: dict[tuple[str, str], set[date]] = {}
+    for source, source_format, day in index.select("source", "source_format", "extract_date").iter_rows():
+        if (source, source_format) in formats:
+            dates.setdefault((source, source_format), set()).add(day)
+    wanted: set[tuple[str, str, date]] = set()
+    for result in batch:
+        key = (result.source, result.source_format)
+        earlier = [d for d in dates.get(key, ()) if d <= result.extract_date]
+        if earlier:
+            wanted.add((*key, max(earlier)))
+    shas = [sha for sha, *row in index.select("file_sha256", "source", "source_format", "extract_date").iter_rows()
+            if tuple(row) in wanted]
+    return [entry for sha in shas if (entry := lake.manifest_entry(sha)) is not None]
 
 
 def _parse(path: Path, result: FileResult, source: str, extract_date: date) -> _Parsed:

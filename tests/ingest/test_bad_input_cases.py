@@ -19,7 +19,8 @@ import pytest
 
 from pipeline.errors import InputFileError
 from pipeline.identity import email_sha256, email_sha256_expr
-from pipeline.ingest.files import FileResult, InboxFile, ingest_files
+from pipeline.ingest.checks import currency_warnings
+from pipeline.ingest.files import FileResult, InboxFile, earlier_currencies, ingest_files
 from pipeline.lake import Lake
 from pipeline.silver import current
 from pipeline.sources.base import EN, FI, date_expr, datetime_expr, decimal_expr
@@ -162,6 +163,40 @@ def test_33_an_account_switching_currency_warns(tmp_path):
     switched, _ = _ingest(tmp_path, "33_account_currency_switch.csv", day=date(2026, 11, 2), lake=lake)
     assert switched.rows_loaded == 1  # loads: each row keeps its currency, sums never mix them
     assert switched.warnings == ["currency: google_ads account 123-456-7890 was EUR in the previous export, now SEK"]
+
+
+def test_33_currency_is_compared_with_each_accounts_newest_earlier_export(tmp_path):
+    """The rule: an account's currency now is compared with the currency of its rows in the newest earlier
+    extraction that has the account (with a currency), however old; older extractions are never consulted."""
+    head = b"".join((CASES / "33_account_currency_switch.csv").read_bytes().splitlines(keepends=True)[:3])
+
+    def export(night: int, *rows: tuple[str, str]) -> bytes:  # (account, currency); the campaign name makes new bytes
+        return head + b"".join(f"2026-11-01,{a},Brand {night},1,{c},1.00,10,2,1\n".encode() for a, c in rows)
+
+    a, b = "123-456-7890", "222-333-4444"
+    nights = [
+        ([(a, "EUR"), (b, "EUR")], []),
+        ([(a, "SEK")], ["currency: google_ads account 123-456-7890 was EUR in the previous export, now SEK"]),
+        ([(a, "SEK"), (a, "SEK")], []),  # EUR two nights ago: the newest earlier export already had SEK
+        ([(a, "SEK")], []),
+        ([(a, "SEK")], []),
+        ([(a, "SEK")], []),
+        ([(a, "EUR"), (b, "NOK")], ["currency: google_ads account 123-456-7890 was SEK in the previous export, now EUR",
+                                    "currency: google_ads account 222-333-4444 was EUR in the previous export, now NOK"]),
+    ]
+    lake = None
+    for i, (rows, expected) in enumerate(nights):
+        day = date(2026, 11, 1 + i)
+        result, lake = _ingest(tmp_path, f"ads_{i}.csv", day=day, data=export(i, *rows), lake=lake)
+        assert not result.skipped
+        assert [w for w in result.warnings if w.startswith("currency:")] == expected, day
+    # what the last night compared with: b from six nights back (found by widening the window), a from last night
+    typed = lake.clean("ad_daily", date(2026, 11, 7), since=date(2026, 11, 7)).collect().with_columns(
+        pl.lit([], dtype=pl.List(pl.Utf8)).alias("_errors"))
+    earlier = earlier_currencies(lake, typed, date(2026, 11, 6)).collect()
+    assert earlier.sort("account_id").rows() == [("google_ads", a, "SEK", date(2026, 11, 6)),
+                                                 ("google_ads", b, "EUR", date(2026, 11, 1))]
+    assert currency_warnings(earlier.lazy(), typed) == currency_warnings(lake.clean("ad_daily", date(2026, 11, 6)), typed)
 
 
 def test_38_more_clicks_than_impressions_loads_with_a_warning(tmp_path):

@@ -187,8 +187,14 @@ def test_forget_erases_a_person_everywhere(settings: Settings) -> None:
                    in p.read_bytes().lower() and p.parent.name != bad_day.isoformat()]
     assert inbox_files
 
+    index_before = (settings.lake / "manifest" / "index.parquet").read_bytes()
     counts = forget(settings, email=f" {email.upper()} ")
     assert counts["clean_rows"] > 0 and counts["raw_rows"] > 0 and counts["landing_files"] > 0
+    # forget rewrites the zones' Parquet, never a manifest entry: the entries and their index still agree
+    lake = Lake(settings.lake)
+    days = [START + timedelta(days=i) for i in range(DAYS)] + [bad_day]
+    assert lake.manifest(extract_dates=days) == [e for e in lake.manifest() if e.extract_date in days]
+    assert (settings.lake / "manifest" / "index.parquet").read_bytes() == index_before  # no rebuild was needed
     assert counts["quarantine_rows"] == 1
 
     def assert_gone() -> None:
