@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -154,6 +155,7 @@ def child(kind: str, path: Path, rows: int) -> dict[str, float]:
     """Run one side in this process; seconds and peak RSS."""
     if kind == "kohde":
         from pipeline.ingest.files import InboxFile, ingest_files
+        from pipeline.ingest.stream import CHUNK_BYTES
         from pipeline.lake import Lake
         from pipeline.validate import _context
 
@@ -161,7 +163,9 @@ def child(kind: str, path: Path, rows: int) -> dict[str, float]:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with tempfile.TemporaryDirectory(dir=path.parent) as lake_dir:
             started = time.perf_counter()
-            (result,) = ingest_files(Lake(Path(lake_dir)), [InboxFile("google_ads", path, END)])
+            chunk = os.environ.get("KOHDE_INGEST_CHUNK_MB")  # as `kohde run` reads the setting
+            chunk_bytes = int(chunk) << 20 if chunk else CHUNK_BYTES
+            (result,) = ingest_files(Lake(Path(lake_dir)), [InboxFile("google_ads", path, END)], chunk_bytes=chunk_bytes)
             seconds = time.perf_counter() - started
         rows = result.rows_loaded
         extra = {"quarantined": result.rows_quarantined, "warnings": len(result.warnings)}

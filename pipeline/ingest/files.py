@@ -592,6 +592,8 @@ def _with_lineage(raw_rows: pl.DataFrame, result: FileResult) -> pl.DataFrame:
 
 def _with_more_errors(typed: pl.LazyFrame, more: pl.DataFrame) -> pl.LazyFrame:
     """``typed`` with the reasons of ``more`` (row_number, _more: list of reasons) appended to ``_errors``."""
+    if more.height == 0:  # nothing to add: no join, which would hold a big file's staged rows at once
+        return typed
     return (typed.join(more.lazy(), on="row_number", how="left", maintain_order="left")
             .with_columns(pl.col("_errors").list.concat(pl.col("_more").fill_null([])).alias("_errors"))
             .drop("_more"))
