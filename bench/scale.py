@@ -186,7 +186,7 @@ def current_steps(rec: Recorder, silver: gold.Silver, as_of: date, settings: Set
         silver.as_of("touchpoint", as_of), gold.channel_rules(settings)).collect())
     contacts = rec.run("versions of contact, deal", lambda: (silver.as_of("contact", as_of), silver.as_of("deal", as_of)))[0]
     attribution = rec.run("fct_attribution (10 models)", lambda: build_fct_attribution(
-        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, gold.ATTRIBUTION_MODELS,
+        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, gold.attribution_models(settings),
         contacts=contacts, deals=silver.as_of("deal", as_of), markov_order=settings.attribution_markov_order,
         time_decay_half_life_days=settings.attribution_half_life_days).collect())
     segments_frame = rec.run("mart_customer_segments (current)", lambda: gold.segments_as_of(

@@ -54,7 +54,18 @@ ATTRIBUTION_MODELS = ("last_touch", "last_non_direct_touch", "first_touch", "lin
                       "w_shaped", "full_path", "markov", "shapley")
 # what a snapshot reads of attribution: first touch (LTV:CAC, customer cost) and the goal model
 SNAPSHOT_ATTRIBUTION_MODELS = ("first_touch", GOAL_ATTRIBUTION_MODEL)
-assert set(SNAPSHOT_ATTRIBUTION_MODELS) <= set(ATTRIBUTION_MODELS)  # the current table's rows stand in for them
+# models fct_attribution always gets: the snapshots' two, and last touch for `kohde report`
+REQUIRED_ATTRIBUTION_MODELS = (*SNAPSHOT_ATTRIBUTION_MODELS, "last_touch")
+
+
+def attribution_models(settings: Settings) -> tuple[str, ...]:
+    """The models fct_attribution gets: ``KOHDE_ATTRIBUTION_MODELS`` (every model when unset) plus the required ones.
+
+    Fewer models mean fewer fct_attribution rows (one per conversion, model, channel and campaign:
+    about 27 per order with all ten), which is most of the run's memory and load at scale.
+    """
+    chosen = set(settings.attribution_models or ATTRIBUTION_MODELS) | set(REQUIRED_ATTRIBUTION_MODELS)
+    return tuple(model for model in ATTRIBUTION_MODELS if model in chosen)
 
 
 # columns of silver that no gold table reads: not held in memory by ``Silver`` (the lake keeps them)
@@ -124,7 +135,7 @@ class Facts:
     orders: pl.DataFrame
     ad_spend: pl.DataFrame
     touchpoints: pl.DataFrame
-    attribution: pl.DataFrame  # every model of ATTRIBUTION_MODELS; orders and won deals
+    attribution: pl.DataFrame  # the models of attribution_models (the snapshots' among them); orders and won deals
     segments: pl.DataFrame
 
 
@@ -135,7 +146,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
     touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
     deals = silver.as_of("deal", as_of)
     attribution = build_fct_attribution(
-        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, ATTRIBUTION_MODELS,
+        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, attribution_models(settings),
         contacts=silver.as_of("contact", as_of), deals=deals, markov_order=settings.attribution_markov_order,
         time_decay_half_life_days=settings.attribution_half_life_days, won_deals=won_deal_conversions(deals, fx, as_of),
     ).collect()

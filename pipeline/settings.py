@@ -32,6 +32,7 @@ class Settings:
     segment_rules: Path | None = None  # a persona / psychographic rules TOML file (see pipeline/segment_rules.py)
     clv_annual_discount_rate: float = 0.10  # the 12-month CLV's discount rate per year
     ingest_chunk_mb: int = 48  # inbox files bigger than this are read in chunks of about this size (pipeline.ingest.stream)
+    attribution_models: tuple[str, ...] | None = None  # the models fct_attribution gets; None: every one (gold.attribution_models)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +59,7 @@ class Settings:
             segment_rules=Path(env["KOHDE_SEGMENT_RULES"]).expanduser().resolve() if env.get("KOHDE_SEGMENT_RULES") else None,
             clv_annual_discount_rate=_rate(env, "KOHDE_CLV_DISCOUNT_RATE", 0.10),
             ingest_chunk_mb=_int(env, "KOHDE_INGEST_CHUNK_MB", 48),
+            attribution_models=_models(env, "KOHDE_ATTRIBUTION_MODELS"),
         )
 
     @property
@@ -115,6 +117,21 @@ def _rate(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= value < 1:
         raise ConfigError(f"{name}={raw!r} must be a yearly rate between 0 and 1 (10 % is 0.10)")
     return value
+
+
+def _models(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
+    """A comma-separated list of attribution model names, checked against the models kohde knows."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    from pipeline.transforms.attribution import DATA_DRIVEN_MODELS, RULE_BASED_MODELS
+
+    known = (*RULE_BASED_MODELS, *DATA_DRIVEN_MODELS)
+    names = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"{name}: unknown attribution model {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
+    return tuple(dict.fromkeys(names))
 
 
 def _redact(url: str) -> str:

@@ -46,10 +46,10 @@ def snapshot(settings: Settings) -> dict[str, pl.DataFrame]:
     return {t: f.sort(f.columns, nulls_last=True) for t, f in frames.items()}
 
 
-def assert_same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -> None:
+def assert_same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame], tables: tuple[str, ...] = DATA_TABLES) -> None:
     from polars.testing import assert_frame_equal
 
-    for table in DATA_TABLES:
+    for table in tables:
         try:
             assert_frame_equal(left[table], right[table], check_exact=True)
         except AssertionError as exc:
@@ -215,3 +215,18 @@ def test_the_current_facts_stand_in_for_the_snapshot_of_their_date(nightly):
     for table, frame in alone.items():
         assert_frame_equal(stable_floats(shared[table]), stable_floats(frame), check_exact=True)
     assert alone["mart_ltv_cac"].height > 0 and alone["mart_goal_tracking"].height > 0
+
+
+def test_a_chosen_set_of_attribution_models_gives_the_same_rows_for_those_models(tmp_path, demo_inbox, nightly):
+    """KOHDE_ATTRIBUTION_MODELS=linear: fct_attribution and mart_channel_roi get linear plus the first and last
+    touch the snapshots and the report read, with the rows the default run gives those models; the snapshots
+    are unchanged."""
+    chosen = Settings.from_env({"KOHDE_HOME": str(tmp_path / "home"), "KOHDE_INBOX": str(demo_inbox),
+                                "KOHDE_ATTRIBUTION_MODELS": "linear"})
+    run_range(chosen, START, END, command="backfill")
+    kept = ["first_touch", "last_touch", "linear"]
+    ours, full = snapshot(chosen), snapshot(nightly)
+    for table in ("fct_attribution", "mart_channel_roi"):
+        assert sorted(ours[table]["model"].unique().to_list()) == kept, table
+        assert_same({table: ours[table]}, {table: full[table].filter(pl.col("model").is_in(kept))}, (table,))
+    assert_same(ours, full, ("mart_goal_tracking", "mart_ltv_cac", "mart_segment_summary", "fct_orders"))

@@ -51,3 +51,16 @@ def test_ingest_chunk_size_is_a_positive_number_of_megabytes(tmp_path):
     assert Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_INGEST_CHUNK_MB": "16"}).ingest_chunk_mb == 16
     with pytest.raises(ConfigError, match=r"KOHDE_INGEST_CHUNK_MB='0' must be positive"):
         Settings.from_env({"KOHDE_HOME": str(tmp_path), "KOHDE_INGEST_CHUNK_MB": "0"})
+
+
+def test_attribution_models_chosen_by_the_user_plus_the_required_ones(tmp_path):
+    from pipeline.gold import ATTRIBUTION_MODELS, attribution_models
+
+    home = {"KOHDE_HOME": str(tmp_path)}
+    assert attribution_models(Settings.from_env(home)) == ATTRIBUTION_MODELS  # unset: all ten
+    chosen = Settings.from_env({**home, "KOHDE_ATTRIBUTION_MODELS": " Markov, linear,markov "})
+    assert chosen.attribution_models == ("markov", "linear")
+    # first touch (LTV:CAC, customer cost) and last touch (goals, the report) are always computed
+    assert attribution_models(chosen) == ("last_touch", "first_touch", "linear", "markov")
+    with pytest.raises(ConfigError, match=r"^KOHDE_ATTRIBUTION_MODELS: unknown attribution model 'u_shaped'; known: last_touch"):
+        Settings.from_env({**home, "KOHDE_ATTRIBUTION_MODELS": "linear,u_shaped"})
