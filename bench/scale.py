@@ -185,7 +185,7 @@ def current_steps(rec: Recorder, silver: gold.Silver, as_of: date, settings: Set
     touchpoints = rec.run("fct_touchpoints (+ versions)", lambda: build_fct_touchpoints(
         silver.as_of("touchpoint", as_of), gold.channel_rules(settings)).collect())
     contacts = rec.run("versions of contact, deal", lambda: (silver.as_of("contact", as_of), silver.as_of("deal", as_of)))[0]
-    attribution = rec.run("fct_attribution (10 models)", lambda: build_fct_attribution(
+    attribution = rec.run(f"fct_attribution ({len(gold.attribution_models(settings))} models)", lambda: build_fct_attribution(
         orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, gold.attribution_models(settings),
         contacts=contacts, deals=silver.as_of("deal", as_of), markov_order=settings.attribution_markov_order,
         time_decay_half_life_days=settings.attribution_half_life_days).collect())
@@ -620,6 +620,7 @@ def main() -> int:
     parser.add_argument("--references-only", action="store_true",
                         help="only ingest and the per-table kohde / DuckDB pairs (for scales whose nightly run does not fit)")
     parser.add_argument("--max-rss-gb", type=float, default=16.0)
+    parser.add_argument("--models", help="KOHDE_ATTRIBUTION_MODELS for the run (default: all ten)")
     parser.add_argument("--json", type=Path, help="write the measured steps as JSON here")
     args = parser.parse_args()
     watchdog(args.max_rss_gb)
@@ -631,7 +632,8 @@ def main() -> int:
     root = args.keep or Path(tempfile.mkdtemp(prefix="kohde-scale-"))
     root.mkdir(parents=True, exist_ok=True)
     home, inbox = root / "home", root / "inbox"
-    settings = Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox)})
+    settings = Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox),
+                                  "KOHDE_ATTRIBUTION_MODELS": args.models or ""})
     lake_root = Path(settings.lake)
     marker = root / "history.json"
     wanted = {"scale": scale.__dict__, "seed": args.seed, "start": START.isoformat()}
