@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.main_job import native_load, read_floor  # noqa: E402
 from bench.scale_data import SCALES, Scale, write_history, write_new_day  # noqa: E402
-from bench.segments import segment_case_sql  # noqa: E402
+from bench.segments import duckdb_sql as segments_sql  # noqa: E402
 from bench.timing import reset_peak, step_peak_mb  # noqa: E402
 from pipeline import gold  # noqa: E402
 from pipeline.lake import Lake  # noqa: E402
@@ -326,28 +326,6 @@ def attribution_sql(orders: Path, touches: Path, lookback_days: int) -> str:
     FROM ranked ORDER BY order_id, model, channel, campaign_id"""
 
 
-def rfm_sql(orders: Path, as_of: date, window_days: int) -> str:
-    """As bench/segments.py: RANK-based quintiles with ties sharing a score, the segment CASE."""
-    start = as_of - timedelta(days=window_days)
-
-    def quintile(order_by: str) -> str:
-        return f"(5 * RANK() OVER (ORDER BY {order_by}) + n - 1) // n"
-
-    return f"""
-    WITH per_customer AS (
-        SELECT customer_id, DATE '{as_of}' - MAX(order_date) AS recency_days, COUNT(*) AS frequency,
-               CAST(SUM(net_revenue_eur) AS DECIMAL(18,4)) AS monetary_eur
-        FROM read_parquet('{orders}')
-        WHERE is_revenue AND customer_id IS NOT NULL AND order_date > DATE '{start}' AND order_date <= DATE '{as_of}'
-        GROUP BY customer_id),
-    counted AS (SELECT *, COUNT(*) OVER () AS n FROM per_customer),
-    scored AS (SELECT customer_id, recency_days, frequency, monetary_eur,
-                      CAST({quintile("recency_days DESC")} AS INTEGER) AS r_score,
-                      CAST({quintile("frequency")} AS INTEGER) AS f_score,
-                      CAST({quintile("monetary_eur")} AS INTEGER) AS m_score FROM counted)
-    SELECT *, {segment_case_sql()} AS rfm_segment FROM scored ORDER BY customer_id"""
-
-
 def channel_roi_sql(attribution: Path, spend: Path) -> str:
     """mart_channel_roi: day / week / month / quarter, spend full-joined with attributed revenue, roll-up rows."""
     def period(column: str) -> str:
@@ -453,7 +431,8 @@ def duckdb_references(rec: Recorder, root: Path, clean: Path, as_of: date, setti
         ("ref RFM scores + segments (streaming)", lambda: build_rfm(
             pl.scan_parquet(paths["fct_orders"]), as_of, settings.rfm_window_days).with_columns(
             rfm_segment_expr("r_score", "f_score", "m_score").alias("rfm_segment")).collect(engine="streaming"),
-         rfm_sql(paths["fct_orders"], as_of, settings.rfm_window_days), ["r_score", "f_score", "m_score", "monetary_eur"],
+         segments_sql(paths["fct_orders"], as_of=as_of, window_days=settings.rfm_window_days),
+         ["r_score", "f_score", "m_score", "monetary_eur"],
          None),
         ("ref mart_channel_roi (last_touch + linear)", lambda: build_channel_roi(
             pl.scan_parquet(paths["fct_attribution"]), pl.scan_parquet(paths["fct_ad_spend_daily"])).collect(),

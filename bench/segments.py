@@ -82,9 +82,9 @@ def segment_case_sql() -> str:
     return "CASE " + " ".join(whens) + " END"
 
 
-def duckdb_sql(path: Path, score: str = "rank") -> str:
+def duckdb_sql(path: Path, score: str = "rank", as_of: date = AS_OF, window_days: int = WINDOW_DAYS) -> str:
     """The DuckDB equivalent; ``score="ntile"`` gives the usual NTILE(5) quintiles instead."""
-    start = AS_OF - timedelta(days=WINDOW_DAYS)
+    start = as_of - timedelta(days=window_days)
 
     def quintile(order_by: str) -> str:
         if score == "ntile":
@@ -94,11 +94,11 @@ def duckdb_sql(path: Path, score: str = "rank") -> str:
 
     return f"""
         WITH per_customer AS (
-            SELECT customer_id, DATE '{AS_OF}' - MAX(order_date) AS recency_days, COUNT(*) AS frequency,
+            SELECT customer_id, DATE '{as_of}' - MAX(order_date) AS recency_days, COUNT(*) AS frequency,
                    CAST(SUM(net_revenue_eur) AS DECIMAL(18,4)) AS monetary_eur
             FROM read_parquet('{path}')
             WHERE is_revenue AND customer_id IS NOT NULL
-              AND order_date > DATE '{start}' AND order_date <= DATE '{AS_OF}'
+              AND order_date > DATE '{start}' AND order_date <= DATE '{as_of}'
             GROUP BY customer_id
         ), counted AS (
             SELECT *, COUNT(*) OVER () AS n FROM per_customer
