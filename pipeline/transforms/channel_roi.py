@@ -57,7 +57,9 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
     daily = fct_attribution.group_by(*kinds, "order_date", "channel", "campaign_id", "model").agg(
         sum_unless_unconverted(pl.col("revenue_eur")).alias("revenue_eur"),
         pl.col("credit").sum(),
-        pl.col("credit").filter(pl.col("is_first_order").fill_null(False)).sum().alias("first_order_credit"),
+        # a sum over the group, not a filter per group: zeros add nothing
+        pl.when(pl.col("is_first_order").fill_null(False)).then(pl.col("credit")).otherwise(0.0).sum()
+        .alias("first_order_credit"),
     ).collect().lazy()
     if kinds:
         won = daily.filter(pl.col("conversion_type") == "won_deal")
