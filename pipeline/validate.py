@@ -73,8 +73,7 @@ def validate_batch(entity: str, frame: pl.DataFrame, part: SuitePart = "all") ->
     # keys cost more to hash than the validation itself); failing positions become file:row keys below.
     keyed = frame.with_row_index(KEY)
     pdf = _to_pandas(keyed.select([c for c in keyed.columns if c == KEY or c in _suite_columns(suite_def)]))
-    identity = frame.select(pl.col("file_sha256") + pl.lit(":") + pl.col("row_number").cast(pl.Utf8))
-    row_key = identity.to_series()
+    lineage = frame.select("file_sha256", "row_number")
     result = validation.run(
         batch_parameters={"dataframe": pdf},
         result_format={
@@ -97,7 +96,9 @@ def validate_batch(entity: str, frame: pl.DataFrame, part: SuitePart = "all") ->
         # GX 1.x gives one entry per failing row: {KEY: value} or {KEY: [value]}.
         positions = [int(key) for entry in (item.result or {}).get("unexpected_index_list") or []
                      for key in (entry[KEY] if isinstance(entry[KEY], list) else [entry[KEY]])]
-        keys = row_key.gather(positions).to_list() if positions else []
+        # the file:row keys of the failing rows only (most rows of a batch fail nothing)
+        keys = (lineage[positions].select(pl.col("file_sha256") + pl.lit(":") + pl.col("row_number").cast(pl.Utf8))
+                .to_series().to_list()) if positions else []
         if severity == "critical" or not keys:
             outcome.critical_failures.append(reason)
             continue
