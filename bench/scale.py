@@ -52,6 +52,7 @@ from bench.scale_data import SCALES, Scale, write_history, write_new_day  # noqa
 from bench.segments import duckdb_sql as segments_sql  # noqa: E402
 from bench.timing import reset_peak, step_peak_mb  # noqa: E402
 from pipeline import gold  # noqa: E402
+from pipeline.incremental import drop_state  # noqa: E402
 from pipeline.lake import Lake  # noqa: E402
 from pipeline.run import ingest_range, run_range, stable_floats  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
@@ -585,6 +586,28 @@ def rollback_day(lake_root: Path, day: date) -> None:
     for sha in shas:
         (lake_root / "manifest" / f"{sha}.json").unlink(missing_ok=True)
     Lake(lake_root).manifest_index()  # the index follows the removed entries here, not inside the measured run
+    drop_state(Lake(lake_root))  # a state of the day would cover the files just removed
+
+
+def nightly_runs(args: argparse.Namespace, settings: Settings, rec: Recorder, lake_root: Path, home: Path,
+                 day: date) -> None:
+    """The nightly run end to end: a full rebuild (no state), then an incremental one on the state of the night before."""
+    rollback_day(lake_root, day)
+    for file in home.glob("warehouse.duckdb*"):
+        file.unlink()
+    report = rec.run("nightly run end to end: run_range(D, D)", lambda: run_range(settings, day, day))
+    print(f"  silver: {report.silver}", flush=True)
+    del report
+    if not args.no_incremental:
+        # the night before (not measured) leaves the state the measured night starts from
+        rollback_day(lake_root, day)
+        for file in home.glob("warehouse.duckdb*"):
+            file.unlink()
+        run_range(settings, day - timedelta(days=1), day - timedelta(days=1))
+        report = rec.run("nightly run end to end, incremental: run_range(D, D) on the state of D - 1",
+                         lambda: run_range(settings, day, day))
+        print(f"  silver: {report.silver}", flush=True)
+        del report
 
 
 def main() -> int:
@@ -599,6 +622,10 @@ def main() -> int:
     parser.add_argument("--references-only", action="store_true",
                         help="only ingest and the per-table kohde / DuckDB pairs (for scales whose nightly run does not fit)")
     parser.add_argument("--max-rss-gb", type=float, default=16.0)
+    parser.add_argument("--no-incremental", action="store_true",
+                        help="skip the second end-to-end run (incremental, on the state the night before leaves)")
+    parser.add_argument("--nightly-only", action="store_true",
+                        help="only ingest and the end-to-end nightly runs (full, then incremental), no per-step table")
     parser.add_argument("--models", help="KOHDE_ATTRIBUTION_MODELS for the run (default: all ten)")
     parser.add_argument("--json", type=Path, help="write the measured steps as JSON here")
     args = parser.parse_args()
@@ -653,6 +680,10 @@ def main() -> int:
         agreement = duckdb_references(rec, root, lake_root / "clean", day, settings)
         report_table(args, scale, rec, agreement, generation, load)
         return 0
+    if args.nightly_only:
+        nightly_runs(args, settings, rec, lake_root, home, day)
+        report_table(args, scale, rec, {}, generation, load)
+        return 0
     lake = Lake(settings.lake)
     frames: dict[str, pl.DataFrame] = {}
     for entity in gold.Silver.ENTITIES:
@@ -683,11 +714,7 @@ def main() -> int:
     del silver
 
     agreement = {} if args.no_references else duckdb_references(rec, root, lake_root / "clean", day, settings)
-    rollback_day(lake_root, day)
-    for file in home.glob("warehouse.duckdb*"):
-        file.unlink()
-    report = rec.run("nightly run end to end: run_range(D, D)", lambda: run_range(settings, day, day))
-    del report
+    nightly_runs(args, settings, rec, lake_root, home, day)
     if args.profile:
         rollback_day(lake_root, day)
         for file in home.glob("warehouse.duckdb*"):

@@ -15,6 +15,8 @@ of D2, and one snapshot per date, which is what nightly runs over the same dates
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,13 +24,32 @@ from datetime import date, timedelta
 import polars as pl
 
 from pipeline.channels import ChannelRule, load_channel_rules
+from pipeline.incremental import (
+    EVENT_DATE,
+    INCREMENTAL_ENTITIES,
+    MILESTONE_MODELS,
+    Derived,
+    EntityPlan,
+    GoldState,
+    Increment,
+    assemble,
+    attribution_window,
+    conversions_of,
+    extract_date_of,
+    lead_days,
+    milestones_of,
+    plan_increment,
+    read_state,
+    scan_parts,
+    write_state,
+)
 from pipeline.lake import Lake
 from pipeline.segment_rules import SegmentRules, load_segment_rules
 from pipeline.settings import Settings
 from pipeline.silver import as_of as silver_as_of
 from pipeline.silver import fx_rates, versions
 from pipeline.transforms.ad_spend import build_fct_ad_spend_daily
-from pipeline.transforms.attribution import ORDER, build_fct_attribution, won_deal_conversions
+from pipeline.transforms.attribution import ORDER, RULE_BASED_MODELS, build_fct_attribution, won_deal_conversions
 from pipeline.transforms.budget_vs_actual import build_budget_vs_actual
 from pipeline.transforms.campaign_lift import build_campaign_lift
 from pipeline.transforms.campaigns import build_dim_campaign
@@ -44,7 +65,7 @@ from pipeline.transforms.sales_costs import build_sales_costs
 from pipeline.transforms.segment_economics import build_segment_economics
 from pipeline.transforms.segment_migration import MIGRATION_LAG_DAYS, build_segment_migration, segment_labels_of
 from pipeline.transforms.segment_quality import build_segment_quality
-from pipeline.transforms.segments import build_customer_segments, build_segment_summary
+from pipeline.transforms.segments import INTENT_WINDOW_DAYS, build_customer_segments, build_segment_summary
 from pipeline.transforms.touchpoints import build_fct_touchpoints
 
 SNAPSHOT_TABLES = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv",
@@ -78,25 +99,48 @@ class Silver:
 
     An entity's extractions are held until its versions are computed, then only the versions
     (which hold the same rows): the history up to a date is a filter on them too.
+
+    With an ``Increment`` (``pipeline.incremental``) the event entities it covers are read only
+    from its ``since`` extract dates: their truth as of ``up_to`` is the state's rows before the
+    change window and the partial read's from it on, and their truth as of an earlier date holds
+    the events from ``exact_from`` on (exact there; the segments of 30 days earlier read no older).
     """
 
     ENTITIES = ("contact", "deal", "touchpoint", "ad_daily", "order", "goal", "budget", "sales_cost", "fx_rate")
 
-    def __init__(self, lake: Lake, up_to: date) -> None:
-        self._frames = {entity: self.read(lake, entity, up_to) for entity in self.ENTITIES}
+    def __init__(self, lake: Lake, up_to: date, increment: Increment | None = None) -> None:
+        self.lake, self.up_to, self.increment = lake, up_to, increment
+        self._files: dict[str, tuple[str, ...]] = {}
+        self._frames: dict[str, pl.DataFrame] = {}
+        for entity in self.ENTITIES:
+            plan = None if increment is None else increment.entities.get(entity)
+            if plan is not None:  # the files the plan saw, from its first extract date on
+                files = [] if plan.since is None else [name for name in plan.files if extract_date_of(name) >= plan.since]
+            else:
+                files = lake.clean_files(entity, up_to)
+            self._files[entity] = tuple(files) if plan is None else plan.files
+            self._frames[entity] = self._slim(lake.scan_clean(entity, files), entity).collect()
         self._versions: dict[str, pl.DataFrame] = {}
+        self._truths: dict[str, pl.DataFrame] = {}
+
+    @staticmethod
+    def _slim(extractions: pl.LazyFrame, entity: str) -> pl.LazyFrame:
+        return extractions.drop(*UNREAD_LINEAGE, *UNREAD_COLUMNS.get(entity, ()))
 
     @staticmethod
     def read(lake: Lake, entity: str, up_to: date) -> pl.DataFrame:
         """An entity's extractions up to a date as Silver holds them: without the columns no gold table reads."""
-        return lake.clean(entity, up_to).drop(*UNREAD_LINEAGE, *UNREAD_COLUMNS.get(entity, ())).collect()
+        return Silver._slim(lake.clean(entity, up_to), entity).collect()
 
     @classmethod
     def from_frames(cls, frames: dict[str, pl.DataFrame]) -> Silver:
         """A Silver over given extractions (every entity of ``ENTITIES``, lineage columns included)."""
         silver = cls.__new__(cls)
+        silver.increment = None
         silver._frames = dict(frames)
+        silver._files = {}
         silver._versions = {}
+        silver._truths = {}
         return silver
 
     def _versioned(self, entity: str) -> pl.DataFrame:
@@ -104,17 +148,74 @@ class Silver:
             self._versions[entity] = versions(self._frames.pop(entity), entity)
         return self._versions[entity]
 
+    def _plan(self, entity: str) -> EntityPlan | None:
+        return None if self.increment is None else self.increment.entities.get(entity)
+
+    def truth(self, entity: str) -> pl.DataFrame:
+        """The current truth of an entity as of ``up_to`` (assembled from the state when incremental)."""
+        if entity not in self._truths:
+            partial = silver_as_of(self._versioned(entity), entity, self.up_to)
+            if self._plan(entity) is None:
+                return partial.collect()
+            self._truths[entity] = assemble(self.lake, self.increment, entity, partial)
+        return self._truths[entity]
+
     def as_of(self, entity: str, as_of: date) -> pl.LazyFrame:
         """The current truth of an entity as of a date (a filter on its versions, see silver.versions)."""
-        return silver_as_of(self._versioned(entity), entity, as_of)
+        plan = self._plan(entity)
+        if plan is None:
+            return silver_as_of(self._versioned(entity), entity, as_of)
+        if as_of == self.up_to:
+            return self.truth(entity).lazy()
+        if plan.exact_from is None:
+            raise ValueError(f"an incremental run read no {entity} extractions for dates before {self.up_to}")
+        return silver_as_of(self._versioned(entity), entity, as_of).filter(EVENT_DATE[entity] >= plan.exact_from)
 
     def history(self, entity: str, as_of: date) -> pl.LazyFrame:
         """Every extraction of an entity up to a date (e.g. each stage a deal was seen in), in no particular order."""
+        if self._plan(entity) is not None:
+            raise ValueError(f"an incremental run holds no full history of {entity}")
         return self._versioned(entity).lazy().filter(pl.col("extract_date") <= as_of)
 
     def fx(self, as_of: date) -> pl.LazyFrame:
         """Rates known as of a date (plan files + shipped defaults)."""
         return fx_rates(self._frames["fx_rate"].lazy(), as_of)
+
+    def new_state(self, state_id: str, derived: Derived | None) -> GoldState:
+        """Write the truth of the incremental entities as of ``up_to`` and ``derived`` to the lake's gold zone.
+
+        Called after the warehouse commit; ``state_id`` is what the warehouse's ops_gold_state got.
+        """
+        truths = {entity: self.truth(entity) for entity in INCREMENTAL_ENTITIES}
+        if self.increment is None:
+            leads = {entity: lead_days(self._versioned(entity), entity) for entity in INCREMENTAL_ENTITIES}
+        else:
+            leads = {entity: plan.lead_days for entity, plan in self.increment.entities.items()}
+        return write_state(self.lake, state_id, self.up_to, truths, {e: self._files[e] for e in INCREMENTAL_ENTITIES},
+                           leads, self.increment, derived)
+
+
+def open_silver(lake: Lake, up_to: date, dates: list[date], settings: Settings) -> tuple[Silver, str]:
+    """Silver for a run as of ``up_to`` with snapshot ``dates``: incremental when it can be, and how it was opened.
+
+    Incremental only for a nightly run of the lake's newest date (snapshots of earlier dates read
+    the whole history), with a readable state written by this kohde from files that are all still
+    in the lake, and ``KOHDE_INCREMENTAL`` not off.
+    """
+    if not settings.incremental:
+        return Silver(lake, up_to), "full: KOHDE_INCREMENTAL is off"
+    if dates != [up_to]:
+        return Silver(lake, up_to), "full: a backfill or a run of a date before the lake's newest"
+    state, why = read_state(lake)
+    if state is None:
+        return Silver(lake, up_to), f"full: {why}"
+    compared_to = up_to - timedelta(days=MIGRATION_LAG_DAYS)
+    # the segments of 30 days earlier read the touches of the 90 days up to then
+    exact_from = {"touchpoint": compared_to - timedelta(days=INTENT_WINDOW_DAYS + 1)}
+    increment = plan_increment(lake, up_to, state, exact_from)
+    if isinstance(increment, str):
+        return Silver(lake, up_to), f"full: {increment}"
+    return Silver(lake, up_to, increment), increment.describe()
 
 
 def channel_rules(settings: Settings) -> tuple[ChannelRule, ...]:
@@ -137,23 +238,83 @@ class Facts:
     touchpoints: pl.DataFrame
     attribution: pl.DataFrame  # the models of attribution_models (the snapshots' among them); orders and won deals
     segments: pl.DataFrame
+    derived: Derived | None = None  # for the next night's incremental run
+    # built on the previous night's state: only these changed (None: nothing), so the warehouse may
+    # replace just them when it holds that state (see run.build_and_load)
+    on_state: str | None = None
+    touch_window: date | None = None
+
+
+def fact_settings(settings: Settings) -> str:
+    """What fct_touchpoints and fct_attribution rows depend on besides the lake: kept state is reused only under the same."""
+    rules = settings.channel_rules
+    return json.dumps({
+        "models": attribution_models(settings), "lookback": settings.attribution_lookback_days,
+        "half_life": settings.attribution_half_life_days, "markov_order": settings.attribution_markov_order,
+        "channel_rules": None if rules is None else hashlib.sha256(rules.read_bytes()).hexdigest(),
+    }, sort_keys=True)
 
 
 def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
-    """fct_orders, fct_ad_spend_daily, fct_touchpoints, fct_attribution and the segments as of a date."""
+    """fct_orders, fct_ad_spend_daily, fct_touchpoints, fct_attribution and the segments as of a date.
+
+    On an incremental run whose state was derived under the same settings, fct_attribution's
+    rule-based order rows are taken from the state before ``attribution_window`` and computed from
+    it on; the data-driven models (fitted on every journey) and the won deals are computed whole.
+    Either way the rows are those a full computation gives.
+    """
     fx = silver.fx(as_of)
     orders = build_fct_orders(silver.as_of("order", as_of), fx).collect()
     touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
-    deals = silver.as_of("deal", as_of)
-    attribution = build_fct_attribution(
-        orders.lazy(), touchpoints.lazy(), settings.attribution_lookback_days, attribution_models(settings),
-        contacts=silver.as_of("contact", as_of), deals=deals, markov_order=settings.attribution_markov_order,
-        time_decay_half_life_days=settings.attribution_half_life_days, won_deals=won_deal_conversions(deals, fx, as_of),
-    ).collect()
+    deals, contacts = silver.as_of("deal", as_of), silver.as_of("contact", as_of)
+    models = attribution_models(settings)
+    rule_based = tuple(m for m in models if m in RULE_BASED_MODELS)
+    won_deals = won_deal_conversions(deals, fx, as_of)
+
+    def attribute(orders: pl.DataFrame, touches: pl.DataFrame, chosen: tuple[str, ...], with_deals: bool) -> pl.DataFrame:
+        return build_fct_attribution(
+            orders.lazy(), touches.lazy(), settings.attribution_lookback_days, chosen, contacts=contacts, deals=deals,
+            markov_order=settings.attribution_markov_order, time_decay_half_life_days=settings.attribution_half_life_days,
+            won_deals=won_deals if with_deals else None,
+        ).collect()
+
+    fingerprint = fact_settings(settings)
+    conversions = conversions_of(orders.lazy()).collect()
+    milestones = milestones_of(contacts, deals).collect() if set(rule_based) & set(MILESTONE_MODELS) else None
+    state = None if silver.increment is None else silver.increment.state
+    previous = state.derived if state is not None and state.derived is not None else None
+    if previous is not None and (previous.settings != fingerprint or (milestones is None) != (previous.milestones is None)):
+        previous = None
+    touch_window = None if silver.increment is None else silver.increment.entities["touchpoint"].window
+    if previous is None:
+        attribution = attribute(orders, touchpoints, models, True)
+        window = None
+    else:
+        lake = silver.lake
+        window = attribution_window(
+            lake.scan(previous.conversions), conversions, touch_window,
+            None if previous.milestones is None else lake.scan(previous.milestones), milestones)
+        won = attribute(orders.clear(), touchpoints, models, True)
+        kept = scan_parts(lake, previous.attribution) if previous.attribution else won.clear().lazy()
+        parts = [won, (kept if window is None else kept.filter(pl.col("order_date") < window)).collect()]
+        if window is not None:
+            changed = orders.filter(pl.col("order_date") >= window)
+            first = changed.filter(pl.col("is_revenue"))["ordered_at"].min()
+            lookback = timedelta(days=settings.attribution_lookback_days)
+            touches = touchpoints.clear() if first is None else touchpoints.filter(pl.col("ts") >= first - lookback)
+            parts.append(attribute(changed, touches, rule_based, False))
+        data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
+        if data_driven:
+            parts.append(attribute(orders, touchpoints, data_driven, False))
+        attribution = pl.concat(parts, how="vertical_relaxed").sort(
+            "conversion_type", "order_id", "model", "channel", "campaign_id")
+    rule_rows = attribution.filter((pl.col("conversion_type") == ORDER) & pl.col("model").is_in(rule_based))
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
         ad_spend=build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect(),
         segments=segments_as_of(silver, as_of, settings, segment_rules(settings), orders.lazy(), touchpoints.lazy()).collect(),
+        derived=Derived(fingerprint, rule_rows, conversions, milestones, window, rebuilt_all=previous is None),
+        on_state=None if previous is None else state.state_id, touch_window=touch_window,
     )
 
 

@@ -73,6 +73,10 @@ class Lake:
         """One Parquet file of the lake."""
         return pl.read_parquet(self.source(path), storage_options=self.storage_options)
 
+    def scan(self, relative: str) -> pl.LazyFrame:
+        """A Parquet file of the lake, by its path under the root, as a lazy scan."""
+        return pl.scan_parquet(self.source(self.root / relative), storage_options=self.storage_options)
+
     def write_text(self, path: LakePath, text: str) -> None:
         """Write a small text file atomically (temp+rename locally, one PUT on an object store)."""
         if not self.local:
@@ -165,11 +169,21 @@ class Lake:
 
     def clean(self, entity: str, up_to: date, since: date | None = None) -> pl.LazyFrame:
         """All extractions of an entity with since <= extract_date <= up_to (lineage columns included)."""
-        kept = self.partition_files(self.root / "clean" / entity, lambda d: d <= up_to and (since is None or d >= since))
-        if not kept:
+        return self.scan_clean(entity, self.clean_files(entity, up_to, since))
+
+    def clean_files(self, entity: str, up_to: date, since: date | None = None) -> list[str]:
+        """The clean files of an entity with since <= extract_date <= up_to, as ``extract_date=<D>/<name>``, in path order."""
+        folder = self.root / "clean" / entity
+        kept = self.partition_files(folder, lambda d: d <= up_to and (since is None or d >= since))
+        return ["/".join(source.rsplit("/", 2)[-2:]) for source in kept]
+
+    def scan_clean(self, entity: str, files: list[str]) -> pl.LazyFrame:
+        """Clean files of an entity named as ``clean_files`` names them (lineage columns included)."""
+        if not files:
             return pl.LazyFrame(schema={**ENTITIES[entity], **LINEAGE})
+        folder = self.root / "clean" / entity
         # files written before a column was added to the entity read it as NULL
-        return pl.scan_parquet(kept, hive_partitioning=False,
+        return pl.scan_parquet([self.source(folder / name) for name in files], hive_partitioning=False,
                                schema={**ENTITIES[entity], **LINEAGE}, missing_columns="insert", extra_columns="ignore",
                                storage_options=self.storage_options)
 

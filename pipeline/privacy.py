@@ -198,6 +198,7 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
     Returns counts per place (also in the audit line); running it again finds nothing more.
     """
     from pipeline.csv_safety import write_csv
+    from pipeline.incremental import drop_state
     from pipeline.warehouse import Warehouse
     from pipeline.warehouse.schema import tables
 
@@ -260,6 +261,8 @@ def forget(settings: Settings, *, email: str | None = None, customer_id: str | N
         for landing in (lake.root / "landing").glob(f"*/extract_date=*/{sha}__*"):
             landing.unlink()
             counts["landing_files"] += 1
+    # the incremental state holds the person's touches too: the next run rebuilds from the rewritten lake
+    drop_state(lake)
 
     # 3. the warehouse: every table with customer rows, and quarantine rows of the same file rows
     statements: list[tuple[str, dict[str, Any] | None]] = []

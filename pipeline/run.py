@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 
 from pipeline.errors import KohdeError
-from pipeline.gold import SNAPSHOT_TABLES, Silver, build_current, build_facts, build_snapshots
+from pipeline.gold import SNAPSHOT_TABLES, Facts, attribution_models, build_current, build_facts, build_snapshots, open_silver
 from pipeline.ingest.files import FileResult, inbox_files, ingest_files
 from pipeline.lake import Lake
 from pipeline.settings import Settings
 from pipeline.sources import sources
-from pipeline.warehouse import TableLoad, Warehouse
+from pipeline.transforms.attribution import ORDER, RULE_BASED_MODELS, WON_DEAL
+from pipeline.warehouse import Since, TableLoad, Warehouse
 
 Progress = Callable[[str], None]
 
@@ -38,6 +39,7 @@ class RunReport:
     rows_loaded_per_table: dict[str, int] = field(default_factory=dict)
     status: str = "running"
     error: str | None = None
+    silver: str | None = None  # how silver was read: incremental from the lake's state, or full and why
 
     @property
     def read(self) -> list[FileResult]:
@@ -73,30 +75,82 @@ def ingest_range(settings: Settings, start: date, end: date, progress: Progress 
 
 
 def build_and_load(settings: Settings, start: date, end: date, files: list[FileResult],
-                   progress: Progress | None = None) -> dict[str, int]:
+                   progress: Progress | None = None, run_id: str | None = None) -> tuple[dict[str, int], str]:
     """Build gold for the range from silver and replace it in the warehouse in one transaction.
 
     The current tables describe the newest data the lake holds: a re-run or backfill of older
     dates (a restated export, a year of history loaded late) must not roll them back to its end
-    date. Snapshots are those of the range's dates.
+    date. Snapshots are those of the range's dates. Returns the rows loaded per table and how
+    silver was read (incremental or full, and why); after the warehouse commit the truth of the
+    event entities and the derived attribution are written to the lake for the next night
+    (``pipeline.incremental``).
+
+    fct_touchpoints and fct_attribution are replaced from their change windows on only when the
+    run was built on the lake's state and the warehouse was last loaded with that same state
+    (``ops_gold_state``); every other table, and those two otherwise, is replaced whole.
     """
     lake = Lake(settings.lake)
     current_as_of = max(end, lake.latest_extract_date() or end)
-    silver = Silver(lake, current_as_of)
+    dates = dates_between(start, end)
+    silver, how = open_silver(lake, current_as_of, dates, settings)
     if progress:
-        progress(f"transform as of {current_as_of}")
+        progress(f"transform as of {current_as_of} ({how})")
     facts = build_facts(silver, current_as_of, settings)
     tables = build_current(silver, current_as_of, settings, facts)
-    dates = dates_between(start, end)
     snapshots = build_snapshots(silver, dates, settings, facts)
-    loads = [TableLoad(name, stable_floats(frame), "all") for name, frame in tables.items()]
-    loads += [TableLoad(name, stable_floats(frame), {"as_of_date": dates}) for name, frame in snapshots.items()]
-    loads += _ops_loads(lake, dates)
-    if progress:
-        progress(f"load {len(loads)} tables")
+    state_id = f"{current_as_of.isoformat()}-{uuid.uuid4().hex[:12]}" if settings.incremental else None
     with Warehouse.connect(settings.warehouse_url) as warehouse:
         warehouse.upgrade()
-        return warehouse.load(loads)
+        loaded_with = warehouse.query("SELECT state_id FROM ops_gold_state")["state_id"].to_list()
+        partial = facts.on_state is not None and loaded_with == [facts.on_state]
+        loads = _fact_loads(tables, facts, settings) if partial else []
+        loads += [TableLoad(name, stable_floats(frame), "all") for name, frame in tables.items()
+                  if not (partial and name in PARTIAL_TABLES)]
+        loads += [TableLoad(name, stable_floats(frame), {"as_of_date": dates}) for name, frame in snapshots.items()]
+        loads.append(TableLoad("ops_gold_state", pl.DataFrame(
+            {"state_id": [state_id] if state_id else [], "as_of_date": [current_as_of] if state_id else [],
+             "run_id": [run_id] if state_id else []},
+            schema={"state_id": pl.Utf8, "as_of_date": pl.Date, "run_id": pl.Utf8}), "all"))
+        loads += _ops_loads(lake, dates)  # ops_quarantine last (tests/dags/test_airflow_killed_load.py waits there)
+        if progress:
+            progress(f"load {len(loads)} tables" + (" (facts from their change windows)" if partial else ""))
+        counts = warehouse.load(loads)
+    if state_id is not None:
+        silver.new_state(state_id, facts.derived)
+    return counts, how + ("; facts loaded from their change windows" if partial else "")
+
+
+# the tables an incremental run may replace from their change windows on (see _fact_loads)
+PARTIAL_TABLES = ("fct_touchpoints", "fct_attribution")
+
+
+def _fact_loads(tables: dict[str, pl.DataFrame], facts: Facts, settings: Settings) -> list[TableLoad]:
+    """The partial loads of the two fact tables an incremental run may replace in part.
+
+    fct_touchpoints from the touch window on; fct_attribution's rule-based order rows from the
+    attribution window on, its data-driven order rows and its won deals whole. A window of None
+    means nothing changed there: no load.
+    """
+    loads: list[TableLoad] = []
+    if facts.touch_window is not None:
+        touches = tables["fct_touchpoints"].filter(pl.col("touch_date") >= facts.touch_window)
+        loads.append(TableLoad("fct_touchpoints", touches, {"touch_date": Since(facts.touch_window)}))
+    attribution = stable_floats(tables["fct_attribution"])
+    models = attribution_models(settings)
+    rule_based = [m for m in models if m in RULE_BASED_MODELS]
+    data_driven = [m for m in models if m not in RULE_BASED_MODELS]
+    is_order = pl.col("conversion_type") == ORDER
+    window = None if facts.derived is None else facts.derived.window
+    if window is not None:
+        rows = attribution.filter(is_order & pl.col("model").is_in(rule_based) & (pl.col("order_date") >= window))
+        loads.append(TableLoad("fct_attribution", rows,
+                               {"conversion_type": [ORDER], "model": rule_based, "order_date": Since(window)}))
+    if data_driven:
+        loads.append(TableLoad("fct_attribution", attribution.filter(is_order & pl.col("model").is_in(data_driven)),
+                               {"conversion_type": [ORDER], "model": data_driven}))
+    loads.append(TableLoad("fct_attribution", attribution.filter(pl.col("conversion_type") == WON_DEAL),
+                           {"conversion_type": [WON_DEAL]}))
+    return loads
 
 
 FLOAT_DECIMALS = 9
@@ -152,7 +206,8 @@ def run_range(settings: Settings, start: date, end: date, *, command: str = "run
         _record(warehouse, report, started, None)
     try:
         report.files = ingest_range(settings, start, end, progress)
-        report.rows_loaded_per_table = build_and_load(settings, start, end, report.files, progress)
+        report.rows_loaded_per_table, report.silver = build_and_load(settings, start, end, report.files, progress,
+                                                                     report.run_id)
         report.status = "succeeded"
     except KohdeError as exc:
         report.status = "failed"
@@ -202,6 +257,7 @@ def _record(warehouse: Warehouse, report: RunReport, started: datetime, ended: d
             "skipped": f.skipped, "warnings": f.warnings}
             for f in sorted(report.files, key=lambda f: not f.skipped)},  # a parsed file wins over its skipped copy
         "load": report.rows_loaded_per_table,
+        "silver": report.silver,
     }
     row = pl.DataFrame(
         {

@@ -33,6 +33,7 @@ class Settings:
     clv_annual_discount_rate: float = 0.10  # the 12-month CLV's discount rate per year
     ingest_chunk_mb: int = 48  # inbox files bigger than this are read in chunks of about this size (pipeline.ingest.stream)
     attribution_models: tuple[str, ...] | None = None  # the models fct_attribution gets; None: every one (gold.attribution_models)
+    incremental: bool = True  # nightly runs start from the truth the previous run left in the lake (pipeline.incremental)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +61,7 @@ class Settings:
             clv_annual_discount_rate=_rate(env, "KOHDE_CLV_DISCOUNT_RATE", 0.10),
             ingest_chunk_mb=_int(env, "KOHDE_INGEST_CHUNK_MB", 48),
             attribution_models=_models(env, "KOHDE_ATTRIBUTION_MODELS"),
+            incremental=_switch(env, "KOHDE_INCREMENTAL", True),
         )
 
     @property
@@ -103,6 +105,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name}={raw!r} must be positive")
     return value
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """An on/off setting: 1, true, yes, on or 0, false, no, off (any case)."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} must be on or off (1/0, true/false, yes/no)")
 
 
 def _rate(env: Mapping[str, str], name: str, default: float) -> float:

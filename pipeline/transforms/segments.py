@@ -584,8 +584,8 @@ def build_segment_summary(
         customer_segments.filter(pl.col("as_of_date") == as_of)
         .select("customer_id", *segment_labels())
         .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
-        .join(customer_values.select("customer_id", pl.col("predicted_clv_12m_eur").cast(pl.Float64).alias("_clv"),
-                                     pl.col("acquisition_cost_eur").cast(pl.Float64).alias("_cac")),
+        .join(customer_values.select("customer_id", pl.col("predicted_clv_12m_eur").alias("_clv"),
+                                     pl.col("acquisition_cost_eur").alias("_cac")),
               on="customer_id", how="left")
         .with_columns(
             pl.col("revenue_eur").fill_null(pl.lit(0, MONEY)),
@@ -605,8 +605,9 @@ def build_segment_summary(
             pl.col("orders").sum().cast(pl.Int64).alias("orders"),
             revenue_f64.mean().alias("_mean_revenue"),
             revenue_f64.std(ddof=0).alias("_std_revenue"),
-            pl.col("_clv").mean().alias("_clv"),
-            pl.col("_cac").mean().alias("_cac"),
+            # means of money: the exact decimal sum / count, so they do not depend on the rows' order
+            *[pl.when(pl.col(name).count() > 0).then(pl.col(name).sum().cast(pl.Float64) / pl.col(name).count())
+              .alias(name) for name in ("_clv", "_cac")],
         )
         .with_columns(
             # share = customers in segment / customers in the snapshot

@@ -50,18 +50,25 @@ _CREATE_VIEW = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+VIEW\s+([a-z_][a-z0-9_]*
 
 
 @dataclass(frozen=True)
+class Since:
+    """A replaced range: the rows whose column is on or after ``start`` (event dates from a day on)."""
+
+    start: object
+
+
+@dataclass(frozen=True)
 class TableLoad:
     """Rows for one table and what they replace.
 
     ``replace="all"`` replaces the whole table's content; ``{"as_of_date": [d1, d2]}`` deletes the rows
-    whose column is in the values (several columns: all must match) before inserting; ``{}`` deletes
-    nothing (a plain append). Every row of ``data`` must fall inside what it replaces, or a re-run
-    could not replace it.
+    whose column is in the values, ``{"touch_date": Since(d)}`` those whose column is ``>= d``
+    (several columns: all must match) before inserting; ``{}`` deletes nothing (a plain append).
+    Every row of ``data`` must fall inside what it replaces, or a re-run could not replace it.
     """
 
     table: str
     data: pl.DataFrame | pa.Table
-    replace: Literal["all"] | dict[str, Sequence[object]]
+    replace: Literal["all"] | dict[str, Sequence[object] | Since]
 
 
 def redact_url(url: str) -> str:
@@ -396,23 +403,27 @@ class Warehouse:
         """Insert rows in their own transaction, deleting nothing (ops tables); rows inserted."""
         return self.load([TableLoad(table, data, {})]).get(table, 0)
 
-    def _delete(self, conn: sa.Connection, table: TableDef, replace: Literal["all"] | Mapping[str, Sequence[object]]
-                ) -> None:
+    def _delete(self, conn: sa.Connection, table: TableDef,
+                replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> None:
         if replace == "all":
             conn.exec_driver_sql(f"DELETE FROM {quote(table.name)}")
             return
-        values = {column: _values(column_values) for column, column_values in replace.items()}
-        if not values or any(not v for v in values.values()):
+        values = {column: v if isinstance(v, Since) else _values(v) for column, v in replace.items()}
+        if not values or any(not v for v in values.values() if not isinstance(v, Since)):
             return  # an empty IN list matches nothing: nothing to delete
         names = {column: f"replace_{position}" for position, column in enumerate(values)}
-        condition = " AND ".join(f"{quote(column)} IN :{names[column]}" for column in values)
-        statement = sa.text(f"DELETE FROM {quote(table.name)} WHERE {condition}").bindparams(
-            *[sa.bindparam(names[column], value=v, expanding=True) for column, v in values.items()]
-        )
+        condition = " AND ".join(
+            f"{quote(column)} >= :{names[column]}" if isinstance(v, Since) else f"{quote(column)} IN :{names[column]}"
+            for column, v in values.items())
+        statement = sa.text(f"DELETE FROM {quote(table.name)} WHERE {condition}").bindparams(*[
+            sa.bindparam(names[column], value=v.start) if isinstance(v, Since)
+            else sa.bindparam(names[column], value=v, expanding=True)
+            for column, v in values.items()
+        ])
         conn.execute(statement)
 
     def _insert(self, conn: sa.Connection, table: TableDef, arrow: pa.Table,
-                replace: Literal["all"] | Mapping[str, Sequence[object]]) -> int:
+                replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> int:
         if arrow.num_rows == 0:
             return 0
         columns = ", ".join(quote(name) for name in arrow.column_names)
@@ -486,7 +497,7 @@ def _driver(conn: sa.Connection) -> Any:
 
 
 def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
-                       replace: Literal["all"] | Mapping[str, Sequence[object]]) -> None:
+                       replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> None:
     """The primary key, checked by query: DuckDB tables carry no key index (see create_table_sql)."""
     if not table.primary_key:
         return
@@ -666,11 +677,14 @@ def _check_replace(table: TableDef, replace: object, arrow: pa.Table) -> None:
                                  "could not replace these rows")
         data = arrow.column(column)
         try:
-            allowed = pa.array(_values(values), type=data.type)
+            if isinstance(values, Since):
+                start = pa.scalar(values.start, type=data.type)
+                outside = pc.invert(pc.fill_null(pc.greater_equal(data, start), False))
+            else:
+                outside = pc.invert(pc.is_in(data, value_set=pa.array(_values(values), type=data.type)))
         except (pa.ArrowException, TypeError, ValueError) as exc:
             raise WarehouseError(f"{table.name}: replace values for {column} do not match its type "
                                  f"{data.type}: {_first_line(exc)}") from None
-        outside = pc.invert(pc.is_in(data, value_set=allowed))
         count = pc.sum(outside.cast(pa.int64())).as_py() or 0
         if count:
             example = pc.filter(data, outside)[0].as_py()
@@ -678,4 +692,4 @@ def _check_replace(table: TableDef, replace: object, arrow: pa.Table) -> None:
                                  f"(e.g. {example}); a re-run could not replace them")
 
 
-__all__ = ["TableLoad", "Warehouse", "arrow_type", "redact_url"]
+__all__ = ["Since", "TableLoad", "Warehouse", "arrow_type", "redact_url"]

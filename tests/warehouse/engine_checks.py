@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipeline.errors import WarehouseError
-from pipeline.warehouse import TableLoad, Warehouse, tables
+from pipeline.warehouse import Since, TableLoad, Warehouse, tables
 from pipeline.warehouse.engine import VIEWS_DIR
 
 DAY1 = date(2026, 3, 1)
@@ -94,6 +94,26 @@ def check_replace_by_partition(url: str, tables_dir: Path) -> None:
         with pytest.raises(WarehouseError, match=r"t_daily: 1 row\(s\) have day outside the replaced values"):
             warehouse.load([TableLoad("t_daily", restated.head(1), {"day": [DAY1]})])
         assert_frame_equal(read_daily(warehouse), expected.filter(pl.col("day") == DAY1))
+
+
+def check_replace_from_a_date_on(url: str, tables_dir: Path) -> None:
+    day3 = DAY2 + timedelta(days=1)
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        warehouse.load([TableLoad("t_daily", daily([(DAY1, "search", "10"), (DAY2, "search", "30"),
+                                                    (day3, "social", "40")]), "all")])
+        # from day 2 on: day 3's row goes although the new rows have no day 3, day 1 stays
+        rebuilt = daily([(DAY2, "search", "31"), (DAY2, "email", "5")])
+        for _ in range(2):  # a re-run of the same load changes nothing
+            assert warehouse.load([TableLoad("t_daily", rebuilt, {"day": Since(DAY2)})]) == {"t_daily": 2}
+            assert_frame_equal(read_daily(warehouse), daily([(DAY1, "search", "10"), (DAY2, "email", "5"),
+                                                             (DAY2, "search", "31")]))
+        # with another column: only day >= 2 AND channel in the list
+        warehouse.load([TableLoad("t_daily", daily([(day3, "email", "7")]), {"day": Since(DAY2), "channel": ["email"]})])
+        assert_frame_equal(read_daily(warehouse), daily([(DAY1, "search", "10"), (DAY2, "search", "31"),
+                                                         (day3, "email", "7")]))
+        with pytest.raises(WarehouseError, match=r"t_daily: 1 row\(s\) have day outside the replaced values"):
+            warehouse.load([TableLoad("t_daily", daily([(DAY1, "email", "1")]), {"day": Since(DAY2)})])
 
 
 def check_replace_all_and_append(url: str, tables_dir: Path) -> None:

@@ -1,0 +1,393 @@
+"""The incremental nightly run: the current truth of the big event entities, kept in the lake between runs.
+
+A full rebuild reads and versions every extraction of every entity. For the event entities that
+make up most of the history (touchpoints, ad days) a nightly run instead starts from the truth
+the previous run left in the lake's gold zone and rebuilds only the event dates its new files can
+have changed. The result is the same table, row for row (``tests/test_incremental.py`` holds it to
+that): only the cost differs.
+
+Why it is exact. Every extracted row has an event date (``EVENT_DATE``) and an extract date. The
+*lead* of an entity is the largest ``event date - extract date`` over every row ever extracted
+(0 when no event is extracted before it happens; a US account's evening touch has a UTC date one
+day after its export, a lead of 1). The state records it and each run raises it with its new rows.
+So every version of an event dated on or after a day ``W`` lies in the extractions dated on or
+after ``W - lead``, and the newest version of a key is always in the newest of its extractions:
+reading only those partitions gives the exact truth of every event dated ``>= W``, at any as-of
+date. A run then takes
+
+- ``W``: the earliest event date among the rows of the clean files the state does not cover, and
+  among the previous truths of their keys (a row whose date moved leaves its old date too);
+- the truth: the state's rows dated ``< W`` (no new file touched them) and the rows dated ``>= W``
+  of the partial read (``Silver`` does this with an ``Increment``).
+
+The state is written after the warehouse transaction commits, last the state file itself, so a
+run that fails or is killed leaves the previous state, whose files are still there: the next run
+sees the same new files again. Any doubt means a full rebuild (``plan_increment`` says why).
+
+Layout::
+
+    lake/gold/state.json                                         the state: files covered, leads, parts
+    lake/gold/truth/<entity>/<state id>/<YYYY-MM>.parquet        the truth, one part per event month
+
+A part is written once and read by later states until a run rebuilds its month.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import polars as pl
+
+from pipeline import __version__
+from pipeline.entities import BUSINESS_KEYS, ENTITIES
+from pipeline.lake import Lake, LakePath
+
+STATE_FORMAT = 2
+# the event date of each entity kept incrementally: the date fct_touchpoints and fct_ad_spend_daily report
+EVENT_DATE: dict[str, pl.Expr] = {
+    "touchpoint": pl.col("ts").dt.convert_time_zone("UTC").dt.date(),
+    "ad_daily": pl.col("day"),
+}
+INCREMENTAL_ENTITIES: tuple[str, ...] = tuple(EVENT_DATE)
+_EVENT = "_event_date"
+_MONTH = "_event_month"
+
+
+@dataclass(frozen=True)
+class EntityState:
+    """What the state holds of one entity: the clean files its truth covers, the lead, the parts by event month."""
+
+    files: tuple[str, ...]
+    lead_days: int
+    parts: dict[str, str]  # "YYYY-MM" -> path of the part under the lake root
+
+
+@dataclass(frozen=True)
+class DerivedState:
+    """What gold derived from the truth, kept for the next night: fct_attribution's rule-based order rows and their inputs."""
+
+    settings: str                # the settings they were computed with (``gold.fact_settings``)
+    attribution: dict[str, str]  # "YYYY-MM" of order_date -> part of the rule-based order rows
+    conversions: str             # one row per revenue order: what its credit was computed from
+    milestones: str | None       # per customer: lead creation and deal dates (when a milestone model is chosen)
+
+    def paths(self) -> set[str]:
+        """Every file of the lake it reads."""
+        return {*self.attribution.values(), self.conversions, *([self.milestones] if self.milestones else [])}
+
+
+@dataclass(frozen=True)
+class GoldState:
+    """The truth a run left: as of which date, written by which kohde, of which files; and what gold derived from it."""
+
+    state_id: str
+    as_of: date
+    code: str
+    entities: dict[str, EntityState]
+    derived: DerivedState | None = None
+
+    def paths(self) -> set[str]:
+        """Every file of the lake the state reads."""
+        return ({path for e in self.entities.values() for path in e.parts.values()}
+                | (self.derived.paths() if self.derived else set()))
+
+    def to_json(self) -> str:
+        """The state file's text."""
+        derived = None if self.derived is None else {
+            "settings": self.derived.settings, "attribution": self.derived.attribution,
+            "conversions": self.derived.conversions, "milestones": self.derived.milestones}
+        return json.dumps({
+            "format": STATE_FORMAT, "state_id": self.state_id, "as_of": self.as_of.isoformat(), "code": self.code,
+            "entities": {name: {"files": list(e.files), "lead_days": e.lead_days, "parts": e.parts}
+                         for name, e in self.entities.items()},
+            "derived": derived,
+        }, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> GoldState:
+        """A state from its file's text (ValueError / KeyError when it is not one of this format)."""
+        raw = json.loads(text)
+        if raw.get("format") != STATE_FORMAT:
+            raise ValueError(f"state format {raw.get('format')!r}, this kohde writes {STATE_FORMAT}")
+        derived = raw.get("derived")
+        return cls(state_id=raw["state_id"], as_of=date.fromisoformat(raw["as_of"]), code=raw["code"],
+                   entities={name: EntityState(tuple(e["files"]), int(e["lead_days"]), dict(e["parts"]))
+                             for name, e in raw["entities"].items()},
+                   derived=None if derived is None else DerivedState(
+                       derived["settings"], dict(derived["attribution"]), derived["conversions"], derived["milestones"]))
+
+
+@dataclass
+class Derived:
+    """What a run derived and hands to the next night (``DerivedState`` once written)."""
+
+    settings: str
+    attribution: pl.DataFrame       # every rule-based order row of fct_attribution
+    conversions: pl.DataFrame       # ``conversions_of`` the run's fct_orders
+    milestones: pl.DataFrame | None  # ``milestones_of`` the run's contacts and deals
+    window: date | None             # the order dates whose rows the run rebuilt from the previous state's (None: none)
+    rebuilt_all: bool               # no previous rows were used: every part is written
+
+
+def code_version() -> str:
+    """What a state must have been written by: this kohde's version and the entities' columns."""
+    columns = {entity: list(ENTITIES[entity]) for entity in INCREMENTAL_ENTITIES}
+    return f"{__version__}:{json.dumps(columns, sort_keys=True)}"
+
+
+def state_path(lake: Lake) -> LakePath:
+    """Where the state file is."""
+    return lake.root / "gold" / "state.json"
+
+
+def read_state(lake: Lake) -> tuple[GoldState | None, str]:
+    """The state, or None and why there is none usable."""
+    path = state_path(lake)
+    if not path.exists():
+        return None, "no incremental state in the lake yet"
+    try:
+        state = GoldState.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, KeyError, TypeError) as exc:
+        return None, f"the incremental state is unreadable ({exc})"
+    if state.code != code_version():
+        return None, "the incremental state was written by another kohde version"
+    if set(state.entities) != set(INCREMENTAL_ENTITIES):
+        return None, "the incremental state covers other entities"
+    return state, ""
+
+
+def drop_state(lake: Lake) -> None:
+    """Delete the state and every part (``kohde forget`` rewrites the lake): the next run rebuilds in full."""
+    path = state_path(lake)
+    if path.exists():
+        path.unlink()
+    for zone in ("truth", "derived"):
+        folder = lake.root / "gold" / zone
+        if lake.local:
+            shutil.rmtree(folder, ignore_errors=True)
+        elif folder.exists():
+            folder.fs.rm(folder.path, recursive=True)
+
+
+@dataclass(frozen=True)
+class EntityPlan:
+    """How a run gets one entity's truth: which files it reads, from which event date it rebuilds."""
+
+    files: tuple[str, ...]      # every clean file up to the run's date: what the next state covers
+    new_files: tuple[str, ...]  # those the state does not cover
+    window: date | None         # W: event dates from here on are rebuilt; None when no new row changed anything
+    lead_days: int
+    since: date | None          # the first extract date read (None: none read)
+
+    @property
+    def exact_from(self) -> date | None:
+        """Event dates from here on are exact in the partial read, at any as-of date."""
+        return None if self.since is None else self.since + timedelta(days=self.lead_days)
+
+
+@dataclass(frozen=True)
+class Increment:
+    """An incremental run's plan: the state it starts from and each entity's plan."""
+
+    state: GoldState
+    as_of: date
+    entities: dict[str, EntityPlan]
+
+    def describe(self) -> str:
+        """One line for the run log: the state's date and each entity's change window."""
+        parts = [f"{entity} from {plan.window}" if plan.window else f"{entity} unchanged"
+                 for entity, plan in self.entities.items()]
+        return f"incremental on the state of {self.state.as_of}: " + ", ".join(parts)
+
+
+def extract_date_of(name: str) -> date:
+    """The extract date of a clean file named as ``Lake.clean_files`` names it (``extract_date=<D>/<file>``)."""
+    return date.fromisoformat(name.split("/", 1)[0].removeprefix("extract_date="))
+
+
+def parts_scan(lake: Lake, entity: str, state: EntityState) -> pl.LazyFrame:
+    """The state's truth of an entity (every part)."""
+    return scan_parts(lake, state.parts, ENTITIES[entity])
+
+
+def plan_increment(lake: Lake, as_of: date, state: GoldState, exact_from: dict[str, date]) -> Increment | str:
+    """The plan of an incremental run as of ``as_of`` from ``state``, or why it cannot be one.
+
+    ``exact_from``: per entity, the earliest event date that readers other than the truth as of
+    ``as_of`` need exactly (the segments of 30 days earlier read 90 days of touches).
+    """
+    if state.as_of > as_of:
+        return f"the incremental state is of {state.as_of}, after {as_of}"
+    plans: dict[str, EntityPlan] = {}
+    for entity in INCREMENTAL_ENTITIES:
+        held = state.entities[entity]
+        files = lake.clean_files(entity, as_of)
+        known = set(held.files)
+        if not known <= set(files):
+            return f"clean files of {entity} that the incremental state covers are gone"
+        new_files = tuple(name for name in files if name not in known)
+        window, lead = None, held.lead_days
+        if new_files:
+            key = list(BUSINESS_KEYS[entity])
+            rows = (lake.scan_clean(entity, list(new_files))
+                    .select(*key, EVENT_DATE[entity].alias(_EVENT), "extract_date").collect())
+            if rows[_EVENT].null_count():
+                return f"new {entity} rows without an event date"
+            if rows.height:
+                lead = max(lead, int(rows.select((pl.col(_EVENT) - pl.col("extract_date")).dt.total_days().max()).item()))
+                moved_from = (parts_scan(lake, entity, held).select(*key, EVENT_DATE[entity].alias(_EVENT))
+                              .join(rows.lazy().select(key).unique(), on=key, how="semi")
+                              .select(pl.col(_EVENT).min()).collect().item())
+                window = min(d for d in (rows[_EVENT].min(), moved_from) if d is not None)
+        starts = [d for d in (window, exact_from.get(entity)) if d is not None]
+        since = min(starts) - timedelta(days=lead) if window is not None or entity in exact_from else None
+        plans[entity] = EntityPlan(tuple(files), new_files, window, lead, since)
+    return Increment(state, as_of, plans)
+
+
+def assemble(lake: Lake, increment: Increment, entity: str, partial_truth: pl.LazyFrame) -> pl.DataFrame:
+    """An entity's truth as of the run's date: the state's rows dated before W and the partial read's from W on.
+
+    Sorted by business key, as ``silver.as_of`` gives it.
+    """
+    plan = increment.entities[entity]
+    columns = partial_truth.collect_schema().names()
+    previous = parts_scan(lake, entity, increment.state.entities[entity]).select(columns)
+    if plan.window is not None:
+        previous = pl.concat([
+            previous.filter(EVENT_DATE[entity] < plan.window),
+            partial_truth.filter(EVENT_DATE[entity] >= plan.window),
+        ], how="vertical_relaxed")
+    return previous.sort(list(BUSINESS_KEYS[entity])).collect()
+
+
+def lead_days(versions: pl.DataFrame, entity: str) -> int:
+    """The largest ``event date - extract date`` of an entity's rows (0 when none is later than its extraction)."""
+    if versions.height == 0:
+        return 0
+    lead = versions.select((EVENT_DATE[entity] - pl.col("extract_date")).dt.total_days().max()).item()
+    return max(0, int(lead or 0))
+
+
+def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame],
+                files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
+                derived: Derived | None) -> GoldState:
+    """Write the parts a run changed, then the state file, then remove the files no state reads any more.
+
+    ``increment`` None (a full rebuild): every part is written. Otherwise the months from W's on.
+    """
+    previous = None if increment is None else increment.state
+    entities: dict[str, EntityState] = {}
+    for entity, truth in truths.items():
+        plan = None if increment is None else increment.entities[entity]
+        parts = _write_parts(lake, f"gold/truth/{entity}/{state_id}", truth, EVENT_DATE[entity],
+                             {} if previous is None else previous.entities[entity].parts,
+                             None if plan is None else plan.window, rebuilt_all=plan is None)
+        entities[entity] = EntityState(files[entity], leads[entity], parts)
+    derived_state = None
+    if derived is not None:
+        folder = f"gold/derived/{state_id}"
+        before = previous.derived if previous is not None else None
+        attribution = _write_parts(lake, f"{folder}/attribution", derived.attribution, pl.col("order_date"),
+                                   {} if before is None else before.attribution, derived.window,
+                                   rebuilt_all=derived.rebuilt_all or before is None)
+        lake.write(lake.root / f"{folder}/conversions.parquet", derived.conversions)
+        milestones = None
+        if derived.milestones is not None:
+            milestones = f"{folder}/milestones.parquet"
+            lake.write(lake.root / milestones, derived.milestones)
+        derived_state = DerivedState(derived.settings, attribution, f"{folder}/conversions.parquet", milestones)
+    state = GoldState(state_id, as_of, code_version(), entities, derived_state)
+    old, _ = read_state(lake)
+    lake.write_text(state_path(lake), state.to_json())
+    if old is not None:
+        gone = old.paths() - state.paths()
+        for path in gone:
+            with suppress(OSError):
+                (lake.root / path).unlink()
+        if lake.local:  # a state's folders once none of their files is read any more
+            for folder in sorted({(lake.root / path).parent for path in gone}, key=lambda f: -len(f.parts)):
+                with suppress(OSError):
+                    folder.rmdir()
+                with suppress(OSError):
+                    folder.parent.rmdir()
+    return state
+
+
+def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame, day: pl.Expr, previous: dict[str, str],
+                 window: date | None, *, rebuilt_all: bool) -> dict[str, str]:
+    """Parts of ``frame`` by month of ``day``, under ``folder``.
+
+    Every month when ``rebuilt_all``; else the previous parts of the months before ``window``'s and
+    new ones from it on (the previous parts unchanged when ``window`` is None).
+    """
+    if not rebuilt_all and window is None:
+        return dict(previous)
+    first = None if rebuilt_all else window.strftime("%Y-%m")
+    parts = {month: path for month, path in previous.items() if first is not None and month < first}
+    changed = frame.with_columns(day.dt.strftime("%Y-%m").alias(_MONTH))
+    if first is not None:
+        changed = changed.filter(pl.col(_MONTH) >= first)
+    for (month,), part in changed.partition_by(_MONTH, as_dict=True, maintain_order=True).items():
+        relative = f"{folder}/{month}.parquet"
+        lake.write(lake.root / relative, part.drop(_MONTH))
+        parts[str(month)] = relative
+    return dict(sorted(parts.items()))
+
+
+def scan_parts(lake: Lake, parts: dict[str, str], schema: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
+    """The rows of a state's parts (``schema`` when there is none)."""
+    if not parts:
+        return pl.LazyFrame(schema=schema or {})
+    return pl.scan_parquet([lake.source(lake.root / parts[month]) for month in sorted(parts)],
+                           hive_partitioning=False, storage_options=lake.storage_options)
+
+
+# the models whose credit reads the customer's milestones (lead and opportunity creation)
+MILESTONE_MODELS: tuple[str, ...] = ("w_shaped", "full_path")
+CONVERSION_COLUMNS = ("order_id", "customer_id", "ordered_at", "order_date", "is_first_order", "net_revenue_eur")
+
+
+def conversions_of(fct_orders: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per revenue order: every field of the order its attribution reads."""
+    return fct_orders.filter(pl.col("is_revenue").fill_null(False)).select(CONVERSION_COLUMNS).sort("order_id")
+
+
+def milestones_of(contacts: pl.LazyFrame, deals: pl.LazyFrame) -> pl.LazyFrame:
+    """Per customer: the lead creation (earliest contact created_at) and the deals' created dates, as W-shaped reads them."""
+    leads = (contacts.filter(pl.col("customer_id").is_not_null())
+             .group_by("customer_id").agg(pl.col("created_at").min().alias("lead_created_at")))
+    opportunities = (deals.filter(pl.col("customer_id").is_not_null() & pl.col("created_date").is_not_null())
+                     .group_by("customer_id").agg(pl.col("created_date").unique().sort().alias("deal_dates")))
+    return leads.join(opportunities, on="customer_id", how="full", coalesce=True).sort("customer_id")
+
+
+def attribution_window(previous: pl.LazyFrame, conversions: pl.DataFrame, touch_window: date | None,
+                       previous_milestones: pl.LazyFrame | None, milestones: pl.DataFrame | None) -> date | None:
+    """The earliest order date whose rule-based credit may differ from the previous night's (None: none).
+
+    A conversion's credit depends on its own fields, its customer's touches in the lookback window
+    before it, and (W-shaped, full path) its customer's milestones. So: every conversion new,
+    gone or changed (its old and new date), every conversion at or after the first changed touch,
+    every conversion of a customer whose milestones changed.
+    """
+    columns = list(CONVERSION_COLUMNS)
+    now = conversions.lazy()
+    changed = pl.concat([previous.join(now, on=columns, how="anti", nulls_equal=True),
+                         now.join(previous, on=columns, how="anti", nulls_equal=True)])
+    dates = [changed.select(pl.col("order_date").min())]
+    if touch_window is not None:
+        since = datetime.combine(touch_window, time(), tzinfo=UTC)
+        dates.append(now.filter(pl.col("ordered_at") >= since).select(pl.col("order_date").min()))
+    if milestones is not None and previous_milestones is not None:
+        moved = pl.concat([previous_milestones.join(milestones.lazy(), on=["customer_id", "lead_created_at", "deal_dates"],
+                                                    how="anti", nulls_equal=True),
+                           milestones.lazy().join(previous_milestones, on=["customer_id", "lead_created_at", "deal_dates"],
+                                                  how="anti", nulls_equal=True)]).select("customer_id")
+        dates.append(now.join(moved, on="customer_id", how="semi").select(pl.col("order_date").min()))
+    found = [d for d in pl.collect_all(dates) for d in [d.item()] if d is not None]
+    return min(found, default=None)

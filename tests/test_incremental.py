@@ -1,0 +1,190 @@
+"""The incremental nightly run equals a full rebuild of the same lake, table by table, row for row.
+
+One demo lake of 100 days. Home A runs the last three nights one by one: the first rebuilds in
+full (no state yet) and leaves the state, the next two start from it. The last two nights carry
+late and restated touches: a touch 70 days old arriving late, an old touch re-exported with
+another channel, and an old touch whose time moved to yesterday (its old date must be rebuilt
+too). Home B holds the same lake and rebuilds the last night in full (``KOHDE_INCREMENTAL=0``).
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline.demo import generate_demo
+from pipeline.gold import Silver, open_silver
+from pipeline.incremental import INCREMENTAL_ENTITIES, parts_scan, read_state, state_path
+from pipeline.lake import Lake
+from pipeline.run import ingest_range, run_range
+from pipeline.settings import Settings
+from tests.test_run import DATA_TABLES, assert_same, snapshot
+
+START = date(2026, 5, 1)
+DAYS = 100
+END = START + timedelta(days=DAYS - 1)
+SNAPSHOTS = ("mart_customer_segments", "mart_segment_summary", "mart_goal_tracking", "mart_clv", "mart_clv_model",
+             "mart_ltv_cac", "mart_intent_conversion", "mart_segment_migration", "mart_segment_quality",
+             "mart_retargeting")
+TOUCH_HEADER = ["Event ID", "Contact Email", "Timestamp (UTC)", "Event Type", "Channel", "Platform", "Campaign ID",
+                "UTM Source", "UTM Medium", "UTM Campaign"]
+
+
+def _settings(home: Path, inbox: Path, **env: str) -> Settings:
+    return Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox), **env})
+
+
+def _touches_of(inbox: Path, day: date) -> list[list[str]]:
+    (export,) = (inbox / "crm_touchpoints" / day.isoformat()).iterdir()
+    with export.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))[1:]
+
+
+def _late_file(inbox: Path, day: date, rows: list[list[str]]) -> None:
+    with (inbox / "crm_touchpoints" / day.isoformat() / "marketing_events_late.csv").open(
+            "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TOUCH_HEADER)
+        writer.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> tuple[Settings, Settings, list[str]]:
+    root = tmp_path_factory.mktemp("incremental")
+    inbox = root / "inbox"
+    generate_demo(inbox, START, DAYS, 300, 11)
+    # late and restated touches in the last two nights' inboxes
+    late = _touches_of(inbox, END - timedelta(days=70))[0]
+    late[0], late[2] = "ev_late_0001", late[2].replace((END - timedelta(days=70)).isoformat(),
+                                                       (END - timedelta(days=69)).isoformat())
+    restated = _touches_of(inbox, END - timedelta(days=60))[0]
+    restated[4] = "email" if restated[4] != "email" else "organic_social"
+    _late_file(inbox, END - timedelta(days=1), [late, restated])
+    moved = _touches_of(inbox, END - timedelta(days=80))[0]
+    moved[2] = f"{(END - timedelta(days=1)).isoformat()}T12:00:00Z"
+    _late_file(inbox, END, [moved])
+
+    nightly = _settings(root / "a", inbox)
+    ingest_range(nightly, START, END - timedelta(days=3))
+    full = _settings(root / "b", inbox, KOHDE_INCREMENTAL="0")
+    shutil.copytree(nightly.lake, full.lake)
+    how = [run_range(nightly, day, day).silver for day in (END - timedelta(days=2), END - timedelta(days=1), END)]
+    ingest_range(full, END - timedelta(days=2), END - timedelta(days=1))
+    run_range(full, END, END)
+    return nightly, full, how
+
+
+def test_the_nightly_runs_start_from_the_state_with_the_windows_of_their_late_touches(runs):
+    _, _, how = runs
+    assert how[0] == "full: no incremental state in the lake yet"
+    assert how[1].startswith(f"incremental on the state of {END - timedelta(days=2)}: ")
+    assert f"touchpoint from {END - timedelta(days=69)}" in how[1]  # the late touch
+    assert f"touchpoint from {END - timedelta(days=80)}" in how[2]  # the moved touch's old date
+
+
+def test_incremental_nightly_runs_equal_a_full_rebuild(runs):
+    nightly, full, _ = runs
+    of_the_last_night = {name: pl.col("as_of_date") == END for name in SNAPSHOTS}
+    of_the_last_night |= {"ops_file_manifest": pl.col("extract_date") == END,
+                          "ops_quarantine": pl.col("extract_date") == END}
+    left, right = snapshot(nightly), snapshot(full)
+    for name, keep in of_the_last_night.items():
+        left[name], right[name] = left[name].filter(keep), right[name].filter(keep)
+    assert left["fct_touchpoints"].height > 1000
+    assert_same(left, right, DATA_TABLES)
+
+
+def test_the_state_holds_the_truth_a_full_read_gives(runs):
+    nightly, _, _ = runs
+    lake = Lake(nightly.lake)
+    state, _ = read_state(lake)
+    assert state is not None and state.as_of == END
+    silver = Silver(lake, END)
+    for entity in INCREMENTAL_ENTITIES:
+        truth = silver.truth(entity)
+        held = parts_scan(lake, entity, state.entities[entity]).select(truth.columns).collect()
+        assert_same({entity: held.sort(truth.columns, nulls_last=True)},
+                    {entity: truth.sort(truth.columns, nulls_last=True)}, (entity,))
+    # only the parts the state reads are left in the lake
+    written = {str(p.relative_to(lake.root)) for p in (lake.root / "gold" / "truth").rglob("*.parquet")}
+    assert written == {path for e in state.entities.values() for path in e.parts.values()}
+
+
+def test_a_rerun_without_new_files_changes_nothing(runs):
+    nightly, _, _ = runs
+    before = snapshot(nightly)
+    report = run_range(nightly, END, END)
+    assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged; "
+                             "facts loaded from their change windows")
+    # no touch changed: fct_touchpoints is not loaded at all; of fct_attribution only the rows computed
+    # whole every night: the data-driven models' (fitted on every journey) and the won deals'
+    assert "fct_touchpoints" not in report.rows_loaded_per_table
+    assert report.rows_loaded_per_table["fct_attribution"] == before["fct_attribution"].filter(
+        (pl.col("conversion_type") == "won_deal") | pl.col("model").is_in(["markov", "shapley"])).height
+    assert_same(before, snapshot(nightly))
+
+
+def test_a_run_rebuilds_in_full_and_says_why_when_the_state_cannot_be_trusted(runs, tmp_path):
+    nightly, _, _ = runs
+    home = tmp_path / "copy"
+    shutil.copytree(nightly.lake, home / "lake")
+    settings = _settings(home, nightly.inbox)
+    lake = Lake(settings.lake)
+    assert open_silver(lake, END, [END - timedelta(days=1)], settings)[1] == (
+        "full: a backfill or a run of a date before the lake's newest")
+    assert open_silver(lake, END, [END], _settings(home, nightly.inbox, KOHDE_INCREMENTAL="off"))[1] == (
+        "full: KOHDE_INCREMENTAL is off")
+    (gone,) = list((lake.root / "clean" / "touchpoint" / f"extract_date={START.isoformat()}").iterdir())
+    gone.unlink()
+    assert open_silver(lake, END, [END], settings)[1] == (
+        "full: clean files of touchpoint that the incremental state covers are gone")
+    state_path(lake).write_text("{not json", encoding="utf-8")
+    assert open_silver(lake, END, [END], settings)[1].startswith("full: the incremental state is unreadable")
+
+
+def test_forget_drops_the_state_and_its_parts(runs, tmp_path):
+    from pipeline.privacy import forget
+
+    nightly, _, _ = runs
+    home = tmp_path / "forget"
+    shutil.copytree(nightly.lake, home / "lake")
+    shutil.copy(Path(nightly.warehouse_url.removeprefix("duckdb:///")), home / "warehouse.duckdb")
+    settings = _settings(home, nightly.inbox)
+    lake = Lake(settings.lake)
+    customer = parts_scan(lake, "touchpoint", read_state(lake)[0].entities["touchpoint"]).select(
+        pl.col("customer_id").drop_nulls().first()).collect().item()
+    forget(settings, customer_id=customer)
+    assert read_state(lake) == (None, "no incremental state in the lake yet")
+    assert not list((lake.root / "gold" / "truth").rglob("*.parquet"))
+
+
+def test_a_warehouse_that_does_not_hold_the_state_gets_every_table_whole(runs, tmp_path):
+    """The lake's state is there, the warehouse is a new one: the facts are built incrementally, loaded whole."""
+    nightly, _, _ = runs
+    home = tmp_path / "new-warehouse"
+    shutil.copytree(nightly.lake, home / "lake")
+    settings = _settings(home, nightly.inbox)
+    report = run_range(settings, END, END)
+    assert report.silver == f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged"
+    expected = snapshot(nightly)
+    assert report.rows_loaded_per_table["fct_touchpoints"] == expected["fct_touchpoints"].height
+    current = tuple(t for t in DATA_TABLES if t not in SNAPSHOTS and not t.startswith("ops_"))
+    assert_same(expected, snapshot(settings), current)
+
+
+def test_other_attribution_settings_recompute_attribution_whole(runs, tmp_path):
+    nightly, _, _ = runs
+    home = tmp_path / "lookback"
+    shutil.copytree(nightly.lake, home / "lake")
+    shutil.copy(Path(nightly.warehouse_url.removeprefix("duckdb:///")), home / "warehouse.duckdb")
+    settings = _settings(home, nightly.inbox, KOHDE_ATTRIBUTION_LOOKBACK_DAYS="30")
+    report = run_range(settings, END, END)
+    assert not report.silver.endswith("facts loaded from their change windows")
+    rows = snapshot(settings)["fct_attribution"]
+    assert report.rows_loaded_per_table["fct_attribution"] == rows.height
+    assert rows.height != snapshot(nightly)["fct_attribution"].height  # a shorter lookback: other paths
