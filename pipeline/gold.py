@@ -41,6 +41,7 @@ from pipeline.incremental import (
     plan_increment,
     read_state,
     scan_parts,
+    truth_order,
     write_state,
 )
 from pipeline.lake import Lake
@@ -136,7 +137,7 @@ class Silver:
     def from_frames(cls, frames: dict[str, pl.DataFrame]) -> Silver:
         """A Silver over given extractions (every entity of ``ENTITIES``, lineage columns included)."""
         silver = cls.__new__(cls)
-        silver.increment = None
+        silver.lake, silver.up_to, silver.increment = None, None, None
         silver._frames = dict(frames)
         silver._files = {}
         silver._versions = {}
@@ -156,7 +157,7 @@ class Silver:
         if entity not in self._truths:
             partial = silver_as_of(self._versioned(entity), entity, self.up_to)
             if self._plan(entity) is None:
-                return partial.collect()
+                return partial.sort(truth_order(entity)).collect() if entity in INCREMENTAL_ENTITIES else partial.collect()
             self._truths[entity] = assemble(self.lake, self.increment, entity, partial)
         return self._truths[entity]
 
@@ -164,7 +165,9 @@ class Silver:
         """The current truth of an entity as of a date (a filter on its versions, see silver.versions)."""
         plan = self._plan(entity)
         if plan is None:
-            return silver_as_of(self._versioned(entity), entity, as_of)
+            truth = silver_as_of(self._versioned(entity), entity, as_of)
+            # the run's own date in the order an incremental run gives it (truth_order)
+            return truth.sort(truth_order(entity)) if as_of == self.up_to and entity in INCREMENTAL_ENTITIES else truth
         if as_of == self.up_to:
             return self.truth(entity).lazy()
         if plan.exact_from is None:

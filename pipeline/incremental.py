@@ -249,20 +249,34 @@ def plan_increment(lake: Lake, as_of: date, state: GoldState, exact_from: dict[s
     return Increment(state, as_of, plans)
 
 
+def truth_order(entity: str) -> list[pl.Expr]:
+    """The order of an entity's truth as of the run's date, either way it is read: event month, then business key.
+
+    The state keeps one part per event month in this order, so an incremental run reads the
+    unchanged months in order and sorts only the months it rebuilt.
+    """
+    day = EVENT_DATE[entity]
+    return [(day.dt.year().cast(pl.Int32) * 100 + day.dt.month().cast(pl.Int32)), *map(pl.col, BUSINESS_KEYS[entity])]
+
+
 def assemble(lake: Lake, increment: Increment, entity: str, partial_truth: pl.LazyFrame) -> pl.DataFrame:
     """An entity's truth as of the run's date: the state's rows dated before W and the partial read's from W on.
 
-    Sorted by business key, as ``silver.as_of`` gives it.
+    In ``truth_order``: the state's parts of the months before W's are already in it.
     """
     plan = increment.entities[entity]
     columns = partial_truth.collect_schema().names()
-    previous = parts_scan(lake, entity, increment.state.entities[entity]).select(columns)
-    if plan.window is not None:
-        previous = pl.concat([
-            previous.filter(EVENT_DATE[entity] < plan.window),
-            partial_truth.filter(EVENT_DATE[entity] >= plan.window),
-        ], how="vertical_relaxed")
-    return previous.sort(list(BUSINESS_KEYS[entity])).collect()
+    held = increment.state.entities[entity].parts
+    if plan.window is None:
+        return parts_scan(lake, entity, increment.state.entities[entity]).select(columns).collect()
+    first = plan.window.strftime("%Y-%m")
+    before = {month: path for month, path in held.items() if month < first}
+    since = {month: path for month, path in held.items() if month >= first}
+    rebuilt = pl.concat([
+        scan_parts(lake, since, ENTITIES[entity]).select(columns).filter(EVENT_DATE[entity] < plan.window),
+        partial_truth.filter(EVENT_DATE[entity] >= plan.window),
+    ], how="vertical_relaxed").sort(truth_order(entity))
+    return pl.concat([scan_parts(lake, before, ENTITIES[entity]).select(columns), rebuilt], how="vertical_relaxed").collect()
 
 
 def lead_days(versions: pl.DataFrame, entity: str) -> int:

@@ -64,3 +64,12 @@ def test_attribution_models_chosen_by_the_user_plus_the_required_ones(tmp_path):
     assert attribution_models(chosen) == ("last_touch", "first_touch", "linear", "markov")
     with pytest.raises(ConfigError, match=r"^KOHDE_ATTRIBUTION_MODELS: unknown attribution model 'u_shaped'; known: last_touch"):
         Settings.from_env({**home, "KOHDE_ATTRIBUTION_MODELS": "linear,u_shaped"})
+
+
+def test_incremental_is_on_unless_switched_off(tmp_path):
+    home = {"KOHDE_HOME": str(tmp_path)}
+    assert Settings.from_env(home).incremental is True
+    assert [Settings.from_env({**home, "KOHDE_INCREMENTAL": value}).incremental
+            for value in ("0", "off", "False", " no ", "1", "ON", "yes")] == [False] * 4 + [True] * 3
+    with pytest.raises(ConfigError, match=r"^KOHDE_INCREMENTAL='sometimes' must be on or off"):
+        Settings.from_env({**home, "KOHDE_INCREMENTAL": "sometimes"})

@@ -33,18 +33,20 @@ def build_segment_migration(
     from_segment x 100, so each from_segment's row shares add up to 100.
     """
     segmentation_order = {name: i for i, name in enumerate(SEGMENTATIONS)}
-
-    def long(frame: pl.LazyFrame, value_name: str) -> pl.LazyFrame:
-        return segment_labels_of(frame).unpivot(
-            on=list(SEGMENTATIONS), index="customer_id", variable_name="segmentation", value_name=value_name
-        )
-
-    return (
-        long(previous, "from_segment")
-        .join(long(current, "to_segment"), on=["customer_id", "segmentation"], how="full", coalesce=True)
-        .with_columns(pl.col("from_segment").fill_null(NEW), pl.col("to_segment").fill_null(GONE))
-        .group_by("segmentation", "from_segment", "to_segment")
+    # one join of the two snapshots on customer_id, then one count per segmentation: the same cells as
+    # joining the long (customer, segmentation) frames, without 12 rows per customer on either side
+    before = segment_labels_of(previous).rename({name: f"_from_{name}" for name in SEGMENTATIONS})
+    after = segment_labels_of(current).rename({name: f"_to_{name}" for name in SEGMENTATIONS})
+    both = before.join(after, on="customer_id", how="full", coalesce=True).drop("customer_id").collect().lazy()
+    cells = pl.concat([
+        both.group_by(pl.col(f"_from_{name}").fill_null(NEW).alias("from_segment"),
+                      pl.col(f"_to_{name}").fill_null(GONE).alias("to_segment"))
         .agg(pl.len().cast(pl.Int64).alias("customers"))
+        .with_columns(pl.lit(name).alias("segmentation"))
+        for name in SEGMENTATIONS
+    ], how="vertical")
+    return (
+        cells
         .select(
             pl.lit(as_of).alias("as_of_date"),
             pl.col("segmentation"),

@@ -57,34 +57,32 @@ def build_segment_quality(
     """
     segmentation_order = {name: i for i, name in enumerate(SEGMENTATIONS)}
     value = pl.col("value")
-    by_segment = (
+    customers = (
         customer_segments.filter(pl.col("as_of_date") == as_of)
         .select("customer_id", *segment_labels())
         .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
-        .select(
-            "customer_id", *SEGMENTATIONS, pl.col("revenue_eur").cast(pl.Float64).fill_null(0.0).alias("value")
-        )
-        .unpivot(on=list(SEGMENTATIONS), index=["customer_id", "value"], variable_name="segmentation",
-                 value_name="segment")
-        .with_columns(
-            value.mean().over("segmentation").alias("_overall_mean"),
-            pl.len().over("segmentation").alias("_all"),
-        )
-        .group_by("segmentation", "segment")
+        .select(*SEGMENTATIONS, pl.col("revenue_eur").cast(pl.Float64).fill_null(0.0).alias("value"))
+        .with_columns(value.mean().alias("_overall_mean"), pl.len().alias("_all"))
+        .collect().lazy()
+    )
+    # one grouping per segmentation of the wide frame: each customer is in one segment of each
+    by_segment = pl.concat([
+        customers.group_by(pl.col(name).alias("segment"))
         .agg(
             pl.len().alias("customers"),
             # within = sum of squared deviations from the segment mean
             ((value - value.mean()) ** 2).sum().alias("_within_ss"),
             # between = customers x (segment mean - overall mean)^2
             (pl.len() * (value.mean() - pl.col("_overall_mean").first()) ** 2).alias("_between_ss"),
-            pl.col("_all").first().alias("_all"),
+            pl.col("_all").first().cast(pl.UInt32).alias("_all"),
         )
-        .with_columns(
-            (pl.col("customers") / pl.col("_all")).alias("_share"),
-            ((pl.col("customers") >= min_customers) & (pl.col("customers") / pl.col("_all") >= min_share)).alias(
-                "_size_ok"
-            ),
-        )
+        .select(pl.lit(name).alias("segmentation"), pl.all())
+        for name in SEGMENTATIONS
+    ], how="vertical").with_columns(
+        (pl.col("customers") / pl.col("_all")).alias("_share"),
+        ((pl.col("customers") >= min_customers) & (pl.col("customers") / pl.col("_all") >= min_share)).alias(
+            "_size_ok"
+        ),
     )
     largest = (
         by_segment.sort(["segmentation", "customers", "segment"], descending=[False, True, False])
