@@ -47,8 +47,8 @@ from pipeline.incremental import (
 from pipeline.lake import Lake
 from pipeline.segment_rules import SegmentRules, load_segment_rules
 from pipeline.settings import Settings
+from pipeline.silver import VALID_FROM, fx_rates, versions
 from pipeline.silver import as_of as silver_as_of
-from pipeline.silver import fx_rates, versions
 from pipeline.transforms.ad_spend import build_fct_ad_spend_daily
 from pipeline.transforms.attribution import ORDER, RULE_BASED_MODELS, build_fct_attribution, won_deal_conversions
 from pipeline.transforms.budget_vs_actual import build_budget_vs_actual
@@ -146,7 +146,12 @@ class Silver:
 
     def _versioned(self, entity: str) -> pl.DataFrame:
         if entity not in self._versions:
-            self._versions[entity] = versions(self._frames.pop(entity), entity)
+            versioned = versions(self._frames.pop(entity), entity)
+            if entity in INCREMENTAL_ENTITIES:
+                # the truth of any date comes out in truth_order, as an incremental run gives it: one sort here
+                # instead of one per read (and the unsorted frame is let go before the facts are built)
+                versioned = versioned.sort([*truth_order(entity), VALID_FROM])
+            self._versions[entity] = versioned
         return self._versions[entity]
 
     def _plan(self, entity: str) -> EntityPlan | None:
@@ -157,7 +162,7 @@ class Silver:
         if entity not in self._truths:
             partial = silver_as_of(self._versioned(entity), entity, self.up_to)
             if self._plan(entity) is None:
-                return partial.sort(truth_order(entity)).collect() if entity in INCREMENTAL_ENTITIES else partial.collect()
+                return partial.collect()
             self._truths[entity] = assemble(self.lake, self.increment, entity, partial)
         return self._truths[entity]
 
@@ -165,9 +170,7 @@ class Silver:
         """The current truth of an entity as of a date (a filter on its versions, see silver.versions)."""
         plan = self._plan(entity)
         if plan is None:
-            truth = silver_as_of(self._versioned(entity), entity, as_of)
-            # the run's own date in the order an incremental run gives it (truth_order)
-            return truth.sort(truth_order(entity)) if as_of == self.up_to and entity in INCREMENTAL_ENTITIES else truth
+            return silver_as_of(self._versioned(entity), entity, as_of)
         if as_of == self.up_to:
             return self.truth(entity).lazy()
         if plan.exact_from is None:
