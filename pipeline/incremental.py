@@ -44,7 +44,7 @@ import polars as pl
 
 from pipeline import __version__
 from pipeline.entities import BUSINESS_KEYS, ENTITIES
-from pipeline.lake import Lake, LakePath
+from pipeline.lake import Lake, LakePath, partition_date
 
 STATE_FORMAT = 2
 # the event date of each entity kept incrementally: the date fct_touchpoints and fct_ad_spend_daily report
@@ -206,7 +206,7 @@ class Increment:
 
 def extract_date_of(name: str) -> date:
     """The extract date of a clean file named as ``Lake.clean_files`` names it (``extract_date=<D>/<file>``)."""
-    return date.fromisoformat(name.split("/", 1)[0].removeprefix("extract_date="))
+    return partition_date(name.split("/", 1)[0])
 
 
 def parts_scan(lake: Lake, entity: str, state: EntityState) -> pl.LazyFrame:
@@ -389,19 +389,20 @@ def attribution_window(previous: pl.LazyFrame, conversions: pl.DataFrame, touch_
     gone or changed (its old and new date), every conversion at or after the first changed touch,
     every conversion of a customer whose milestones changed.
     """
-    columns = list(CONVERSION_COLUMNS)
     now = conversions.lazy()
-    changed = pl.concat([previous.join(now, on=columns, how="anti", nulls_equal=True),
-                         now.join(previous, on=columns, how="anti", nulls_equal=True)])
-    dates = [changed.select(pl.col("order_date").min())]
+    dates = [_differing(previous, now, list(CONVERSION_COLUMNS)).select(pl.col("order_date").min())]
     if touch_window is not None:
         since = datetime.combine(touch_window, time(), tzinfo=UTC)
         dates.append(now.filter(pl.col("ordered_at") >= since).select(pl.col("order_date").min()))
     if milestones is not None and previous_milestones is not None:
-        moved = pl.concat([previous_milestones.join(milestones.lazy(), on=["customer_id", "lead_created_at", "deal_dates"],
-                                                    how="anti", nulls_equal=True),
-                           milestones.lazy().join(previous_milestones, on=["customer_id", "lead_created_at", "deal_dates"],
-                                                  how="anti", nulls_equal=True)]).select("customer_id")
-        dates.append(now.join(moved, on="customer_id", how="semi").select(pl.col("order_date").min()))
+        moved = _differing(previous_milestones, milestones.lazy(), ["customer_id", "lead_created_at", "deal_dates"])
+        dates.append(now.join(moved.select("customer_id"), on="customer_id", how="semi")
+                     .select(pl.col("order_date").min()))
     found = [d for d in pl.collect_all(dates) for d in [d.item()] if d is not None]
     return min(found, default=None)
+
+
+def _differing(before: pl.LazyFrame, after: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
+    """The rows of either frame that the other does not hold (equal on every column, NULLs equal)."""
+    return pl.concat([before.join(after, on=columns, how="anti", nulls_equal=True),
+                      after.join(before, on=columns, how="anti", nulls_equal=True)])

@@ -57,6 +57,11 @@ MANIFEST_INDEX_SCHEMA: dict[str, pl.DataType] = {
 PARTITION = "extract_date="
 
 
+def partition_date(folder_name: str) -> date:
+    """The date of an ``extract_date=<D>`` partition folder's name."""
+    return date.fromisoformat(folder_name.removeprefix(PARTITION))
+
+
 class Lake:
     """Paths and atomic reads/writes under the lake root."""
 
@@ -223,7 +228,7 @@ class Lake:
 
     def partition_dates(self, folder: LakePath) -> list[date]:
         """The dates of the ``extract_date=<D>`` partitions directly under ``folder``, oldest first."""
-        return [date.fromisoformat(name.removeprefix(PARTITION)) for name in self.subfolders(folder)
+        return [partition_date(name) for name in self.subfolders(folder)
                 if name.startswith(PARTITION)]
 
     def partition_files(self, folder: LakePath, keep: Callable[[date], bool]) -> list[str]:
@@ -234,7 +239,7 @@ class Lake:
         """
         if not self.local:
             files = sorted(folder.glob(f"{PARTITION}*/*.parquet"))
-            return [self.source(f) for f in files if keep(date.fromisoformat(f.parent.name.removeprefix(PARTITION)))]
+            return [self.source(f) for f in files if keep(partition_date(f.parent.name))]
         kept: list[str] = []
         for day in self.partition_dates(folder):
             if keep(day):
