@@ -599,11 +599,13 @@ def nightly_runs(args: argparse.Namespace, settings: Settings, rec: Recorder, la
     print(f"  silver: {report.silver}", flush=True)
     del report
     if not args.no_incremental:
-        # the night before (not measured) leaves the state the measured night starts from
+        # not measured: the state the measured night starts from, as the nights before leave it. A run of
+        # D - 30 on the lake up to D - 1 leaves the state of D - 1 with the segment labels of D - 30, which
+        # the night of D compares with (the nightly runs of D - 30 .. D - 1 would leave the same)
         rollback_day(lake_root, day)
         for file in home.glob("warehouse.duckdb*"):
             file.unlink()
-        run_range(settings, day - timedelta(days=1), day - timedelta(days=1))
+        run_range(settings, day - timedelta(days=MIGRATION_LAG_DAYS), day - timedelta(days=MIGRATION_LAG_DAYS))
         report = rec.run("nightly run end to end, incremental: run_range(D, D) on the state of D - 1",
                          lambda: run_range(settings, day, day))
         print(f"  silver: {report.silver}", flush=True)

@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import polars as pl
 
@@ -32,6 +33,7 @@ from pipeline.incremental import (
     EntityPlan,
     GoldState,
     Increment,
+    LabelState,
     assemble,
     attribution_window,
     conversions_of,
@@ -109,8 +111,9 @@ class Silver:
 
     ENTITIES = ("contact", "deal", "touchpoint", "ad_daily", "order", "goal", "budget", "sales_cost", "fx_rate")
 
-    def __init__(self, lake: Lake, up_to: date, increment: Increment | None = None) -> None:
-        self.lake, self.up_to, self.increment = lake, up_to, increment
+    def __init__(self, lake: Lake, up_to: date, increment: Increment | None = None,
+                 labels: SegmentLabels | None = None) -> None:
+        self.lake, self.up_to, self.increment, self.labels = lake, up_to, increment, labels
         self._files: dict[str, tuple[str, ...]] = {}
         self._frames: dict[str, pl.DataFrame] = {}
         for entity in self.ENTITIES:
@@ -137,7 +140,7 @@ class Silver:
     def from_frames(cls, frames: dict[str, pl.DataFrame]) -> Silver:
         """A Silver over given extractions (every entity of ``ENTITIES``, lineage columns included)."""
         silver = cls.__new__(cls)
-        silver.lake, silver.up_to, silver.increment = None, None, None
+        silver.lake, silver.up_to, silver.increment, silver.labels = None, None, None, None
         silver._frames = dict(frames)
         silver._files = {}
         silver._versions = {}
@@ -197,8 +200,75 @@ class Silver:
             leads = {entity: lead_days(self._versioned(entity), entity) for entity in INCREMENTAL_ENTITIES}
         else:
             leads = {entity: plan.lead_days for entity, plan in self.increment.entities.items()}
+        labels = None if self.labels is None else self.labels.to_keep()
         return write_state(self.lake, state_id, self.up_to, truths, {e: self._files[e] for e in INCREMENTAL_ENTITIES},
-                           leads, self.increment, derived)
+                           leads, self.increment, derived, labels)
+
+
+def segment_settings(settings: Settings) -> str:
+    """What the segment snapshot depends on besides the lake and the code: kept labels are reused only under the same."""
+    def digest(path: Path | None) -> str | None:
+        return None if path is None else hashlib.sha256(path.read_bytes()).hexdigest()
+
+    return json.dumps({"rfm_window": settings.rfm_window_days, "clusters": settings.segment_clusters,
+                       "segment_rules": digest(settings.segment_rules), "channel_rules": digest(settings.channel_rules)},
+                      sort_keys=True)
+
+
+class SegmentLabels:
+    """The segment labels of as-of dates (``segment_labels_of`` their snapshots), kept in the lake's state between runs.
+
+    Migration compares a date's segments with those of 30 days earlier. The segments as of a date
+    depend only on the extractions up to that date, so the labels the run of D - 30 computed are
+    the ones a later run would compute again, as long as the clean files up to D - 30, the segment
+    settings and the kohde are the same: the fingerprint holds the first two, the state the third.
+    The nightly run of D reads them instead of segmenting the customers as of D - 30 from silver.
+    """
+
+    def __init__(self, lake: Lake, settings: Settings, stored: dict[str, LabelState], as_of: date) -> None:
+        self.lake, self._stored = lake, stored
+        # what the state of as_of keeps: the labels the next nights (and a re-run of as_of) compare with
+        self._keep_from = as_of - timedelta(days=MIGRATION_LAG_DAYS)
+        self._settings = segment_settings(settings)
+        self._fingerprints: dict[date, str] = {}
+        self._new: dict[date, pl.DataFrame] = {}
+
+    def fingerprint(self, day: date) -> str:
+        """The settings and every clean file up to ``day``: equal fingerprints, equal segments as of ``day``."""
+        if day not in self._fingerprints:
+            files = {entity: self.lake.clean_files(entity, day) for entity in Silver.ENTITIES}
+            text = json.dumps({"settings": self._settings, "files": files}, sort_keys=True)
+            self._fingerprints[day] = hashlib.sha256(text.encode()).hexdigest()
+        return self._fingerprints[day]
+
+    def holds(self, day: date) -> bool:
+        """Whether labels of ``day`` are at hand: computed by this run, or stored and still exact."""
+        stored = self._stored.get(day.isoformat())
+        return day in self._new or (stored is not None and stored.fingerprint == self.fingerprint(day))
+
+    def get(self, day: date) -> pl.DataFrame | None:
+        """The labels of ``day`` when ``holds``, else None."""
+        if day in self._new:
+            return self._new[day]
+        if not self.holds(day):
+            return None
+        return self.lake.read(self.lake.root / self._stored[day.isoformat()].path)
+
+    def add(self, day: date, labels: pl.DataFrame) -> None:
+        """Labels this run computed (a backfill holds those its later dates compare with and the state keeps)."""
+        self._new[day] = labels
+        for held in [d for d in self._new if d < day - timedelta(days=MIGRATION_LAG_DAYS) and d < self._keep_from]:
+            del self._new[held]
+
+    def to_keep(self) -> dict[date, LabelState | tuple[str, pl.DataFrame]]:
+        """What the new state keeps: the labels of its as-of date - 30 and later."""
+        kept: dict[date, LabelState | tuple[str, pl.DataFrame]] = {
+            day: (self.fingerprint(day), frame) for day, frame in self._new.items() if day >= self._keep_from}
+        for text, label in self._stored.items():
+            day = date.fromisoformat(text)
+            if day >= self._keep_from and day not in kept and label.fingerprint == self.fingerprint(day):
+                kept[day] = label
+        return kept
 
 
 def open_silver(lake: Lake, up_to: date, dates: list[date], settings: Settings) -> tuple[Silver, str]:
@@ -206,22 +276,25 @@ def open_silver(lake: Lake, up_to: date, dates: list[date], settings: Settings) 
 
     Incremental only for a nightly run of the lake's newest date (snapshots of earlier dates read
     the whole history), with a readable state written by this kohde from files that are all still
-    in the lake, and ``KOHDE_INCREMENTAL`` not off.
+    in the lake, and ``KOHDE_INCREMENTAL`` not off. The state's segment labels (``SegmentLabels``)
+    are used by any run while they are exact.
     """
     if not settings.incremental:
         return Silver(lake, up_to), "full: KOHDE_INCREMENTAL is off"
-    if dates != [up_to]:
-        return Silver(lake, up_to), "full: a backfill or a run of a date before the lake's newest"
     state, why = read_state(lake)
+    labels = SegmentLabels(lake, settings, {} if state is None else state.labels, up_to)
+    if dates != [up_to]:
+        return Silver(lake, up_to, labels=labels), "full: a backfill or a run of a date before the lake's newest"
     if state is None:
-        return Silver(lake, up_to), f"full: {why}"
+        return Silver(lake, up_to, labels=labels), f"full: {why}"
     compared_to = up_to - timedelta(days=MIGRATION_LAG_DAYS)
-    # the segments of 30 days earlier read the touches of the 90 days up to then
-    exact_from = {"touchpoint": compared_to - timedelta(days=INTENT_WINDOW_DAYS + 1)}
+    # without the labels of 30 days earlier, their segments read the touches of the 90 days up to then
+    exact_from = {} if labels.holds(compared_to) else {"touchpoint": compared_to - timedelta(days=INTENT_WINDOW_DAYS + 1)}
     increment = plan_increment(lake, up_to, state, exact_from)
     if isinstance(increment, str):
-        return Silver(lake, up_to), f"full: {increment}"
-    return Silver(lake, up_to, increment), increment.describe()
+        return Silver(lake, up_to, labels=labels), f"full: {increment}"
+    kept = f"; the segments of {compared_to} from the state" if not exact_from else ""
+    return Silver(lake, up_to, increment, labels), increment.describe() + kept
 
 
 def channel_rules(settings: Settings) -> tuple[ChannelRule, ...]:
@@ -385,10 +458,13 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
     this range when it holds that date, else computed from silver as of that date. ``facts`` (of
     the run's current date) stand in for the facts, segments and attribution of their own date.
     """
+    dates = list(dates)
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SNAPSHOT_TABLES}
-    # slim segment labels of recent dates, so migration reuses a snapshot of the range when it can
-    labels_by_date: dict[date, pl.DataFrame] = {}
+    # slim segment labels by date, so migration reuses a snapshot of the range, or one an earlier run kept, when it can
+    labels = silver.labels if silver.labels is not None else SegmentLabels(silver.lake, settings, {}, max(dates))
     rules, touch_rules = segment_rules(settings), channel_rules(settings)
+    if facts is not None:
+        labels.add(facts.as_of, segment_labels_of(facts.segments.lazy()).collect())
     for as_of in dates:
         contacts = silver.as_of("contact", as_of)
         if facts is not None and facts.as_of == as_of:
@@ -412,11 +488,11 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
             build_segment_summary(segments.lazy(), orders, as_of, customer_values=values.lazy()).collect()
         )
         compared_to = as_of - timedelta(days=MIGRATION_LAG_DAYS)
-        labels_by_date = {day: frame for day, frame in labels_by_date.items() if day >= compared_to}
-        labels_by_date[as_of] = segment_labels_of(segments.lazy()).collect()
-        previous = labels_by_date.get(compared_to)
+        labels.add(as_of, segment_labels_of(segments.lazy()).collect())
+        previous = labels.get(compared_to)
         if previous is None:
             previous = segment_labels_of(_segments_from_silver(silver, compared_to, settings, rules, touch_rules)).collect()
+            labels.add(compared_to, previous)
         migration = build_segment_migration(segments.lazy(), previous.lazy(), as_of, compared_to).collect()
         parts["mart_segment_migration"].append(migration)
         parts["mart_segment_quality"].append(

@@ -28,6 +28,8 @@ Layout::
 
     lake/gold/state.json                                         the state: files covered, leads, parts
     lake/gold/truth/<entity>/<state id>/<YYYY-MM>.parquet        the truth, one part per event month
+    lake/gold/derived/<state id>/...                             fct_attribution's rule-based rows and inputs
+    lake/gold/labels/<state id>/<YYYY-MM-DD>.parquet             segment labels of the last 31 as-of dates
 
 A part is written once and read by later states until a run rebuilds its month.
 """
@@ -37,7 +39,7 @@ from __future__ import annotations
 import json
 import shutil
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
@@ -46,7 +48,7 @@ from pipeline import __version__
 from pipeline.entities import BUSINESS_KEYS, ENTITIES
 from pipeline.lake import Lake, LakePath, partition_date
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 # the event date of each entity kept incrementally: the date fct_touchpoints and fct_ad_spend_daily report
 EVENT_DATE: dict[str, pl.Expr] = {
     "touchpoint": pl.col("ts").dt.convert_time_zone("UTC").dt.date(),
@@ -81,6 +83,14 @@ class DerivedState:
 
 
 @dataclass(frozen=True)
+class LabelState:
+    """The segment labels of one as-of date (``segment_labels_of`` its snapshot) and what they were computed from."""
+
+    path: str
+    fingerprint: str  # the settings and the clean files up to that date (``gold.SegmentLabels``)
+
+
+@dataclass(frozen=True)
 class GoldState:
     """The truth a run left: as of which date, written by which kohde, of which files; and what gold derived from it."""
 
@@ -89,11 +99,13 @@ class GoldState:
     code: str
     entities: dict[str, EntityState]
     derived: DerivedState | None = None
+    labels: dict[str, LabelState] = field(default_factory=dict)  # "YYYY-MM-DD" -> segment labels of that date
 
     def paths(self) -> set[str]:
         """Every file of the lake the state reads."""
         return ({path for e in self.entities.values() for path in e.parts.values()}
-                | (self.derived.paths() if self.derived else set()))
+                | (self.derived.paths() if self.derived else set())
+                | {label.path for label in self.labels.values()})
 
     def to_json(self) -> str:
         """The state file's text."""
@@ -105,6 +117,7 @@ class GoldState:
             "entities": {name: {"files": list(e.files), "lead_days": e.lead_days, "parts": e.parts}
                          for name, e in self.entities.items()},
             "derived": derived,
+            "labels": {day: {"path": label.path, "fingerprint": label.fingerprint} for day, label in self.labels.items()},
         }, sort_keys=True)
 
     @classmethod
@@ -118,7 +131,8 @@ class GoldState:
                    entities={name: EntityState(tuple(e["files"]), int(e["lead_days"]), dict(e["parts"]))
                              for name, e in raw["entities"].items()},
                    derived=None if derived is None else DerivedState(
-                       derived["settings"], dict(derived["attribution"]), derived["conversions"], derived["milestones"]))
+                       derived["settings"], dict(derived["attribution"]), derived["conversions"], derived["milestones"]),
+                   labels={day: LabelState(label["path"], label["fingerprint"]) for day, label in raw["labels"].items()})
 
 
 @dataclass
@@ -165,7 +179,7 @@ def drop_state(lake: Lake) -> None:
     path = state_path(lake)
     if path.exists():
         path.unlink()
-    for zone in ("truth", "derived"):
+    for zone in ("truth", "derived", "labels"):
         folder = lake.root / "gold" / zone
         if lake.local:
             shutil.rmtree(folder, ignore_errors=True)
@@ -289,10 +303,12 @@ def lead_days(versions: pl.DataFrame, entity: str) -> int:
 
 def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame],
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
-                derived: Derived | None) -> GoldState:
+                derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
+                ) -> GoldState:
     """Write the parts a run changed, then the state file, then remove the files no state reads any more.
 
     ``increment`` None (a full rebuild): every part is written. Otherwise the months from W's on.
+    ``labels``: the segment labels to keep by as-of date, a kept ``LabelState`` or (fingerprint, new labels).
     """
     previous = None if increment is None else increment.state
     entities: dict[str, EntityState] = {}
@@ -315,7 +331,14 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
             milestones = f"{folder}/milestones.parquet"
             lake.write(lake.root / milestones, derived.milestones)
         derived_state = DerivedState(derived.settings, attribution, f"{folder}/conversions.parquet", milestones)
-    state = GoldState(state_id, as_of, code_version(), entities, derived_state)
+    kept_labels: dict[str, LabelState] = {}
+    for day, label in sorted((labels or {}).items()):
+        if not isinstance(label, LabelState):
+            fingerprint, frame = label
+            label = LabelState(f"gold/labels/{state_id}/{day.isoformat()}.parquet", fingerprint)
+            lake.write(lake.root / label.path, frame)
+        kept_labels[day.isoformat()] = label
+    state = GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels)
     old, _ = read_state(lake)
     lake.write_text(state_path(lake), state.to_json())
     if old is not None:

@@ -1,7 +1,9 @@
 """The incremental nightly run equals a full rebuild of the same lake, table by table, row for row.
 
-One demo lake of 100 days. Home A runs the last three nights one by one: the first rebuilds in
-full (no state yet) and leaves the state, the next two start from it. The last two nights carry
+One demo lake of 100 days. Home A first backfills the three dates 30 days before the last three
+nights: a full rebuild that leaves the state, with the segment labels of those dates. Then it runs
+the last three nights one by one, each starting from the state the one before left and taking the
+segments of 30 days earlier from it. The last two nights carry
 late and restated touches: a touch 70 days old arriving late, an old touch re-exported with
 another channel, and an old touch whose time moved to yesterday (its old date must be rebuilt
 too). Home B holds the same lake and rebuilds the last night in full (``KOHDE_INCREMENTAL=0``).
@@ -71,20 +73,24 @@ def runs(tmp_path_factory) -> tuple[Settings, Settings, list[str]]:
 
     nightly = _settings(root / "a", inbox)
     ingest_range(nightly, START, END - timedelta(days=3))
+    backfill = run_range(nightly, END - timedelta(days=32), END - timedelta(days=30)).silver
     full = _settings(root / "b", inbox, KOHDE_INCREMENTAL="0")
     shutil.copytree(nightly.lake, full.lake)
     how = [run_range(nightly, day, day).silver for day in (END - timedelta(days=2), END - timedelta(days=1), END)]
     ingest_range(full, END - timedelta(days=2), END - timedelta(days=1))
     run_range(full, END, END)
-    return nightly, full, how
+    return nightly, full, [backfill, *how]
 
 
 def test_the_nightly_runs_start_from_the_state_with_the_windows_of_their_late_touches(runs):
     _, _, how = runs
-    assert how[0] == "full: no incremental state in the lake yet"
-    assert how[1].startswith(f"incremental on the state of {END - timedelta(days=2)}: ")
-    assert f"touchpoint from {END - timedelta(days=69)}" in how[1]  # the late touch
-    assert f"touchpoint from {END - timedelta(days=80)}" in how[2]  # the moved touch's old date
+    assert how[0] == "full: a backfill or a run of a date before the lake's newest"
+    for night, (day, text) in enumerate(zip((END - timedelta(days=2 - n) for n in range(3)), how[1:], strict=True)):
+        assert text.startswith(f"incremental on the state of {day - timedelta(days=1)}: "), night
+        # the segments of 30 days earlier are those the backfill kept
+        assert f"; the segments of {day - timedelta(days=30)} from the state" in text, night
+    assert f"touchpoint from {END - timedelta(days=69)}" in how[2]  # the late touch
+    assert f"touchpoint from {END - timedelta(days=80)}" in how[3]  # the moved touch's old date
 
 
 def test_incremental_nightly_runs_equal_a_full_rebuild(runs):
@@ -113,6 +119,25 @@ def test_the_state_holds_the_truth_a_full_read_gives(runs):
     # only the parts the state reads are left in the lake
     written = {str(p.relative_to(lake.root)) for p in (lake.root / "gold" / "truth").rglob("*.parquet")}
     assert written == {path for e in state.entities.values() for path in e.parts.values()}
+    # the segment labels of 30 days before the state's date and later, that the runs computed
+    kept = [END - timedelta(days=30), *(END - timedelta(days=n) for n in (3, 2, 1, 0))]
+    assert sorted(state.labels) == [day.isoformat() for day in kept]
+    written = {str(p.relative_to(lake.root)) for p in (lake.root / "gold" / "labels").rglob("*.parquet")}
+    assert written == {label.path for label in state.labels.values()}
+
+
+def test_kept_segments_are_not_used_once_a_file_up_to_their_date_or_a_segment_setting_changed(runs, tmp_path):
+    nightly, _, _ = runs
+    home = tmp_path / "changed"
+    shutil.copytree(nightly.lake, home / "lake")
+    settings = _settings(home, nightly.inbox)
+    lake = Lake(settings.lake)
+    plain = f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged"
+    assert open_silver(lake, END, [END], settings)[1] == f"{plain}; the segments of {END - timedelta(days=30)} from the state"
+    assert open_silver(lake, END, [END], _settings(home, nightly.inbox, KOHDE_SEGMENT_CLUSTERS="3"))[1] == plain
+    gone = next((lake.root / "clean" / "contact" / f"extract_date={START.isoformat()}").iterdir())
+    gone.unlink()
+    assert open_silver(lake, END, [END], settings)[1] == plain
 
 
 def test_a_rerun_without_new_files_changes_nothing(runs):
@@ -120,6 +145,7 @@ def test_a_rerun_without_new_files_changes_nothing(runs):
     before = snapshot(nightly)
     report = run_range(nightly, END, END)
     assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged; "
+                             f"the segments of {END - timedelta(days=30)} from the state; "
                              "facts loaded from their change windows")
     # no touch changed: fct_touchpoints is not loaded at all; of fct_attribution only the rows computed
     # whole every night: the data-driven models' (fitted on every journey) and the won deals'
@@ -170,7 +196,8 @@ def test_a_warehouse_that_does_not_hold_the_state_gets_every_table_whole(runs, t
     shutil.copytree(nightly.lake, home / "lake")
     settings = _settings(home, nightly.inbox)
     report = run_range(settings, END, END)
-    assert report.silver == f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged"
+    assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged; "
+                             f"the segments of {END - timedelta(days=30)} from the state")
     expected = snapshot(nightly)
     assert report.rows_loaded_per_table["fct_touchpoints"] == expected["fct_touchpoints"].height
     current = tuple(t for t in DATA_TABLES if t not in SNAPSHOTS and not t.startswith("ops_"))
