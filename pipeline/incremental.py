@@ -100,6 +100,8 @@ class GoldState:
     entities: dict[str, EntityState]
     derived: DerivedState | None = None
     labels: dict[str, LabelState] = field(default_factory=dict)  # "YYYY-MM-DD" -> segment labels of that date
+    # per warehouse table loaded by month when it can be: "YYYY-MM" (or "null") -> digest of the rows (``month_digests``)
+    digests: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def paths(self) -> set[str]:
         """Every file of the lake the state reads."""
@@ -118,6 +120,7 @@ class GoldState:
                          for name, e in self.entities.items()},
             "derived": derived,
             "labels": {day: {"path": label.path, "fingerprint": label.fingerprint} for day, label in self.labels.items()},
+            "digests": self.digests,
         }, sort_keys=True)
 
     @classmethod
@@ -132,7 +135,8 @@ class GoldState:
                              for name, e in raw["entities"].items()},
                    derived=None if derived is None else DerivedState(
                        derived["settings"], dict(derived["attribution"]), derived["conversions"], derived["milestones"]),
-                   labels={day: LabelState(label["path"], label["fingerprint"]) for day, label in raw["labels"].items()})
+                   labels={day: LabelState(label["path"], label["fingerprint"]) for day, label in raw["labels"].items()},
+                   digests={table: dict(months) for table, months in raw["digests"].items()})
 
 
 @dataclass
@@ -304,11 +308,12 @@ def lead_days(versions: pl.DataFrame, entity: str) -> int:
 def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame],
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
-                ) -> GoldState:
+                digests: dict[str, dict[str, str]] | None = None) -> GoldState:
     """Write the parts a run changed, then the state file, then remove the files no state reads any more.
 
     ``increment`` None (a full rebuild): every part is written. Otherwise the months from W's on.
     ``labels``: the segment labels to keep by as-of date, a kept ``LabelState`` or (fingerprint, new labels).
+    ``digests``: ``month_digests`` of the tables the run loaded, for the next run's loads.
     """
     previous = None if increment is None else increment.state
     entities: dict[str, EntityState] = {}
@@ -338,7 +343,7 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
             label = LabelState(f"gold/labels/{state_id}/{day.isoformat()}.parquet", fingerprint)
             lake.write(lake.root / label.path, frame)
         kept_labels[day.isoformat()] = label
-    state = GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels)
+    state = GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {})
     old, _ = read_state(lake)
     lake.write_text(state_path(lake), state.to_json())
     if old is not None:
@@ -353,6 +358,31 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
                 with suppress(OSError):
                     folder.parent.rmdir()
     return state
+
+
+def month_digests(frame: pl.DataFrame, day: str) -> dict[str, str]:
+    """Per month of the ``day`` column ("null" for none): the row count and the sum of polars' row hashes.
+
+    Equal digests mean equal rows (up to a 64-bit hash collision), whatever their order; a digest
+    names the polars version, whose row hash is stable only within a version.
+    """
+    if frame.height == 0:
+        return {}
+    sums = (frame.select(pl.col(day).dt.strftime("%Y-%m").fill_null("null").alias(_MONTH),
+                         frame.hash_rows().alias("_hash"))
+            .group_by(_MONTH).agg(pl.len().alias("_rows"), pl.col("_hash").sum().alias("_sum")))
+    return {month: f"{pl.__version__}:{rows}:{total}" for month, rows, total in sums.sort(_MONTH).iter_rows()}
+
+
+def changed_since(before: dict[str, str], after: dict[str, str]) -> date | None | str:
+    """The first day of the earliest month whose rows differ between two ``month_digests`` (None: no month).
+
+    "all" when rows without a date differ: a date range cannot replace those.
+    """
+    months = {month for month in before.keys() | after.keys() if before.get(month) != after.get(month)}
+    if "null" in months:
+        return "all"
+    return min((date.fromisoformat(f"{month}-01") for month in months), default=None)
 
 
 def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame, day: pl.Expr, previous: dict[str, str],

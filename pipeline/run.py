@@ -17,6 +17,7 @@ import polars as pl
 
 from pipeline.errors import KohdeError
 from pipeline.gold import SNAPSHOT_TABLES, Facts, attribution_models, build_current, build_facts, build_snapshots, open_silver
+from pipeline.incremental import changed_since, month_digests
 from pipeline.ingest.files import FileResult, inbox_files, ingest_files
 from pipeline.lake import Lake
 from pipeline.settings import Settings
@@ -85,9 +86,10 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     event entities and the derived attribution are written to the lake for the next night
     (``pipeline.incremental``).
 
-    fct_touchpoints and fct_attribution are replaced from their change windows on only when the
-    run was built on the lake's state and the warehouse was last loaded with that same state
-    (``ops_gold_state``); every other table, and those two otherwise, is replaced whole.
+    fct_touchpoints and fct_attribution are replaced from their change windows on, and fct_orders
+    from the first month whose rows differ from those the state's run loaded, only when the run
+    was built on the lake's state and the warehouse was last loaded with that same state
+    (``ops_gold_state``); every other table, and those three otherwise, is replaced whole.
     """
     lake = Lake(settings.lake)
     current_as_of = max(end, lake.latest_extract_date() or end)
@@ -99,13 +101,17 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     tables = build_current(silver, current_as_of, settings, facts)
     snapshots = build_snapshots(silver, dates, settings, facts)
     state_id = f"{current_as_of.isoformat()}-{uuid.uuid4().hex[:12]}" if settings.incremental else None
+    tables = {name: stable_floats(frame) for name, frame in tables.items()}
+    digests = {name: month_digests(tables[name], day) for name, day in MONTHLY_TABLES.items()} if state_id else {}
     with Warehouse.connect(settings.warehouse_url) as warehouse:
         warehouse.upgrade()
         loaded_with = warehouse.query("SELECT state_id FROM ops_gold_state")["state_id"].to_list()
         partial = facts.on_state is not None and loaded_with == [facts.on_state]
         loads = _fact_loads(tables, facts, settings) if partial else []
-        loads += [TableLoad(name, stable_floats(frame), "all") for name, frame in tables.items()
-                  if not (partial and name in PARTIAL_TABLES)]
+        if partial and silver.increment is not None:
+            loads += _monthly_loads(tables, silver.increment.state.digests, digests)
+        loads += [TableLoad(name, frame, "all") for name, frame in tables.items()
+                  if not (partial and (name in PARTIAL_TABLES or name in MONTHLY_TABLES))]
         loads += [TableLoad(name, stable_floats(frame), {"as_of_date": dates}) for name, frame in snapshots.items()]
         loads.append(TableLoad("ops_gold_state", pl.DataFrame(
             {"state_id": [state_id] if state_id else [], "as_of_date": [current_as_of] if state_id else [],
@@ -116,12 +122,32 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
             progress(f"load {len(loads)} tables" + (" (facts from their change windows)" if partial else ""))
         counts = warehouse.load(loads)
     if state_id is not None:
-        silver.new_state(state_id, facts.derived)
+        silver.new_state(state_id, facts.derived, digests)
     return counts, how + ("; facts loaded from their change windows" if partial else "")
 
 
 # the tables an incremental run may replace from their change windows on (see _fact_loads)
 PARTIAL_TABLES = ("fct_touchpoints", "fct_attribution")
+# the tables an incremental run replaces from the first month of this date column whose rows changed (_monthly_loads)
+MONTHLY_TABLES = {"fct_orders": "order_date"}
+
+
+def _monthly_loads(tables: dict[str, pl.DataFrame], loaded: dict[str, dict[str, str]],
+                   digests: dict[str, dict[str, str]]) -> list[TableLoad]:
+    """The loads of ``MONTHLY_TABLES``: from the earliest month whose rows differ from what the warehouse holds on.
+
+    ``loaded``: the ``month_digests`` of the rows the state's run loaded (what the warehouse holds,
+    since it holds that state); none differ: no load. A table without them, or whose rows without
+    a date differ, is replaced whole.
+    """
+    loads: list[TableLoad] = []
+    for name, day in MONTHLY_TABLES.items():
+        since = changed_since(loaded[name], digests[name]) if name in loaded else "all"
+        if since == "all":
+            loads.append(TableLoad(name, tables[name], "all"))
+        elif since is not None:
+            loads.append(TableLoad(name, tables[name].filter(pl.col(day) >= since), {day: Since(since)}))
+    return loads
 
 
 def _fact_loads(tables: dict[str, pl.DataFrame], facts: Facts, settings: Settings) -> list[TableLoad]:
@@ -135,7 +161,7 @@ def _fact_loads(tables: dict[str, pl.DataFrame], facts: Facts, settings: Setting
     if facts.touch_window is not None:
         touches = tables["fct_touchpoints"].filter(pl.col("touch_date") >= facts.touch_window)
         loads.append(TableLoad("fct_touchpoints", touches, {"touch_date": Since(facts.touch_window)}))
-    attribution = stable_floats(tables["fct_attribution"])
+    attribution = tables["fct_attribution"]
     models = attribution_models(settings)
     rule_based = [m for m in models if m in RULE_BASED_MODELS]
     data_driven = [m for m in models if m not in RULE_BASED_MODELS]

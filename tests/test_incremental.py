@@ -150,6 +150,7 @@ def test_a_rerun_without_new_files_changes_nothing(runs):
     # no touch changed: fct_touchpoints is not loaded at all; of fct_attribution only the rows computed
     # whole every night: the data-driven models' (fitted on every journey) and the won deals'
     assert "fct_touchpoints" not in report.rows_loaded_per_table
+    assert "fct_orders" not in report.rows_loaded_per_table  # no month of orders changed
     assert report.rows_loaded_per_table["fct_attribution"] == before["fct_attribution"].filter(
         (pl.col("conversion_type") == "won_deal") | pl.col("model").is_in(["markov", "shapley"])).height
     assert_same(before, snapshot(nightly))
@@ -215,3 +216,23 @@ def test_other_attribution_settings_recompute_attribution_whole(runs, tmp_path):
     rows = snapshot(settings)["fct_attribution"]
     assert report.rows_loaded_per_table["fct_attribution"] == rows.height
     assert rows.height != snapshot(nightly)["fct_attribution"].height  # a shorter lookback: other paths
+
+
+def test_month_digests_name_the_first_month_whose_rows_changed():
+    from pipeline.incremental import changed_since, month_digests
+
+    rows = pl.DataFrame({"order_id": ["a", "b", "c", "d"], "order_date": [date(2026, 3, 5), date(2026, 3, 9),
+                                                                        date(2026, 5, 1), None],
+                         "net_revenue_eur": [10.0, 20.0, 30.0, 40.0]})
+    before = month_digests(rows, "order_date")
+    assert sorted(before) == ["2026-03", "2026-05", "null"]
+    assert month_digests(rows.reverse(), "order_date") == before  # the order of the rows does not matter
+    assert changed_since(before, before) is None
+    restated = rows.with_columns(pl.when(pl.col("order_id") == "b").then(21.0).otherwise(pl.col("net_revenue_eur"))
+                                 .alias("net_revenue_eur"))
+    assert changed_since(before, month_digests(restated, "order_date")) == date(2026, 3, 1)
+    new = pl.concat([rows, pl.DataFrame({"order_id": ["e"], "order_date": [date(2026, 6, 2)],
+                                         "net_revenue_eur": [5.0]})])
+    assert changed_since(before, month_digests(new, "order_date")) == date(2026, 6, 1)
+    assert changed_since(before, month_digests(rows.head(3), "order_date")) == "all"  # the undated row is gone
+    assert changed_since(before, month_digests(rows.filter(pl.col("order_id") != "c"), "order_date")) == date(2026, 5, 1)
