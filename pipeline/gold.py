@@ -27,6 +27,7 @@ import polars as pl
 from pipeline.channels import ChannelRule, load_channel_rules
 from pipeline.incremental import (
     EVENT_DATE,
+    EVERY_EVENT,
     INCREMENTAL_ENTITIES,
     MILESTONE_MODELS,
     Derived,
@@ -290,8 +291,9 @@ def open_silver(lake: Lake, up_to: date, dates: list[date], settings: Settings) 
     if state is None:
         return Silver(lake, up_to, labels=labels), f"full: {why}"
     compared_to = up_to - timedelta(days=MIGRATION_LAG_DAYS)
-    # without the labels of 30 days earlier, their segments read the touches of the 90 days up to then
-    exact_from = {} if labels.holds(compared_to) else {"touchpoint": compared_to - timedelta(days=INTENT_WINDOW_DAYS + 1)}
+    # without the labels of 30 days earlier, their segments read the touches of the 90 days up to then and every order
+    exact_from = {} if labels.holds(compared_to) else {
+        "touchpoint": compared_to - timedelta(days=INTENT_WINDOW_DAYS + 1), "order": EVERY_EVENT}
     increment = plan_increment(lake, up_to, state, exact_from)
     if isinstance(increment, str):
         return Silver(lake, up_to, labels=labels), f"full: {increment}"

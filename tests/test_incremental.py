@@ -132,7 +132,7 @@ def test_kept_segments_are_not_used_once_a_file_up_to_their_date_or_a_segment_se
     shutil.copytree(nightly.lake, home / "lake")
     settings = _settings(home, nightly.inbox)
     lake = Lake(settings.lake)
-    plain = f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged"
+    plain = f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, order unchanged"
     assert open_silver(lake, END, [END], settings)[1] == f"{plain}; the segments of {END - timedelta(days=30)} from the state"
     assert open_silver(lake, END, [END], _settings(home, nightly.inbox, KOHDE_SEGMENT_CLUSTERS="3"))[1] == plain
     gone = next((lake.root / "clean" / "contact" / f"extract_date={START.isoformat()}").iterdir())
@@ -144,7 +144,8 @@ def test_a_rerun_without_new_files_changes_nothing(runs):
     nightly, _, _ = runs
     before = snapshot(nightly)
     report = run_range(nightly, END, END)
-    assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged; "
+    assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, "
+                             "order unchanged; "
                              f"the segments of {END - timedelta(days=30)} from the state; "
                              "facts loaded from their change windows")
     # no touch changed: fct_touchpoints is not loaded at all; of fct_attribution only the rows computed
@@ -197,7 +198,8 @@ def test_a_warehouse_that_does_not_hold_the_state_gets_every_table_whole(runs, t
     shutil.copytree(nightly.lake, home / "lake")
     settings = _settings(home, nightly.inbox)
     report = run_range(settings, END, END)
-    assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged; "
+    assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, "
+                             "order unchanged; "
                              f"the segments of {END - timedelta(days=30)} from the state")
     expected = snapshot(nightly)
     assert report.rows_loaded_per_table["fct_touchpoints"] == expected["fct_touchpoints"].height
