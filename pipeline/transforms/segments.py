@@ -194,6 +194,11 @@ def build_rfm(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> pl.Laz
     with a customer count. ``recency_days`` = as_of - last order date, ``frequency`` = orders,
     ``monetary_eur`` = sum of ``net_revenue_eur``; scores as in the module docstring.
     """
+    return _rfm_scores(fct_orders, as_of, window_days).sort("customer_id")
+
+
+def _rfm_scores(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> pl.LazyFrame:
+    """``build_rfm`` in no particular order."""
     window_start = as_of - timedelta(days=window_days)
     return (
         fct_orders.filter(
@@ -215,7 +220,6 @@ def build_rfm(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> pl.Laz
             _quintile_score(pl.col("monetary_eur"), higher_is_better=True).alias("m_score"),
         )
         .select("customer_id", "recency_days", "frequency", "monetary_eur", "r_score", "f_score", "m_score")
-        .sort("customer_id")
     )
 
 
@@ -292,11 +296,14 @@ def _contact_profiles(contacts: pl.LazyFrame, as_of_end: datetime) -> pl.LazyFra
         "employees",
         "revenue_band",
     )
-    return (
-        contacts.filter(
-            pl.col("customer_id").is_not_null()
-            & (pl.col("created_at").is_null() | (pl.col("created_at") < as_of_end))
-        )
+    records = contacts.filter(
+        pl.col("customer_id").is_not_null()
+        & (pl.col("created_at").is_null() | (pl.col("created_at") < as_of_end))
+    ).with_columns(pl.len().over("customer_id").alias("_records"))
+    # a customer with one record takes its fields as they are; only customers with several need the order
+    single = records.filter(pl.col("_records") == 1).select("customer_id", *profile_columns)
+    several = (
+        records.filter(pl.col("_records") > 1)
         # newest record first within each customer, then each field from the first record that has it
         .sort(
             ["customer_id", "created_at", "source_system", "contact_id"],
@@ -305,6 +312,9 @@ def _contact_profiles(contacts: pl.LazyFrame, as_of_end: datetime) -> pl.LazyFra
         )
         .group_by("customer_id", maintain_order=True)
         .agg(*(pl.col(c).drop_nulls().first().alias(c) for c in profile_columns))
+    )
+    return (
+        pl.concat([single, several], how="vertical")
         .with_columns(
             _lower_text("gender").alias("gender"),
             _lower_text("education").alias("education"),
@@ -444,28 +454,27 @@ def build_customer_segments(
             ),
         )
     )
-    customers = pl.concat(
-        [profiles.select("customer_id"), history.select("customer_id")], how="vertical"
-    ).unique()
     age = pl.lit(as_of.year) - pl.col("birth_year").cast(pl.Int32)
+    by_value = pl.col("_value").sort(descending=True, nulls_last=True)
 
     return (
-        customers.join(profiles, on="customer_id", how="left")
-        .join(history, on="customer_id", how="left")
-        .join(build_rfm(fct_orders, as_of, window_days), on="customer_id", how="left")
+        # the customers: those of the contacts and those with a revenue order
+        profiles.join(history, on="customer_id", how="full", coalesce=True)
+        .join(_rfm_scores(fct_orders, as_of, window_days), on="customer_id", how="left")
         .join(touches, on="customer_id", how="left")
         .join(deal_depth, on="customer_id", how="left")
         .with_columns(
             pl.col("lifetime_orders").fill_null(0),
             pl.when(pl.col("historical_value_eur") > 0).then(pl.col("historical_value_eur")).alias("_value"),
         )
-        .sort(["_value", "customer_id"], descending=[True, False], nulls_last=True)
         .with_columns(
-            (pl.col("_value").cum_sum() - pl.col("_value")).alias("_value_ahead"),
+            # value of the customers strictly ahead: the cumulative value, in descending order of value,
+            # before the first of this one's tie group (at position min rank - 1)
+            (by_value.cum_sum() - by_value)
+            .gather(pl.col("_value").rank("min", descending=True) - 1)
+            .alias("_value_ahead"),
             pl.col("_value").sum().alias("_value_total"),
         )
-        # value of the customers strictly ahead: the cumulative value before this one's tie group
-        .with_columns(pl.col("_value_ahead").min().over("_value").alias("_value_ahead"))
         # k-means reads the rows in customer order, so the same data always gives the same clusters
         .sort("customer_id")
         .with_columns(cluster_expr(clusters, seed).alias("_cluster"))
