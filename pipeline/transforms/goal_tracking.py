@@ -183,35 +183,69 @@ def _facts(scopes: list[tuple[str | None, str | None]], inputs: GoalInputs,
         schema = {"_scope": pl.Utf8, "day": pl.Date, "customer_id": pl.Utf8, "revenue_eur": MONEY,
                   "revenue_orders": pl.Float64, "first_orders": pl.Float64, "spend_eur": MONEY}
         return pl.LazyFrame(schema=schema), built
-    return pl.concat([part.select(columns) for part in parts], how="vertical_relaxed").collect().lazy(), built
+    return pl.concat([part.select(columns) for part in parts], how="vertical_relaxed").cache(), built
+
+
+def _daily(facts: pl.LazyFrame) -> pl.LazyFrame:
+    """Per scope and day, the additive figures of ``_facts``: a window's figure is the sum of its days.
+
+    Columns: _scope, day, revenue_eur, revenue_orders, first_orders, spend_eur (sums, NULLs
+    skipped), has_spend (a spend row that day) and has_orders (an order row with a customer).
+    Decimal sums are exact in any order; the float counts are whole numbers (is_revenue, and the
+    0 or 1 credit of ``GOAL_ATTRIBUTION_MODEL``), so summing per day first changes no bit.
+    """
+    return facts.group_by("_scope", "day").agg(
+        pl.col("revenue_eur").sum().alias("revenue_eur"),
+        pl.col("revenue_orders").sum().alias("revenue_orders"),
+        pl.col("first_orders").sum().alias("first_orders"),
+        pl.col("spend_eur").sum().alias("spend_eur"),
+        pl.col("spend_eur").is_not_null().any().alias("has_spend"),
+        pl.col("customer_id").is_not_null().any().alias("has_orders"),
+    )
+
+
+def _buyers(facts: pl.LazyFrame, scopes: list[str]) -> pl.LazyFrame:
+    """The _scope, day and customer_id of each revenue order (credit > 0 under a channel) in ``scopes``."""
+    return facts.filter(
+        pl.col("_scope").is_in(scopes) & (pl.col("revenue_orders") > 0) & pl.col("customer_id").is_not_null()
+    ).select("_scope", "day", "customer_id")
 
 
 def _measure(
     windows: pl.LazyFrame,
-    facts: pl.LazyFrame,
+    daily: pl.LazyFrame,
+    buyers: pl.LazyFrame,
     satisfaction: pl.LazyFrame,
     prefix: str,
 ) -> pl.LazyFrame:
-    """Per goal_id, the value of the goal's metric over its window (_start.._end, inclusive)."""
+    """Per goal_id, the value of the goal's metric over its window (_start.._end, inclusive).
+
+    Additive figures are sums over the window's days (``_daily``); distinct customers and the mean
+    score need the rows, and are measured only for the goals of those metrics.
+    """
     in_window = (pl.col("day") >= pl.col("_start")) & (pl.col("day") <= pl.col("_end"))
     figures = (
-        windows.join(facts, on="_scope", how="inner")
+        windows.join(daily, on="_scope", how="inner")
         .filter(in_window)
         .group_by("goal_id")
         .agg(
             pl.col("revenue_eur").sum().cast(MONEY).alias("_revenue"),
             pl.col("revenue_orders").sum().alias("_revenue_orders"),
             pl.col("first_orders").sum().alias("_first_orders"),
-            pl.col("customer_id")
-            .filter((pl.col("revenue_orders") > 0) & pl.col("customer_id").is_not_null())
-            .n_unique()
-            .alias("_customers"),
             pl.col("spend_eur").sum().cast(MONEY).alias("_spend"),
-            pl.col("spend_eur").is_not_null().any().alias("_has_spend"),
+            pl.col("has_spend").any().alias("_has_spend"),
         )
     )
+    customers = (
+        windows.filter(pl.col("metric") == "customers")
+        .join(buyers, on="_scope", how="inner")
+        .filter(in_window)
+        .group_by("goal_id")
+        .agg(pl.col("customer_id").n_unique().alias("_customers"))
+    )
     scores = (
-        windows.join(satisfaction, on="_scope", how="inner")
+        windows.filter(pl.col("metric") == "satisfaction")
+        .join(satisfaction, on="_scope", how="inner")
         .filter(in_window)
         .group_by("goal_id")
         .agg(pl.col("satisfaction_score").mean().alias("_satisfaction"))
@@ -220,6 +254,7 @@ def _measure(
     spend = pl.when(pl.col("_has_spend").fill_null(False)).then(pl.col("_spend"))
     return (
         windows.join(figures, on="goal_id", how="left")
+        .join(customers, on="goal_id", how="left")
         .join(scores, on="goal_id", how="left")
         .select(
             pl.col("goal_id"),
@@ -285,8 +320,13 @@ def build_goal_tracking(
     """
     inputs = GoalInputs(fct_orders, contacts, ad_spend, attribution, segments)
     started = goals.filter(pl.col("period_start") <= as_of)
-    scopes = sorted(started.select("channel", "segment").unique().collect().rows(), key=str)
+    scope_metrics = started.select("channel", "segment", "metric").unique().collect()
+    scopes = sorted(scope_metrics.select("channel", "segment").unique().rows(), key=str)
     facts, fact_scopes = _facts(scopes, inputs, as_of)
+    daily = _daily(facts)
+    # distinct customers are counted from the order rows, kept only for the scopes of customers goals
+    customer_scopes = scope_metrics.filter(pl.col("metric") == "customers").select("channel", "segment").rows()
+    buyers = _buyers(facts, [_scope_name(channel, segment) for channel, segment in customer_scopes])
     satisfaction, satisfaction_scopes = _satisfaction(scopes, inputs, as_of)
     tracked = started.with_columns(
         _effective_target_kind().alias("_kind"),
@@ -304,7 +344,7 @@ def build_goal_tracking(
     def measure(start: pl.Expr, end: pl.Expr, prefix: str, subset: pl.Expr | None = None) -> pl.LazyFrame:
         rows = tracked if subset is None else tracked.filter(subset)
         return _measure(rows.select("goal_id", "metric", "_scope", "_measurable", start.alias("_start"),
-                                    end.alias("_end")), facts, satisfaction, prefix)
+                                    end.alias("_end")), daily, buyers, satisfaction, prefix)
 
     period = measure(pl.col("period_start"), _capped_at(pl.col("period_end"), as_of), "actual_to_date")
     baseline = measure(pl.col("baseline_start"), _capped_at(pl.col("baseline_end"), as_of), "baseline_value",
@@ -315,7 +355,8 @@ def build_goal_tracking(
     last_year_to_date = measure(pl.col("period_start") - year_ago, _capped_at(pl.col("period_end"), as_of) - year_ago,
                                 "_ly_to_date", seasonal)
     last_year_full = measure(pl.col("period_start") - year_ago, pl.col("period_end") - year_ago, "_ly_full", seasonal)
-    first_day = facts.filter(pl.col("customer_id").is_not_null()).select(pl.col("day").min()).collect().item()
+    # the data's first day: the earliest order of any scope
+    first_day = daily.filter(pl.col("has_orders")).select(pl.col("day").min().alias("_first_day"))
 
     is_additive = pl.col("metric").is_in(_ADDITIVE_METRICS)
     lower_is_better = pl.col("metric").is_in(_LOWER_IS_BETTER)
@@ -326,8 +367,8 @@ def build_goal_tracking(
         | ~pl.col("_kind").is_in(list(TARGET_KINDS))
     )
     has_history = (
-        pl.lit(first_day is not None)
-        & (pl.col("period_start") - year_ago >= pl.lit(first_day, pl.Date))
+        pl.col("_first_day").is_not_null()
+        & (pl.col("period_start") - year_ago >= pl.col("_first_day"))
         & (pl.col("_ly_full") > 0)
     )
     reached = pl.when(lower_is_better).then(actual <= pl.col("target_abs")).otherwise(actual >= pl.col("target_abs"))
@@ -336,6 +377,7 @@ def build_goal_tracking(
         .join(baseline, on="goal_id", how="left")
         .join(last_year_to_date, on="goal_id", how="left")
         .join(last_year_full, on="goal_id", how="left")
+        .join(first_day, how="cross")
         .with_columns(
             pl.when(unmeasurable).then(pl.lit(None, MONEY)).otherwise(actual).alias("actual_to_date"),
             (_capped_at(pl.col("period_end"), as_of) - pl.col("period_start"))
