@@ -76,22 +76,29 @@ def build_dim_customer(
     rate). ``age_band`` uses age = as_of year - birth_year. ``rfm_segment`` and ``value_tier``
     come from ``segments`` (customer_id, rfm_segment, value_tier), NULL when it is None.
     """
-    newest_contact = (
-        contacts.filter(pl.col("customer_id").is_not_null())
+    contact_rows = contacts.filter(pl.col("customer_id").is_not_null()).select(
+        "customer_id", *CONTACT_COLUMNS, *PROFILE_COLUMNS, (pl.len().over("customer_id") > 1).alias("_several")
+    )
+    several_contacts = pl.col("_several")
+    # only customers with several contacts need sorting to find the newest (most customers have one)
+    newest_contact = pl.concat([
+        contact_rows.filter(~several_contacts),
+        contact_rows.filter(several_contacts)
         .sort("customer_id", "created_at", "source_system", "contact_id", nulls_last=False)
         .group_by("customer_id", maintain_order=True)
-        .last()
-        .select("customer_id", *CONTACT_COLUMNS, *PROFILE_COLUMNS)
-    )
+        .last(),
+    ]).drop("_several")
     dated_orders = fct_orders.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
     revenue = pl.col("is_revenue").fill_null(False)
+    revenue_order_date = pl.when(revenue).then(pl.col("order_date"))
+    # one row per customer with an order dated up to as_of (of any status)
     order_history = dated_orders.group_by("customer_id").agg(
-        pl.col("order_date").filter(revenue).min().alias("first_order_date"),
-        pl.col("order_date").filter(revenue).max().alias("last_order_date"),
+        revenue_order_date.min().alias("first_order_date"),
+        revenue_order_date.max().alias("last_order_date"),
         revenue.sum().cast(pl.Int64).alias("orders"),
-        pl.when(pl.col("net_revenue_eur").filter(revenue).is_null().any())
+        pl.when((revenue & pl.col("net_revenue_eur").is_null()).any())
         .then(pl.lit(None, MONEY))
-        .otherwise(pl.col("net_revenue_eur").filter(revenue).sum())
+        .otherwise(pl.when(revenue).then(pl.col("net_revenue_eur")).sum())
         .cast(MONEY)
         .alias("net_revenue_eur"),
     )
@@ -102,12 +109,8 @@ def build_dim_customer(
     else:
         current_segments = segments.select("customer_id", "rfm_segment", "value_tier")
     return (
-        pl.concat(
-            [newest_contact.select("customer_id"), dated_orders.select("customer_id")], how="vertical"
-        )
-        .unique()
-        .join(newest_contact, on="customer_id", how="left")
-        .join(order_history, on="customer_id", how="left")
+        # the customers of the contacts and of the dated orders, each once
+        newest_contact.join(order_history, on="customer_id", how="full", coalesce=True)
         .join(current_segments, on="customer_id", how="left")
         .select(
             "customer_id",
