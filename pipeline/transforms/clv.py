@@ -127,7 +127,8 @@ def rfm_summary(
     when ``calibration_start`` is None), under the money rules of the module docstring. Columns:
     ``frequency`` = purchase days - 1; ``recency`` = last - first purchase day and ``T`` =
     calibration_end - first purchase day, both in units of ``time_unit_days`` days (default weeks);
-    ``monetary_value`` (Float64) = mean daily total of the repeat purchase days, 0 without any;
+    ``monetary_value`` (Float64) = mean daily total of the repeat purchase days (their decimal sum / their
+    number, so it does not depend on the order of the rows), 0 without any;
     ``historical_value_eur`` (Decimal) = sum of ``net_revenue_eur`` of all the customer's counted
     orders.
     """
@@ -135,9 +136,14 @@ def rfm_summary(
     if calibration_start is not None:
         in_period = in_period & (pl.col("order_date") >= calibration_start)
     is_purchase = pl.col("day_total_eur") > 0
-    purchase_days = pl.col("order_date").filter(is_purchase)
-    first_day = purchase_days.min()
-    is_repeat_purchase = is_purchase & (pl.col("order_date") > first_day)
+    purchase_day = pl.when(is_purchase).then(pl.col("order_date"))
+    first_day = purchase_day.min()
+    purchase_days = is_purchase.sum()
+    # the repeat purchase days are the purchase days but the first (one row per day): their total is
+    # the purchase days' total - the first purchase day's, exact as decimals whatever order the days come in
+    repeat_total = (
+        pl.when(is_purchase).then(pl.col("day_total_eur")).sum() - pl.col("day_total_eur").min_by(purchase_day)
+    )
     return (
         fct_orders.filter(
             pl.col("is_revenue").fill_null(False)
@@ -149,10 +155,13 @@ def rfm_summary(
         .agg(pl.col("net_revenue_eur").sum().alias("day_total_eur"))
         .group_by("customer_id")
         .agg(
-            (is_purchase.sum().cast(pl.Int64) - 1).alias("frequency"),
-            ((purchase_days.max() - first_day).dt.total_days() / time_unit_days).alias("recency"),
+            (purchase_days.cast(pl.Int64) - 1).alias("frequency"),
+            ((purchase_day.max() - first_day).dt.total_days() / time_unit_days).alias("recency"),
             ((pl.lit(calibration_end) - first_day).dt.total_days() / time_unit_days).alias("T"),
-            pl.col("day_total_eur").filter(is_repeat_purchase).cast(pl.Float64).mean().alias("monetary_value"),
+            # monetary value = repeat purchase days' total / their number
+            pl.when(purchase_days > 1)
+            .then(repeat_total.cast(pl.Float64) / (purchase_days - 1))
+            .alias("monetary_value"),
             pl.col("day_total_eur").sum().cast(MONEY).alias("historical_value_eur"),
         )
         .filter(pl.col("frequency") >= 0)
