@@ -236,20 +236,14 @@ def _measure(
             pl.col("has_spend").any().alias("_has_spend"),
         )
     )
-    customers = (
-        windows.filter(pl.col("metric") == "customers")
-        .join(buyers, on="_scope", how="inner")
-        .filter(in_window)
-        .group_by("goal_id")
-        .agg(pl.col("customer_id").n_unique().alias("_customers"))
-    )
-    scores = (
-        windows.filter(pl.col("metric") == "satisfaction")
-        .join(satisfaction, on="_scope", how="inner")
-        .filter(in_window)
-        .group_by("goal_id")
-        .agg(pl.col("satisfaction_score").mean().alias("_satisfaction"))
-    )
+
+    def from_rows(metric: str, rows: pl.LazyFrame, value: pl.Expr) -> pl.LazyFrame:
+        """Per goal of ``metric``, ``value`` over the rows of its scope in its window."""
+        return (windows.filter(pl.col("metric") == metric).join(rows, on="_scope", how="inner").filter(in_window)
+                .group_by("goal_id").agg(value))
+
+    customers = from_rows("customers", buyers, pl.col("customer_id").n_unique().alias("_customers"))
+    scores = from_rows("satisfaction", satisfaction, pl.col("satisfaction_score").mean().alias("_satisfaction"))
     metric = pl.col("metric")
     spend = pl.when(pl.col("_has_spend").fill_null(False)).then(pl.col("_spend"))
     return (
