@@ -41,6 +41,15 @@ def _settings(home: Path, inbox: Path, **env: str) -> Settings:
     return Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox), **env})
 
 
+def _copy_of(nightly: Settings, home: Path, *, warehouse: bool = False, **env: str) -> tuple[Settings, Lake]:
+    """A home with a copy of the nightly home's lake (and warehouse), its settings with ``env``, and its lake."""
+    shutil.copytree(nightly.lake, home / "lake")
+    if warehouse:
+        shutil.copy(Path(nightly.warehouse_url.removeprefix("duckdb:///")), home / "warehouse.duckdb")
+    settings = _settings(home, nightly.inbox, **env)
+    return settings, Lake(settings.lake)
+
+
 def _touches_of(inbox: Path, day: date) -> list[list[str]]:
     (export,) = (inbox / "crm_touchpoints" / day.isoformat()).iterdir()
     with export.open(encoding="utf-8", newline="") as handle:
@@ -129,9 +138,7 @@ def test_the_state_holds_the_truth_a_full_read_gives(runs):
 def test_kept_segments_are_not_used_once_a_file_up_to_their_date_or_a_segment_setting_changed(runs, tmp_path):
     nightly, _, _ = runs
     home = tmp_path / "changed"
-    shutil.copytree(nightly.lake, home / "lake")
-    settings = _settings(home, nightly.inbox)
-    lake = Lake(settings.lake)
+    settings, lake = _copy_of(nightly, home)
     plain = f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, order unchanged"
     assert open_silver(lake, END, [END], settings)[1] == f"{plain}; the segments of {END - timedelta(days=30)} from the state"
     assert open_silver(lake, END, [END], _settings(home, nightly.inbox, KOHDE_SEGMENT_CLUSTERS="3"))[1] == plain
@@ -160,9 +167,7 @@ def test_a_rerun_without_new_files_changes_nothing(runs):
 def test_a_run_rebuilds_in_full_and_says_why_when_the_state_cannot_be_trusted(runs, tmp_path):
     nightly, _, _ = runs
     home = tmp_path / "copy"
-    shutil.copytree(nightly.lake, home / "lake")
-    settings = _settings(home, nightly.inbox)
-    lake = Lake(settings.lake)
+    settings, lake = _copy_of(nightly, home)
     assert open_silver(lake, END, [END - timedelta(days=1)], settings)[1] == (
         "full: a backfill or a run of a date before the lake's newest")
     assert open_silver(lake, END, [END], _settings(home, nightly.inbox, KOHDE_INCREMENTAL="off"))[1] == (
@@ -179,11 +184,7 @@ def test_forget_drops_the_state_and_its_parts(runs, tmp_path):
     from pipeline.privacy import forget
 
     nightly, _, _ = runs
-    home = tmp_path / "forget"
-    shutil.copytree(nightly.lake, home / "lake")
-    shutil.copy(Path(nightly.warehouse_url.removeprefix("duckdb:///")), home / "warehouse.duckdb")
-    settings = _settings(home, nightly.inbox)
-    lake = Lake(settings.lake)
+    settings, lake = _copy_of(nightly, tmp_path / "forget", warehouse=True)
     customer = parts_scan(lake, "touchpoint", read_state(lake)[0].entities["touchpoint"]).select(
         pl.col("customer_id").drop_nulls().first()).collect().item()
     forget(settings, customer_id=customer)
@@ -194,9 +195,7 @@ def test_forget_drops_the_state_and_its_parts(runs, tmp_path):
 def test_a_warehouse_that_does_not_hold_the_state_gets_every_table_whole(runs, tmp_path):
     """The lake's state is there, the warehouse is a new one: the facts are built incrementally, loaded whole."""
     nightly, _, _ = runs
-    home = tmp_path / "new-warehouse"
-    shutil.copytree(nightly.lake, home / "lake")
-    settings = _settings(home, nightly.inbox)
+    settings, _ = _copy_of(nightly, tmp_path / "new-warehouse")
     report = run_range(settings, END, END)
     assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, "
                              "order unchanged; "
@@ -209,10 +208,7 @@ def test_a_warehouse_that_does_not_hold_the_state_gets_every_table_whole(runs, t
 
 def test_other_attribution_settings_recompute_attribution_whole(runs, tmp_path):
     nightly, _, _ = runs
-    home = tmp_path / "lookback"
-    shutil.copytree(nightly.lake, home / "lake")
-    shutil.copy(Path(nightly.warehouse_url.removeprefix("duckdb:///")), home / "warehouse.duckdb")
-    settings = _settings(home, nightly.inbox, KOHDE_ATTRIBUTION_LOOKBACK_DAYS="30")
+    settings, _ = _copy_of(nightly, tmp_path / "lookback", warehouse=True, KOHDE_ATTRIBUTION_LOOKBACK_DAYS="30")
     report = run_range(settings, END, END)
     assert not report.silver.endswith("facts loaded from their change windows")
     rows = snapshot(settings)["fct_attribution"]
