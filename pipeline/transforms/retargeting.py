@@ -67,7 +67,14 @@ def build_retargeting(
         )
     )
     touches = fct_touchpoints.filter(pl.col("customer_id").is_not_null() & (pl.col("touch_date") <= as_of))
-    retargeting_touches = touches.filter(pl.col("channel") == RETARGETING_CHANNEL)
+    # Collected where read more than once (polars would compute them again): the retargeting touches (for the
+    # campaigns' periods and for exposure), the campaigns (a few rows every step below reads) and the anchors.
+    retargeting_touches = (
+        touches.filter(pl.col("channel") == RETARGETING_CHANNEL)
+        .select("customer_id", "ts", "touch_date", *_CAMPAIGN)
+        .collect()
+        .lazy()
+    )
     touched = (
         retargeting_touches.filter(pl.col("campaign_id").is_not_null())
         .group_by(_CAMPAIGN)
@@ -81,42 +88,69 @@ def build_retargeting(
         )
         .filter(pl.col("period_start").is_not_null())
         .drop("_spend_start", "_spend_end", "_touch_start", "_touch_end")
+        .collect()
+        .lazy()
+    )
+    # Campaigns that ran over the same days have the same visitors and anchors: each visitor is anchored and
+    # measured once per distinct period (_period), and only then counted per campaign (_campaign). A campaign with
+    # a NULL in its key matches no visitor (as in a join on the key) and gets no figures.
+    keyed = (
+        campaigns.filter(pl.col("platform").is_not_null() & pl.col("campaign_id").is_not_null())
+        .select(*_CAMPAIGN, "period_start", "period_end")
+        .with_columns(
+            pl.struct(*_CAMPAIGN).rank("dense").alias("_campaign"),
+            pl.struct("period_start", "period_end").rank("dense").alias("_period"),
+        )
     )
     anchors = (
         touches.filter(pl.col("touch_type").is_in(list(QUALIFYING_TOUCH_TYPES))
                        & (pl.col("channel").fill_null("") != RETARGETING_CHANNEL))
         .select("customer_id", "ts", "touch_date")
-        .join(campaigns.select(*_CAMPAIGN, "period_start", "period_end"), how="cross")
+        .join(keyed.select("_period", "period_start", "period_end").unique(), how="cross")
         .filter(pl.col("touch_date").is_between(pl.col("period_start"), pl.col("period_end")))
-        .group_by(*_CAMPAIGN, "customer_id")
+        .group_by("_period", "customer_id")
         .agg(pl.col("ts").min().alias("anchor"))
+        .with_row_index("_visitor")  # a number per visitor and period: what follows groups and joins by it
+        .collect()
+        .lazy()
     )
+    # a visitor's retargeting touches and revenue orders, in one frame for one join with the anchors
+    events = pl.concat(
+        [
+            retargeting_touches.join(keyed.select(*_CAMPAIGN, "_campaign", pl.col("_period").alias("_campaign_period")),
+                                     on=_CAMPAIGN, how="left")
+            .select("customer_id", "ts", "_campaign", "_campaign_period", pl.lit(False).alias("_is_order")),
+            fct_orders.filter(pl.col("is_revenue").fill_null(False) & (pl.col("order_date") <= as_of))
+            .select("customer_id", pl.col("ordered_at").alias("ts"), "net_revenue_eur", pl.lit(True).alias("_is_order")),
+        ],
+        how="diagonal_relaxed",
+    )
+    is_order = pl.col("_is_order")
     after_anchor = pl.col("ts") > pl.col("anchor")
-    exposure = (
-        anchors.join(retargeting_touches.select("customer_id", "ts", pl.col("platform").alias("_platform"),
-                                                pl.col("campaign_id").alias("_campaign_id")),
-                     on="customer_id", how="inner")
-        .filter((pl.col("ts") > pl.col("anchor") - window) & (pl.col("ts") <= pl.col("anchor") + window))
-        .group_by(*_CAMPAIGN, "customer_id")
+    # exposure: retargeting touches with anchor - window < ts <= anchor + window; outcome: revenue orders with
+    # anchor < ordered_at <= anchor + window; one row per visitor with either, with the campaigns (of the
+    # visitor's period) that touched them after the anchor
+    reached = (
+        anchors.join(events, on="customer_id", how="inner")
+        .filter((pl.col("ts") <= pl.col("anchor") + window)
+                & (after_anchor | (~is_order & (pl.col("ts") > pl.col("anchor") - window))))
+        .group_by("_visitor")
         .agg(
-            ((pl.col("_platform") == pl.col("platform")) & (pl.col("_campaign_id") == pl.col("campaign_id"))
-             & after_anchor).fill_null(False).any().alias("retargeted"),
-            pl.lit(True).alias("any_retargeting"),
+            (~is_order).any().alias("any_retargeting"),
+            pl.col("_campaign").filter(~is_order & after_anchor & (pl.col("_campaign_period") == pl.col("_period")))
+            .unique().alias("_retargeted_by"),
+            is_order.any().alias("converted"),
+            sum_unless_unconverted(pl.col("net_revenue_eur").filter(is_order)).alias("revenue_eur"),
         )
     )
-    ordered_at = pl.col("ordered_at")
-    outcomes = (
-        anchors.join(fct_orders.filter(pl.col("is_revenue").fill_null(False) & (pl.col("order_date") <= as_of))
-                     .select("customer_id", "ordered_at", "net_revenue_eur"), on="customer_id", how="inner")
-        .filter((ordered_at > pl.col("anchor")) & (ordered_at <= pl.col("anchor") + window))
-        .group_by(*_CAMPAIGN, "customer_id")
-        .agg(pl.lit(True).alias("converted"), sum_unless_unconverted(pl.col("net_revenue_eur")).alias("revenue_eur"))
-    )
+    # one row per campaign and visitor of its period; the others (reached only by other campaigns, or only
+    # before the anchor) are in neither group
     visitors = (
-        anchors.join(exposure, on=[*_CAMPAIGN, "customer_id"], how="left")
-        .join(outcomes, on=[*_CAMPAIGN, "customer_id"], how="left")
+        anchors.join(reached, on="_visitor", how="left")
+        .join(keyed.select("_period", "_campaign"), on="_period")
         .with_columns(
-            pl.when(pl.col("retargeted").fill_null(False)).then(pl.lit("retargeted"))
+            pl.when(pl.col("_retargeted_by").list.contains(pl.col("_campaign")).fill_null(False))
+            .then(pl.lit("retargeted"))
             .when(~pl.col("any_retargeting").fill_null(False)).then(pl.lit("control"))
             .alias("group"),
             pl.col("converted").fill_null(False),
@@ -133,7 +167,11 @@ def build_retargeting(
             sum_unless_unconverted(pl.col("revenue_eur").filter(member)).alias(f"{group}_revenue_eur"),
         ]
 
-    by_campaign = visitors.group_by(_CAMPAIGN).agg(*group_figures("retargeted"), *group_figures("control"))
+    by_campaign = (
+        visitors.group_by("_campaign").agg(*group_figures("retargeted"), *group_figures("control"))
+        .join(keyed.select(*_CAMPAIGN, "_campaign"), on="_campaign")
+        .drop("_campaign")
+    )
     retargeted_rate = pl.col("retargeted_converters") / nonzero(pl.col("retargeted_customers"))
     control_rate = pl.col("control_converters") / nonzero(pl.col("control_customers"))
     incremental = (retargeted_rate - control_rate) * pl.col("retargeted_customers")
