@@ -208,14 +208,16 @@ class Silver:
                            leads, self.increment, derived, labels, digests)
 
 
+def _file_digest(path: Path | None) -> str | None:
+    """The sha256 of a settings file (channel or segment rules), None when the setting is unset."""
+    return None if path is None else hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def segment_settings(settings: Settings) -> str:
     """What the segment snapshot depends on besides the lake and the code: kept labels are reused only under the same."""
-    def digest(path: Path | None) -> str | None:
-        return None if path is None else hashlib.sha256(path.read_bytes()).hexdigest()
-
     return json.dumps({"rfm_window": settings.rfm_window_days, "clusters": settings.segment_clusters,
-                       "segment_rules": digest(settings.segment_rules), "channel_rules": digest(settings.channel_rules)},
-                      sort_keys=True)
+                       "segment_rules": _file_digest(settings.segment_rules),
+                       "channel_rules": _file_digest(settings.channel_rules)}, sort_keys=True)
 
 
 class SegmentLabels:
@@ -229,7 +231,8 @@ class SegmentLabels:
     """
 
     def __init__(self, lake: Lake, settings: Settings, stored: dict[str, LabelState], as_of: date) -> None:
-        self.lake, self._stored = lake, stored
+        self.lake, self._stored, self._as_of = lake, stored, as_of
+        self._files: dict[str, list[str]] | None = None  # every clean file up to as_of, listed once
         # what the state of as_of keeps: the labels the next nights (and a re-run of as_of) compare with
         self._keep_from = as_of - timedelta(days=MIGRATION_LAG_DAYS)
         self._settings = segment_settings(settings)
@@ -239,7 +242,13 @@ class SegmentLabels:
     def fingerprint(self, day: date) -> str:
         """The settings and every clean file up to ``day``: equal fingerprints, equal segments as of ``day``."""
         if day not in self._fingerprints:
-            files = {entity: self.lake.clean_files(entity, day) for entity in Silver.ENTITIES}
+            if day > self._as_of:
+                files = {entity: self.lake.clean_files(entity, day) for entity in Silver.ENTITIES}
+            else:
+                if self._files is None:
+                    self._files = {entity: self.lake.clean_files(entity, self._as_of) for entity in Silver.ENTITIES}
+                files = {entity: [name for name in names if extract_date_of(name) <= day]
+                         for entity, names in self._files.items()}
             text = json.dumps({"settings": self._settings, "files": files}, sort_keys=True)
             self._fingerprints[day] = hashlib.sha256(text.encode()).hexdigest()
         return self._fingerprints[day]
@@ -330,11 +339,10 @@ class Facts:
 
 def fact_settings(settings: Settings) -> str:
     """What fct_touchpoints and fct_attribution rows depend on besides the lake: kept state is reused only under the same."""
-    rules = settings.channel_rules
     return json.dumps({
         "models": attribution_models(settings), "lookback": settings.attribution_lookback_days,
         "half_life": settings.attribution_half_life_days, "markov_order": settings.attribution_markov_order,
-        "channel_rules": None if rules is None else hashlib.sha256(rules.read_bytes()).hexdigest(),
+        "channel_rules": _file_digest(settings.channel_rules),
     }, sort_keys=True)
 
 
