@@ -192,11 +192,11 @@ class Silver:
         return fx_rates(self._frames["fx_rate"].lazy(), as_of)
 
     def new_state(self, state_id: str, derived: Derived | None, digests: dict[str, dict[str, str]] | None = None,
-                  ) -> GoldState:
+                  hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
         """Write the truth of the incremental entities as of ``up_to`` and ``derived`` to the lake's gold zone.
 
         Called after the warehouse commit; ``state_id`` is what the warehouse's ops_gold_state got,
-        ``digests`` the ``month_digests`` of the tables it loaded.
+        ``digests`` the ``month_digests`` and ``hashes`` the ``row_hashes`` of the tables it loaded.
         """
         truths = {entity: self.truth(entity) for entity in INCREMENTAL_ENTITIES}
         if self.increment is None:
@@ -205,7 +205,7 @@ class Silver:
             leads = {entity: plan.lead_days for entity, plan in self.increment.entities.items()}
         labels = None if self.labels is None else self.labels.to_keep()
         return write_state(self.lake, state_id, self.up_to, truths, {e: self._files[e] for e in INCREMENTAL_ENTITIES},
-                           leads, self.increment, derived, labels, digests)
+                           leads, self.increment, derived, labels, digests, hashes)
 
 
 def _file_digest(path: Path | None) -> str | None:

@@ -30,6 +30,7 @@ Layout::
     lake/gold/truth/<entity>/<state id>/<YYYY-MM>.parquet        the truth, one part per event month
     lake/gold/derived/<state id>/...                             fct_attribution's rule-based rows and inputs
     lake/gold/labels/<state id>/<YYYY-MM-DD>.parquet             segment labels of the last 31 as-of dates
+    lake/gold/loaded/<state id>/<table>.parquet                  a table loaded by key: its keys and row hashes
 
 A part is written once and read by later states until a run rebuilds its month.
 """
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -94,6 +96,14 @@ class LabelState:
 
 
 @dataclass(frozen=True)
+class RowHashes:
+    """What a table loaded by key holds: its primary keys and row hashes (``row_hashes``) in a file."""
+
+    path: str
+    polars: str  # the polars version that hashed them: its row hash is stable only within a version
+
+
+@dataclass(frozen=True)
 class GoldState:
     """The truth a run left: as of which date, written by which kohde, of which files; and what gold derived from it."""
 
@@ -105,12 +115,14 @@ class GoldState:
     labels: dict[str, LabelState] = field(default_factory=dict)  # "YYYY-MM-DD" -> segment labels of that date
     # per warehouse table loaded by month when it can be: "YYYY-MM" (or "null") -> digest of the rows (``month_digests``)
     digests: dict[str, dict[str, str]] = field(default_factory=dict)
+    loaded: dict[str, RowHashes] = field(default_factory=dict)  # per warehouse table loaded by key
 
     def paths(self) -> set[str]:
         """Every file of the lake the state reads."""
         return ({path for e in self.entities.values() for path in e.parts.values()}
                 | (self.derived.paths() if self.derived else set())
-                | {label.path for label in self.labels.values()})
+                | {label.path for label in self.labels.values()}
+                | {hashes.path for hashes in self.loaded.values()})
 
     def to_json(self) -> str:
         """The state file's text."""
@@ -124,6 +136,7 @@ class GoldState:
             "derived": derived,
             "labels": {day: {"path": label.path, "fingerprint": label.fingerprint} for day, label in self.labels.items()},
             "digests": self.digests,
+            "loaded": {table: {"path": hashes.path, "polars": hashes.polars} for table, hashes in self.loaded.items()},
         }, sort_keys=True)
 
     @classmethod
@@ -139,7 +152,9 @@ class GoldState:
                    derived=None if derived is None else DerivedState(
                        derived["settings"], dict(derived["attribution"]), derived["conversions"], derived["milestones"]),
                    labels={day: LabelState(label["path"], label["fingerprint"]) for day, label in raw["labels"].items()},
-                   digests={table: dict(months) for table, months in raw["digests"].items()})
+                   digests={table: dict(months) for table, months in raw["digests"].items()},
+                   loaded={table: RowHashes(hashes["path"], hashes["polars"])
+                           for table, hashes in raw.get("loaded", {}).items()})
 
 
 @dataclass
@@ -186,7 +201,7 @@ def drop_state(lake: Lake) -> None:
     path = state_path(lake)
     if path.exists():
         path.unlink()
-    for zone in ("truth", "derived", "labels"):
+    for zone in ("truth", "derived", "labels", "loaded"):
         folder = lake.root / "gold" / zone
         if lake.local:
             shutil.rmtree(folder, ignore_errors=True)
@@ -311,12 +326,14 @@ def lead_days(versions: pl.DataFrame, entity: str) -> int:
 def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame],
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
-                digests: dict[str, dict[str, str]] | None = None) -> GoldState:
+                digests: dict[str, dict[str, str]] | None = None,
+                hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
     """Write the parts a run changed, then the state file, then remove the files no state reads any more.
 
     ``increment`` None (a full rebuild): every part is written. Otherwise the months from W's on.
     ``labels``: the segment labels to keep by as-of date, a kept ``LabelState`` or (fingerprint, new labels).
-    ``digests``: ``month_digests`` of the tables the run loaded, for the next run's loads.
+    ``digests``: ``month_digests`` of the tables the run loaded, for the next run's loads;
+    ``hashes``: the ``row_hashes`` of the tables it loads by key.
     """
     previous = None if increment is None else increment.state
     entities: dict[str, EntityState] = {}
@@ -346,7 +363,11 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
             label = LabelState(f"gold/labels/{state_id}/{day.isoformat()}.parquet", fingerprint)
             lake.write(lake.root / label.path, frame)
         kept_labels[day.isoformat()] = label
-    state = GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {})
+    loaded: dict[str, RowHashes] = {}
+    for table, frame in (hashes or {}).items():
+        loaded[table] = RowHashes(f"gold/loaded/{state_id}/{table}.parquet", pl.__version__)
+        lake.write(lake.root / loaded[table].path, frame)
+    state = GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded)
     old, _ = read_state(lake)
     lake.write_text(state_path(lake), state.to_json())
     if old is not None:
@@ -377,6 +398,24 @@ def month_digests(frame: pl.DataFrame, day: str) -> dict[str, str]:
     return {month: f"{pl.__version__}:{rows}:{total}" for month, rows, total in sums.sort(_MONTH).iter_rows()}
 
 
+_ROW_HASH = "_row_hash"
+
+
+def row_hashes(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
+    """The key columns of every row and polars' hash of the whole row: what ``keyed_changes`` compares."""
+    return frame.select(*key, frame.hash_rows().alias(_ROW_HASH))
+
+
+def keyed_changes(before: pl.DataFrame, after: pl.DataFrame, key: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Between two ``row_hashes``: the keys of the rows new or changed, and the keys gone.
+
+    Equal hashes mean equal rows up to a 64-bit hash collision, as in ``month_digests``.
+    """
+    changed = after.join(before, on=[*key, _ROW_HASH], how="anti").select(key)
+    gone = before.join(after, on=list(key), how="anti").select(key)
+    return changed, gone
+
+
 def changed_since(before: dict[str, str], after: dict[str, str]) -> date | None | str:
     """The first day of the earliest month whose rows differ between two ``month_digests`` (None: no month).
 
@@ -399,9 +438,8 @@ def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame, day: pl.Expr, pre
         return dict(previous)
     first = None if rebuilt_all else window.strftime("%Y-%m")
     parts = {month: path for month, path in previous.items() if first is not None and month < first}
-    changed = frame.with_columns(day.dt.strftime("%Y-%m").alias(_MONTH))
-    if first is not None:
-        changed = changed.filter(pl.col(_MONTH) >= first)
+    changed = frame if first is None else frame.filter(day >= window.replace(day=1))
+    changed = changed.with_columns(day.dt.strftime("%Y-%m").alias(_MONTH))
     for (month,), part in changed.partition_by(_MONTH, as_dict=True, maintain_order=True).items():
         relative = f"{folder}/{month}.parquet"
         lake.write(lake.root / relative, part.drop(_MONTH))

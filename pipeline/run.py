@@ -17,13 +17,14 @@ import polars as pl
 
 from pipeline.errors import KohdeError
 from pipeline.gold import SNAPSHOT_TABLES, Facts, attribution_models, build_current, build_facts, build_snapshots, open_silver
-from pipeline.incremental import changed_since, month_digests
+from pipeline.incremental import RowHashes, changed_since, keyed_changes, month_digests, row_hashes
 from pipeline.ingest.files import FileResult, inbox_files, ingest_files
 from pipeline.lake import Lake
 from pipeline.settings import Settings
 from pipeline.sources import sources
 from pipeline.transforms.attribution import ORDER, RULE_BASED_MODELS, WON_DEAL
-from pipeline.warehouse import Since, TableLoad, Warehouse
+from pipeline.warehouse import Keys, Since, TableLoad, Warehouse
+from pipeline.warehouse import tables as table_definitions
 
 Progress = Callable[[str], None]
 
@@ -103,6 +104,7 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     state_id = f"{current_as_of.isoformat()}-{uuid.uuid4().hex[:12]}" if settings.incremental else None
     tables = {name: stable_floats(frame) for name, frame in tables.items()}
     digests = {name: month_digests(tables[name], day) for name, day in MONTHLY_TABLES.items()} if state_id else {}
+    hashes = {name: row_hashes(tables[name], primary_key(name)) for name in KEYED_TABLES} if state_id else {}
     with Warehouse.connect(settings.warehouse_url) as warehouse:
         warehouse.upgrade()
         loaded_with = warehouse.query("SELECT state_id FROM ops_gold_state")["state_id"].to_list()
@@ -110,8 +112,9 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
         loads = _fact_loads(tables, facts, settings) if partial else []
         if partial and silver.increment is not None:
             loads += _monthly_loads(tables, silver.increment.state.digests, digests)
+            loads += _keyed_loads(lake, tables, silver.increment.state.loaded, hashes)
         loads += [TableLoad(name, frame, "all") for name, frame in tables.items()
-                  if not (partial and (name in PARTIAL_TABLES or name in MONTHLY_TABLES))]
+                  if not (partial and (name in PARTIAL_TABLES or name in MONTHLY_TABLES or name in KEYED_TABLES))]
         loads += [TableLoad(name, stable_floats(frame), {"as_of_date": dates}) for name, frame in snapshots.items()]
         loads.append(TableLoad("ops_gold_state", pl.DataFrame(
             {"state_id": [state_id] if state_id else [], "as_of_date": [current_as_of] if state_id else [],
@@ -122,7 +125,7 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
             progress(f"load {len(loads)} tables" + (" (facts from their change windows)" if partial else ""))
         counts = warehouse.load(loads)
     if state_id is not None:
-        silver.new_state(state_id, facts.derived, digests)
+        silver.new_state(state_id, facts.derived, digests, hashes)
     return counts, how + ("; facts loaded from their change windows" if partial else "")
 
 
@@ -147,6 +150,36 @@ def _monthly_loads(tables: dict[str, pl.DataFrame], loaded: dict[str, dict[str, 
             loads.append(TableLoad(name, tables[name], "all"))
         elif since is not None:
             loads.append(TableLoad(name, tables[name].filter(pl.col(day) >= since), {day: Since(since)}))
+    return loads
+
+
+# the tables an incremental run loads by primary key: the rows new or changed since the state's run, and the keys gone
+KEYED_TABLES = ("dim_customer",)
+
+
+def primary_key(table: str) -> tuple[str, ...]:
+    """A warehouse table's primary key columns."""
+    return tuple(table_definitions()[table].primary_key)
+
+
+def _keyed_loads(lake: Lake, tables: dict[str, pl.DataFrame], loaded: dict[str, RowHashes],
+                 hashes: dict[str, pl.DataFrame]) -> list[TableLoad]:
+    """The loads of ``KEYED_TABLES``: the rows whose hash differs from what the state's run loaded, and the keys gone.
+
+    ``loaded``: the ``row_hashes`` files of what the warehouse holds, since it holds that state.
+    None differ: no load. A table without them, or hashed by another polars version, is replaced whole.
+    """
+    loads: list[TableLoad] = []
+    for name in KEYED_TABLES:
+        before = loaded.get(name)
+        if before is None or before.polars != pl.__version__:
+            loads.append(TableLoad(name, tables[name], "all"))
+            continue
+        key = primary_key(name)
+        changed, gone = keyed_changes(pl.read_parquet(lake.source(lake.root / before.path),
+                                                      storage_options=lake.storage_options), hashes[name], key)
+        if changed.height or gone.height:
+            loads.append(TableLoad(name, tables[name].join(changed, on=list(key), how="semi"), Keys(gone)))
     return loads
 
 

@@ -133,6 +133,13 @@ def test_the_state_holds_the_truth_a_full_read_gives(runs):
     assert sorted(state.labels) == [day.isoformat() for day in kept]
     written = {str(p.relative_to(lake.root)) for p in (lake.root / "gold" / "labels").rglob("*.parquet")}
     assert written == {label.path for label in state.labels.values()}
+    # what the warehouse's dim_customer holds, by key, for the next night's load
+    assert sorted(state.loaded) == ["dim_customer"]
+    hashes = pl.read_parquet(lake.root / state.loaded["dim_customer"].path)
+    assert hashes.columns == ["customer_id", "_row_hash"]
+    assert hashes.height == snapshot(nightly)["dim_customer"].height
+    written = {str(p.relative_to(lake.root)) for p in (lake.root / "gold" / "loaded").rglob("*.parquet")}
+    assert written == {state.loaded["dim_customer"].path}
 
 
 def test_kept_segments_are_not_used_once_a_file_up_to_their_date_or_a_segment_setting_changed(runs, tmp_path):
@@ -159,6 +166,7 @@ def test_a_rerun_without_new_files_changes_nothing(runs):
     # whole every night: the data-driven models' (fitted on every journey) and the won deals'
     assert "fct_touchpoints" not in report.rows_loaded_per_table
     assert "fct_orders" not in report.rows_loaded_per_table  # no month of orders changed
+    assert "dim_customer" not in report.rows_loaded_per_table  # no customer's row changed
     assert report.rows_loaded_per_table["fct_attribution"] == before["fct_attribution"].filter(
         (pl.col("conversion_type") == "won_deal") | pl.col("model").is_in(["markov", "shapley"])).height
     assert_same(before, snapshot(nightly))
@@ -234,3 +242,20 @@ def test_month_digests_name_the_first_month_whose_rows_changed():
     assert changed_since(before, month_digests(new, "order_date")) == date(2026, 6, 1)
     assert changed_since(before, month_digests(rows.head(3), "order_date")) == "all"  # the undated row is gone
     assert changed_since(before, month_digests(rows.filter(pl.col("order_id") != "c"), "order_date")) == date(2026, 5, 1)
+
+
+def test_keyed_changes_name_the_rows_new_or_changed_and_the_keys_gone():
+    from pipeline.incremental import keyed_changes, row_hashes
+
+    rows = pl.DataFrame({"customer_id": ["a", "b", "c"], "orders": [1, 2, 3], "city": ["Oulu", None, "Turku"]})
+    before = row_hashes(rows, ["customer_id"])
+    assert before.columns == ["customer_id", "_row_hash"]
+    changed, gone = keyed_changes(before, row_hashes(rows.reverse(), ["customer_id"]), ["customer_id"])
+    assert changed.height == 0 and gone.height == 0  # the order of the rows does not matter
+    after = pl.concat([rows.filter(pl.col("customer_id") != "a")
+                       .with_columns(pl.when(pl.col("customer_id") == "b").then(pl.lit("Vaasa"))
+                                     .otherwise(pl.col("city")).alias("city")),
+                       pl.DataFrame({"customer_id": ["d"], "orders": [1], "city": [None]})])
+    changed, gone = keyed_changes(before, row_hashes(after, ["customer_id"]), ["customer_id"])
+    assert sorted(changed["customer_id"]) == ["b", "d"]  # a NULL that became a value changes the row
+    assert gone["customer_id"].to_list() == ["a"]

@@ -1,11 +1,12 @@
 """The warehouse: table definitions from ``warehouse/tables``, atomic loads into DuckDB or PostgreSQL."""
 
 from pipeline.warehouse.dictionary import comment_statements, render_markdown, write_docs
-from pipeline.warehouse.engine import Since, TableLoad, Warehouse, redact_url
+from pipeline.warehouse.engine import Keys, Since, TableLoad, Warehouse, redact_url
 from pipeline.warehouse.schema import ColumnDef, TableDef, parse_table, tables
 
 __all__ = [
     "ColumnDef",
+    "Keys",
     "TableDef",
     "Since",
     "TableLoad",

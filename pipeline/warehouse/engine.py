@@ -57,18 +57,26 @@ class Since:
 
 
 @dataclass(frozen=True)
+class Keys:
+    """Replaced rows named by primary key: those of the load's rows, and ``removed`` (the key columns of rows to delete)."""
+
+    removed: pl.DataFrame | pa.Table | None = None
+
+
+@dataclass(frozen=True)
 class TableLoad:
     """Rows for one table and what they replace.
 
     ``replace="all"`` replaces the whole table's content; ``{"as_of_date": [d1, d2]}`` deletes the rows
     whose column is in the values, ``{"touch_date": Since(d)}`` those whose column is ``>= d``
-    (several columns: all must match) before inserting; ``{}`` deletes nothing (a plain append).
+    (several columns: all must match) before inserting; ``{}`` deletes nothing (a plain append);
+    ``Keys(removed)`` deletes the rows with the primary key of a row of ``data`` or of ``removed``.
     Every row of ``data`` must fall inside what it replaces, or a re-run could not replace it.
     """
 
     table: str
     data: pl.DataFrame | pa.Table
-    replace: Literal["all"] | dict[str, Sequence[object] | Since]
+    replace: Literal["all"] | dict[str, Sequence[object] | Since] | Keys
 
 
 def redact_url(url: str) -> str:
@@ -380,19 +388,23 @@ class Warehouse:
         when a retry may help).
         """
         definitions = tables(self.tables_dir)
-        prepared: list[tuple[TableDef, TableLoad, pa.Table]] = []
+        prepared: list[tuple[TableDef, TableLoad, pa.Table, pa.Table | None]] = []
         for item in loads:
             table = definitions.get(item.table)
             if table is None:
                 raise WarehouseError(f"no table {item.table!r} in warehouse/tables (known: {', '.join(definitions)})")
             arrow = _conform(table, item.data)
             _check_replace(table, item.replace, arrow)
-            prepared.append((table, item, arrow))
+            keys = _replaced_keys(table, item.replace, arrow) if isinstance(item.replace, Keys) else None
+            prepared.append((table, item, arrow, keys))
         counts: dict[str, int] = {}
         with self._transaction("load", _LOAD_LOCK_TIMEOUT) as conn:
-            for table, item, arrow in prepared:
+            for table, item, arrow, keys in prepared:
                 try:
-                    self._delete(conn, table, item.replace)
+                    if keys is None:
+                        self._delete(conn, table, item.replace)
+                    else:
+                        self._delete_keys(conn, table, keys)
                     inserted = self._insert(conn, table, arrow, item.replace)
                 except (sa.exc.SQLAlchemyError, duckdb.Error, psycopg.Error) as exc:
                     raise self._translate(exc, f"load into {table.name}") from None
@@ -404,7 +416,9 @@ class Warehouse:
         return self.load([TableLoad(table, data, {})]).get(table, 0)
 
     def _delete(self, conn: sa.Connection, table: TableDef,
-                replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> None:
+                replace: Literal["all"] | Mapping[str, Sequence[object] | Since] | Keys) -> None:
+        if isinstance(replace, Keys):
+            raise TypeError("Keys are deleted by _delete_keys")
         if replace == "all":
             conn.exec_driver_sql(f"DELETE FROM {quote(table.name)}")
             return
@@ -422,8 +436,28 @@ class Warehouse:
         ])
         conn.execute(statement)
 
+    def _delete_keys(self, conn: sa.Connection, table: TableDef, keys: pa.Table) -> None:
+        """Delete the rows whose primary key is a row of ``keys``: a join with the keys, loaded like rows."""
+        if keys.num_rows == 0:
+            return
+        match = " AND ".join(f"{quote(table.name)}.{quote(k)} = kohde_keys.{quote(k)}" for k in table.primary_key)
+        raw = _driver(conn)
+        if self.dialect == "duckdb":
+            raw.register("kohde_keys", keys)
+            try:
+                raw.execute(f"DELETE FROM {quote(table.name)} USING kohde_keys WHERE {match}")
+            finally:
+                with suppress(duckdb.Error):
+                    raw.unregister("kohde_keys")
+            return
+        names = ", ".join(quote(k) for k in table.primary_key)
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE kohde_keys AS SELECT {names} FROM {quote(table.name)} WITH NO DATA")
+        self._copy(raw, "kohde_keys", keys)
+        conn.exec_driver_sql(f"DELETE FROM {quote(table.name)} USING kohde_keys WHERE {match}")
+        conn.exec_driver_sql("DROP TABLE kohde_keys")
+
     def _insert(self, conn: sa.Connection, table: TableDef, arrow: pa.Table,
-                replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> int:
+                replace: Literal["all"] | Mapping[str, Sequence[object] | Since] | Keys) -> int:
         if arrow.num_rows == 0:
             return 0
         columns = ", ".join(quote(name) for name in arrow.column_names)
@@ -440,16 +474,20 @@ class Warehouse:
                 raise
             raw.unregister(view)
             return arrow.num_rows
+        self._copy(raw, table.name, arrow)
+        return arrow.num_rows
+
+    @staticmethod
+    def _copy(raw: Any, name: str, arrow: pa.Table) -> None:
+        """PostgreSQL's bulk path: COPY the rows in as CSV, in batches."""
+        columns = ", ".join(quote(column) for column in arrow.column_names)
         options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
         # all_valid quotes every value, so an unquoted empty field is NULL and "" an empty string
-        with raw.cursor() as cursor, cursor.copy(
-            f"COPY {quote(table.name)} ({columns}) FROM STDIN (FORMAT csv)"
-        ) as copy:
+        with raw.cursor() as cursor, cursor.copy(f"COPY {quote(name)} ({columns}) FROM STDIN (FORMAT csv)") as copy:
             for batch in arrow.to_batches(max_chunksize=_COPY_BATCH_ROWS):
                 buffer = io.BytesIO()
                 pacsv.write_csv(batch, buffer, options)
                 copy.write(buffer.getbuffer())
-        return arrow.num_rows
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
         """Run one statement in its own transaction (``:name`` parameters; a list expands for IN)."""
@@ -497,7 +535,7 @@ def _driver(conn: sa.Connection) -> Any:
 
 
 def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
-                       replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> None:
+                       replace: Literal["all"] | Mapping[str, Sequence[object] | Since] | Keys) -> None:
     """The primary key, checked by query: DuckDB tables carry no key index (see create_table_sql)."""
     if not table.primary_key:
         return
@@ -506,7 +544,7 @@ def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
     if duplicate:
         raise WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
                              f"({', '.join(map(str, duplicate))}) in the data")
-    if replace != "all" and (not replace or not set(replace) <= set(table.primary_key)):
+    if not isinstance(replace, Keys) and replace != "all" and (not replace or not set(replace) <= set(table.primary_key)):
         # rows kept outside the replaced ones may share a key with the new rows
         kept = raw.execute(f"SELECT {keys} FROM {quote(table.name)} JOIN {quote(view)} USING ({keys}) LIMIT 1"
                            ).fetchone()
@@ -661,9 +699,34 @@ def _conform(table: TableDef, data: object) -> pa.Table:
     return pa.table(converted)
 
 
+def _replaced_keys(table: TableDef, replace: Keys, arrow: pa.Table) -> pa.Table:
+    """The primary keys a ``Keys`` load deletes: its rows' and ``removed``'s, in the table's types."""
+    if not table.primary_key:
+        raise WarehouseError(f"{table.name}: a load by key needs a table with a primary key")
+    removed = replace.removed
+    if isinstance(removed, pl.DataFrame):
+        removed = removed.to_arrow()
+    if removed is None:
+        removed = pa.table({})
+    elif sorted(removed.column_names) != sorted(table.primary_key):
+        raise WarehouseError(f"{table.name}: removed keys must have exactly the primary key columns "
+                             f"({', '.join(table.primary_key)}), got {', '.join(removed.column_names)}")
+    by_name = {c.name: c for c in table.columns}
+    columns = {}
+    for key in table.primary_key:
+        column = by_name[key]
+        parts = [arrow.column(key)] if arrow.num_rows else []
+        if removed.num_rows:
+            parts.append(_convert(table.name, column, removed.column(key)))
+        if any(part.null_count for part in parts):
+            raise WarehouseError(f"{table.name}.{key}: NULL in a primary key")
+        columns[key] = pa.chunked_array([chunk for part in parts for chunk in part.chunks], type=arrow_type(column))
+    return pa.table(columns)
+
+
 def _check_replace(table: TableDef, replace: object, arrow: pa.Table) -> None:
     """Every row must fall inside what its load replaces, or a re-run would duplicate it."""
-    if replace == "all":
+    if replace == "all" or isinstance(replace, Keys):
         return
     if not isinstance(replace, Mapping):
         raise WarehouseError(f"{table.name}: replace must be 'all' or {{column: values}}, got {replace!r}")
@@ -692,4 +755,4 @@ def _check_replace(table: TableDef, replace: object, arrow: pa.Table) -> None:
                                  f"(e.g. {example}); a re-run could not replace them")
 
 
-__all__ = ["Since", "TableLoad", "Warehouse", "arrow_type", "redact_url"]
+__all__ = ["Keys", "Since", "TableLoad", "Warehouse", "arrow_type", "redact_url"]

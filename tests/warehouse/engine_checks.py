@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipeline.errors import WarehouseError
-from pipeline.warehouse import Since, TableLoad, Warehouse, tables
+from pipeline.warehouse import Keys, Since, TableLoad, Warehouse, tables
 from pipeline.warehouse.engine import VIEWS_DIR
 
 DAY1 = date(2026, 3, 1)
@@ -114,6 +114,32 @@ def check_replace_from_a_date_on(url: str, tables_dir: Path) -> None:
                                                          (day3, "email", "7")]))
         with pytest.raises(WarehouseError, match=r"t_daily: 1 row\(s\) have day outside the replaced values"):
             warehouse.load([TableLoad("t_daily", daily([(DAY1, "email", "1")]), {"day": Since(DAY2)})])
+
+
+def check_replace_by_key(url: str, tables_dir: Path) -> None:
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        warehouse.load([TableLoad("t_daily", daily([(DAY1, "search", "10"), (DAY1, "social", "20"),
+                                                    (DAY2, "search", "30"), (DAY2, "social", "40")]), "all")])
+        # (day 1, social) changed, (day 2, email) new, (day 2, search) removed; the rest untouched
+        changed = daily([(DAY1, "social", "21"), (DAY2, "email", "5")])
+        removed = pl.DataFrame({"channel": ["search"], "day": [DAY2]})  # key columns in any order
+        expected = daily([(DAY1, "search", "10"), (DAY1, "social", "21"), (DAY2, "email", "5"),
+                          (DAY2, "social", "40")])
+        for _ in range(2):  # a re-run of the same load changes nothing
+            assert warehouse.load([TableLoad("t_daily", changed, Keys(removed))]) == {"t_daily": 2}
+            assert_frame_equal(read_daily(warehouse), expected)
+        # only removals, then nothing at all
+        assert warehouse.load([TableLoad("t_daily", changed.clear(), Keys(removed.with_columns(day=pl.lit(DAY1))))]) \
+            == {"t_daily": 0}
+        assert_frame_equal(read_daily(warehouse), expected.filter(pl.col("channel") != "search"))
+        assert warehouse.load([TableLoad("t_daily", changed.clear(), Keys())]) == {"t_daily": 0}
+        assert read_daily(warehouse).height == 3
+        with pytest.raises(WarehouseError, match=r"t_daily: removed keys must have exactly the primary key columns"):
+            warehouse.load([TableLoad("t_daily", changed, Keys(removed.select("day")))])
+        with pytest.raises(WarehouseError, match="t_daily.*duplicate key"):
+            warehouse.load([TableLoad("t_daily", pl.concat([changed, changed]), Keys())])
+        assert read_daily(warehouse).height == 3
 
 
 def check_replace_all_and_append(url: str, tables_dir: Path) -> None:
