@@ -42,10 +42,11 @@ from pipeline.incremental import (
     lead_days,
     milestones_of,
     plan_increment,
+    publish_state,
     read_state,
     scan_parts,
     truth_order,
-    write_state,
+    write_parts,
 )
 from pipeline.lake import Lake
 from pipeline.segment_rules import SegmentRules, load_segment_rules
@@ -193,18 +194,25 @@ class Silver:
 
     def new_state(self, state_id: str, derived: Derived | None, digests: dict[str, dict[str, str]] | None = None,
                   hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
-        """Write the truth of the incremental entities as of ``up_to`` and ``derived`` to the lake's gold zone.
+        """Write the truth of the incremental entities as of ``up_to`` and ``derived`` to the lake's gold zone, and publish it.
 
         Called after the warehouse commit; ``state_id`` is what the warehouse's ops_gold_state got,
         ``digests`` the ``month_digests`` and ``hashes`` the ``row_hashes`` of the tables it loaded.
         """
+        state = self.state_parts(state_id, derived, digests, hashes)
+        publish_state(self.lake, state)
+        return state
+
+    def state_parts(self, state_id: str, derived: Derived | None, digests: dict[str, dict[str, str]] | None = None,
+                    hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
+        """``new_state``'s parts only (``write_parts``): a run writes them while the warehouse loads, publishes after."""
         truths = {entity: self.truth(entity) for entity in INCREMENTAL_ENTITIES}
         if self.increment is None:
             leads = {entity: lead_days(self._versioned(entity), entity) for entity in INCREMENTAL_ENTITIES}
         else:
             leads = {entity: plan.lead_days for entity, plan in self.increment.entities.items()}
         labels = None if self.labels is None else self.labels.to_keep()
-        return write_state(self.lake, state_id, self.up_to, truths, {e: self._files[e] for e in INCREMENTAL_ENTITIES},
+        return write_parts(self.lake, state_id, self.up_to, truths, {e: self._files[e] for e in INCREMENTAL_ENTITIES},
                            leads, self.increment, derived, labels, digests, hashes)
 
 

@@ -330,10 +330,25 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
                 hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
     """Write the parts a run changed, then the state file, then remove the files no state reads any more.
 
+    ``write_parts`` and ``publish_state`` in one go (see them for the arguments).
+    """
+    state = write_parts(lake, state_id, as_of, truths, files, leads, increment, derived, labels, digests, hashes)
+    publish_state(lake, state)
+    return state
+
+
+def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame],
+                files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
+                derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
+                digests: dict[str, dict[str, str]] | None = None,
+                hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
+    """Write the parts a run changed under ``state_id``'s folders; the state that reads them (not yet published).
+
     ``increment`` None (a full rebuild): every part is written. Otherwise the months from W's on.
     ``labels``: the segment labels to keep by as-of date, a kept ``LabelState`` or (fingerprint, new labels).
     ``digests``: ``month_digests`` of the tables the run loaded, for the next run's loads;
-    ``hashes``: the ``row_hashes`` of the tables it loads by key.
+    ``hashes``: the ``row_hashes`` of the tables it loads by key. Nothing reads the parts until
+    ``publish_state``; ``discard_parts`` removes them.
     """
     previous = None if increment is None else increment.state
     entities: dict[str, EntityState] = {}
@@ -367,21 +382,49 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
     for table, frame in (hashes or {}).items():
         loaded[table] = RowHashes(f"gold/loaded/{state_id}/{table}.parquet", pl.__version__)
         lake.write(lake.root / loaded[table].path, frame)
-    state = GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded)
+    return GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded)
+
+
+def publish_state(lake: Lake, state: GoldState) -> None:
+    """Make ``state`` (its parts written) the lake's state, then remove the files no state reads any more.
+
+    On a local lake also the folders of states that never got published (a run killed between
+    writing its parts and its warehouse commit).
+    """
     old, _ = read_state(lake)
     lake.write_text(state_path(lake), state.to_json())
-    if old is not None:
-        gone = old.paths() - state.paths()
-        for path in gone:
+    _remove(lake, old.paths() - state.paths() if old is not None else set())
+    if lake.local:
+        read = {_state_folder(path) for path in state.paths()}
+        for zone in ("truth/*", "derived", "labels", "loaded"):
+            for folder in (lake.root / "gold").glob(f"{zone}/*"):
+                if folder.is_dir() and str(folder.relative_to(lake.root)) not in read:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+
+def discard_parts(lake: Lake, state: GoldState) -> None:
+    """Remove the parts ``write_parts`` wrote for a state that will not be published (its run failed)."""
+    old, _ = read_state(lake)
+    _remove(lake, state.paths() - (old.paths() if old is not None else set()))
+
+
+def _state_folder(path: str) -> str:
+    """The folder of the state that wrote a part: gold/truth/<entity>/<state id>, gold/<zone>/<state id>."""
+    parts = path.split("/")
+    return "/".join(parts[:4] if parts[1] == "truth" else parts[:3])
+
+
+def _remove(lake: Lake, paths: set[str]) -> None:
+    """Delete files of the lake, then their folders (and the folders' parents) once empty."""
+    for path in paths:
+        with suppress(OSError):
+            (lake.root / path).unlink()
+    if lake.local:  # a state's folders once none of their files is read any more
+        for folder in sorted({(lake.root / path).parent for path in paths}, key=lambda f: -len(f.parts)):
             with suppress(OSError):
-                (lake.root / path).unlink()
-        if lake.local:  # a state's folders once none of their files is read any more
-            for folder in sorted({(lake.root / path).parent for path in gone}, key=lambda f: -len(f.parts)):
-                with suppress(OSError):
-                    folder.rmdir()
-                with suppress(OSError):
-                    folder.parent.rmdir()
-    return state
+                folder.rmdir()
+            with suppress(OSError):
+                folder.parent.rmdir()
 
 
 def month_digests(frame: pl.DataFrame, day: str) -> dict[str, str]:

@@ -10,14 +10,24 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
 from pipeline.errors import KohdeError
-from pipeline.gold import SNAPSHOT_TABLES, Facts, attribution_models, build_current, build_facts, build_snapshots, open_silver
-from pipeline.incremental import RowHashes, changed_since, keyed_changes, month_digests, row_hashes
+from pipeline.gold import SNAPSHOT_TABLES, Facts, Silver, attribution_models, build_current, build_facts, build_snapshots, open_silver
+from pipeline.incremental import (
+    RowHashes,
+    changed_since,
+    discard_parts,
+    keyed_changes,
+    month_digests,
+    publish_state,
+    row_hashes,
+)
 from pipeline.ingest.files import FileResult, inbox_files, ingest_files
 from pipeline.lake import Lake
 from pipeline.settings import Settings
@@ -83,14 +93,15 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     The current tables describe the newest data the lake holds: a re-run or backfill of older
     dates (a restated export, a year of history loaded late) must not roll them back to its end
     date. Snapshots are those of the range's dates. Returns the rows loaded per table and how
-    silver was read (incremental or full, and why); after the warehouse commit the truth of the
-    event entities and the derived attribution are written to the lake for the next night
-    (``pipeline.incremental``).
+    silver was read (incremental or full, and why). The truth of the event entities and what the
+    next night derives from (``pipeline.incremental``) are written to the lake while the warehouse
+    loads, and become the lake's state only after the warehouse commit; a failed load removes them.
 
-    fct_touchpoints and fct_attribution are replaced from their change windows on, and fct_orders
-    from the first month whose rows differ from those the state's run loaded, only when the run
-    was built on the lake's state and the warehouse was last loaded with that same state
-    (``ops_gold_state``); every other table, and those three otherwise, is replaced whole.
+    fct_touchpoints and fct_attribution are replaced from their change windows on, fct_orders
+    from the first month whose rows differ from those the state's run loaded, and dim_customer's
+    rows by key where they differ, only when the run was built on the lake's state and the
+    warehouse was last loaded with that same state (``ops_gold_state``); every other table, and
+    those four otherwise, is replaced whole.
     """
     lake = Lake(settings.lake)
     current_as_of = max(end, lake.latest_extract_date() or end)
@@ -105,6 +116,27 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     tables = {name: stable_floats(frame) for name, frame in tables.items()}
     digests = {name: month_digests(tables[name], day) for name, day in MONTHLY_TABLES.items()} if state_id else {}
     hashes = {name: row_hashes(tables[name], primary_key(name)) for name in KEYED_TABLES} if state_id else {}
+    # the state's parts are written while the warehouse loads; the state is published only after its commit
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        parts = writer.submit(silver.state_parts, state_id, facts.derived, digests, hashes) if state_id else None
+        try:
+            counts, partial = _load(settings, lake, silver, facts, tables, snapshots, dates, state_id, current_as_of,
+                                    digests, hashes, run_id, progress)
+        except BaseException:
+            if parts is not None:
+                with suppress(Exception):  # the load's error is the one to report
+                    discard_parts(lake, parts.result())
+            raise
+        if parts is not None:
+            publish_state(lake, parts.result())
+    return counts, how + ("; facts loaded from their change windows" if partial else "")
+
+
+def _load(settings: Settings, lake: Lake, silver: Silver, facts: Facts, tables: dict[str, pl.DataFrame],
+          snapshots: dict[str, pl.DataFrame], dates: list[date], state_id: str | None, current_as_of: date,
+          digests: dict[str, dict[str, str]], hashes: dict[str, pl.DataFrame], run_id: str | None,
+          progress: Progress | None) -> tuple[dict[str, int], bool]:
+    """The warehouse transaction of ``build_and_load``: rows loaded per table, and whether facts were loaded in part."""
     with Warehouse.connect(settings.warehouse_url) as warehouse:
         warehouse.upgrade()
         loaded_with = warehouse.query("SELECT state_id FROM ops_gold_state")["state_id"].to_list()
@@ -123,10 +155,7 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
         loads += _ops_loads(lake, dates)  # ops_quarantine last (tests/dags/test_airflow_killed_load.py waits there)
         if progress:
             progress(f"load {len(loads)} tables" + (" (facts from their change windows)" if partial else ""))
-        counts = warehouse.load(loads)
-    if state_id is not None:
-        silver.new_state(state_id, facts.derived, digests, hashes)
-    return counts, how + ("; facts loaded from their change windows" if partial else "")
+        return warehouse.load(loads), partial
 
 
 # the tables an incremental run may replace from their change windows on (see _fact_loads)

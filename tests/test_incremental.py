@@ -172,6 +172,42 @@ def test_a_rerun_without_new_files_changes_nothing(runs):
     assert_same(before, snapshot(nightly))
 
 
+def test_a_failed_load_leaves_the_lake_state_as_it_was_and_the_next_run_sweeps_what_a_killed_one_left(runs, tmp_path):
+    """A run writes its state's parts while the warehouse loads: a failed load removes them, the state stays."""
+    from pipeline.errors import WarehouseError
+    from pipeline.warehouse import Warehouse
+
+    nightly, _, _ = runs
+    settings, lake = _copy_of(nightly, tmp_path / "failed", warehouse=True)
+    before = read_state(lake)[0]
+
+    def files() -> set[str]:
+        return {str(p.relative_to(lake.root)) for p in (lake.root / "gold").rglob("*") if p.is_file()}
+
+    kept = files()
+    assert kept == before.paths() | {"gold/state.json"}
+    with Warehouse.connect(settings.warehouse_url) as warehouse:  # a column's type changed by hand: the insert fails
+        warehouse.execute("CREATE OR REPLACE TABLE mart_segment_summary AS "
+                          "SELECT * REPLACE (CAST(NULL AS INTEGER) AS segment) FROM mart_segment_summary")
+    with pytest.raises(WarehouseError, match="mart_segment_summary"):
+        run_range(settings, END, END)
+    assert read_state(lake)[0] == before
+    assert files() == kept
+    # the parts of a run killed before its commit: the next run's state does not read them, and removes them
+    orphans = [lake.root / "gold" / zone / "2026-12-31-killedrun0000" / "x.parquet"
+               for zone in ("truth/touchpoint", "derived", "labels", "loaded")]
+    for orphan in orphans:
+        orphan.parent.mkdir(parents=True)
+        orphan.write_bytes(b"")
+    with Warehouse.connect(settings.warehouse_url) as warehouse:
+        warehouse.execute("DROP TABLE mart_segment_summary")  # the next run's upgrade creates it again
+    run_range(settings, END, END)
+    after = read_state(lake)[0]
+    assert after.state_id != before.state_id
+    assert files() == after.paths() | {"gold/state.json"}
+    assert not any(orphan.parent.exists() for orphan in orphans)
+
+
 def test_a_run_rebuilds_in_full_and_says_why_when_the_state_cannot_be_trusted(runs, tmp_path):
     nightly, _, _ = runs
     home = tmp_path / "copy"
