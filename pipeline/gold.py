@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -343,6 +345,20 @@ class Facts:
     # replace just them when it holds that state (see run.build_and_load)
     on_state: str | None = None
     touch_window: date | None = None
+    # build_clv of the orders, computed in a thread (mostly numpy) while the rest is built (mostly polars)
+    clv: Future[tuple[pl.DataFrame, pl.DataFrame]] | None = None
+
+
+T = TypeVar("T")
+
+
+def _in_background(function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+    """``function(*args, **kwargs)`` in a thread of its own; its result, or its error, when asked for."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(function, *args, **kwargs)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with the function
 
 
 def fact_settings(settings: Settings) -> str:
@@ -364,6 +380,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
     """
     fx = silver.fx(as_of)
     orders = build_fct_orders(silver.as_of("order", as_of), fx).collect()
+    clv = _in_background(build_clv, orders.lazy(), as_of, annual_discount_rate=settings.clv_annual_discount_rate)
     touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
     deals, contacts = silver.as_of("deal", as_of), silver.as_of("contact", as_of)
     models = attribution_models(settings)
@@ -413,7 +430,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
         ad_spend=build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect(),
         segments=segments_as_of(silver, as_of, settings, segment_rules(settings), orders.lazy(), touchpoints.lazy()).collect(),
         derived=Derived(fingerprint, rule_rows, conversions, milestones, window, rebuilt_all=previous is None),
-        on_state=None if previous is None else state.state_id, touch_window=touch_window,
+        on_state=None if previous is None else state.state_id, touch_window=touch_window, clv=clv,
     )
 
 
@@ -501,7 +518,10 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
                                             SNAPSHOT_ATTRIBUTION_MODELS).collect()
             spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
         parts["mart_customer_segments"].append(segments)
-        clv, clv_model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate)
+        if facts is not None and facts.as_of == as_of and facts.clv is not None:
+            clv, clv_model = facts.clv.result()
+        else:
+            clv, clv_model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate)
         first_touch = touches.filter(pl.col("model") == "first_touch")
         values = customer_value_and_cost(clv, first_touch, spend, as_of)
         parts["mart_segment_summary"].append(
