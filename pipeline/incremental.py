@@ -475,18 +475,21 @@ def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame, day: pl.Expr, pre
     """Parts of ``frame`` by month of ``day``, under ``folder``.
 
     Every month when ``rebuilt_all``; else the previous parts of the months before ``window``'s and
-    new ones from it on (the previous parts unchanged when ``window`` is None).
+    new ones from it on (the previous parts unchanged when ``window`` is None). One month's rows
+    are copied at a time: a run writes these beside its warehouse load.
     """
-    if not rebuilt_all and window is None:
+    if window is None and not rebuilt_all:
         return dict(previous)
-    first = None if rebuilt_all else window.strftime("%Y-%m")
-    parts = {month: path for month, path in previous.items() if first is not None and month < first}
-    changed = frame if first is None else frame.filter(day >= window.replace(day=1))
-    changed = changed.with_columns(day.dt.strftime("%Y-%m").alias(_MONTH))
-    for (month,), part in changed.partition_by(_MONTH, as_dict=True, maintain_order=True).items():
+    first = None if window is None or rebuilt_all else window.year * 100 + window.month
+    parts = {month: path for month, path in previous.items() if first is not None and month < f"{window:%Y-%m}"}
+    key = frame.select((day.dt.year().cast(pl.Int32) * 100 + day.dt.month().cast(pl.Int32)).alias(_MONTH)).to_series()
+    for value in key.unique().sort(nulls_last=True):
+        if first is not None and (value is None or value < first):
+            continue
+        month = "None" if value is None else f"{value // 100:04d}-{value % 100:02d}"
         relative = f"{folder}/{month}.parquet"
-        lake.write(lake.root / relative, part.drop(_MONTH))
-        parts[str(month)] = relative
+        lake.write(lake.root / relative, frame.filter(key.is_null() if value is None else key == value))
+        parts[month] = relative
     return dict(sorted(parts.items()))
 
 
