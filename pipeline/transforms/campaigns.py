@@ -40,6 +40,9 @@ def build_dim_campaign(ad_daily: pl.LazyFrame, touchpoints: pl.LazyFrame) -> pl.
     frequent channel (ties: the smaller name).
     ``first_day`` and ``last_day`` are the first and last ad-report day. A campaign seen only in
     touchpoints has NULL name, objective, first_day and last_day.
+
+    The touchpoints' distinct campaigns are collected here; their channels are counted only for
+    the campaigns that need them (missing from the ad reports, on a platform outside the map).
     """
     from_ads = ad_daily.group_by("platform", "campaign_id").agg(
         # named rows sort last, so this is the latest name whenever the campaign has one
@@ -47,12 +50,18 @@ def build_dim_campaign(ad_daily: pl.LazyFrame, touchpoints: pl.LazyFrame) -> pl.
         pl.col("day").min().alias("first_day"),
         pl.col("day").max().alias("last_day"),
     )
-    only_in_touches = (
-        touchpoints.filter(pl.col("platform").is_not_null() & pl.col("campaign_id").is_not_null())
-        .group_by("platform", "campaign_id")
+    keys = ["platform", "campaign_id"]
+    campaign_touches = touchpoints.filter(pl.col("platform").is_not_null() & pl.col("campaign_id").is_not_null())
+    # distinct pairs are cheap to find; counting channels per pair over every touch is not
+    touch_campaigns = campaign_touches.select(keys).unique().join(from_ads, on=keys, how="anti").collect()
+    unmapped = touch_campaigns.filter(~pl.col("platform").is_in(list(PLATFORM_CHANNEL)))
+    touch_channels = (
+        (campaign_touches if unmapped.height else touchpoints.clear())
+        .join(unmapped.lazy(), on=keys, how="semi")
+        .group_by(keys)
         .agg(pl.col("channel").drop_nulls().mode().min().alias("_touch_channel"))
-        .join(from_ads, on=["platform", "campaign_id"], how="anti")
     )
+    only_in_touches = touch_campaigns.lazy().join(touch_channels, on=keys, how="left")
     return (
         pl.concat([from_ads, only_in_touches], how="diagonal_relaxed")
         .with_columns(

@@ -58,12 +58,18 @@ def build_intent_conversion(
     window_start = _midnight_utc(window_start_day)
     horizon = pl.duration(days=conversion_days)
 
-    signals = (
-        touchpoints.filter(
-            pl.col("customer_id").is_not_null() & (pl.col("ts") >= window_start) & (pl.col("ts") < window_end)
-        )
+    window_touches = touchpoints.filter(
+        pl.col("customer_id").is_not_null() & (pl.col("ts") >= window_start) & (pl.col("ts") < window_end)
+    ).select("customer_id", "ts", "touch_type")
+    # each distinct touch_type lower-cased once, not once per touch
+    intent_types = (
+        window_touches.select("touch_type")
+        .unique()
         .with_columns(pl.col("touch_type").str.to_lowercase().alias("intent_signal"))
         .filter(pl.col("intent_signal").is_in(list(INTENT_TOUCH_TYPES)))
+    )
+    signals = (
+        window_touches.join(intent_types, on="touch_type", how="inner")
         .group_by("customer_id", "intent_signal")
         .agg(pl.col("ts").min().alias("signal_at"))
         .with_columns(pl.col("signal_at").dt.convert_time_zone("UTC").dt.date().alias("signal_date"))
@@ -75,8 +81,12 @@ def build_intent_conversion(
         pl.col("is_won").fill_null(False) & pl.col("customer_id").is_not_null() & (pl.col("close_date") <= as_of)
     ).select("customer_id", "close_date")
 
+    # only orders after the window's start and within conversion_days of its end can follow a signal
+    conversion_orders = revenue_orders.filter(
+        (pl.col("ordered_at") > window_start) & (pl.col("ordered_at") < window_end + timedelta(days=conversion_days))
+    )
     order_conversions = (
-        signals.join(revenue_orders, on="customer_id", how="inner")
+        signals.join(conversion_orders, on="customer_id", how="inner")
         .filter((pl.col("ordered_at") > pl.col("signal_at")) & (pl.col("ordered_at") <= pl.col("signal_at") + horizon))
         .group_by("customer_id", "intent_signal")
         .agg(
