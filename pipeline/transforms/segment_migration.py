@@ -18,6 +18,18 @@ def segment_labels_of(customer_segments: pl.LazyFrame) -> pl.LazyFrame:
     return customer_segments.select("customer_id", *segment_labels())
 
 
+def _flag_customer_order(labels: pl.LazyFrame) -> pl.LazyFrame:
+    """``labels`` collected, customer_id flagged sorted when it is (and has no NULLs), so joins on it can merge.
+
+    Snapshots are written in customer order: joining two flagged frames skips hashing every customer_id.
+    """
+    frame = labels.collect()
+    ids = frame["customer_id"]
+    if ids.null_count() == 0 and ids.is_sorted():
+        frame = frame.with_columns(ids.set_sorted())
+    return frame.lazy()
+
+
 def build_segment_migration(
     current: pl.LazyFrame,
     previous: pl.LazyFrame,
@@ -35,16 +47,22 @@ def build_segment_migration(
     segmentation_order = {name: i for i, name in enumerate(SEGMENTATIONS)}
     # one join of the two snapshots on customer_id, then one count per segmentation: the same cells as
     # joining the long (customer, segmentation) frames, without 12 rows per customer on either side
-    before = segment_labels_of(previous).rename({name: f"_from_{name}" for name in SEGMENTATIONS})
-    after = segment_labels_of(current).rename({name: f"_to_{name}" for name in SEGMENTATIONS})
+    before = _flag_customer_order(segment_labels_of(previous).rename({name: f"_from_{name}" for name in SEGMENTATIONS}))
+    after = _flag_customer_order(segment_labels_of(current).rename({name: f"_to_{name}" for name in SEGMENTATIONS}))
     both = before.join(after, on="customer_id", how="full", coalesce=True).drop("customer_id").collect().lazy()
-    cells = pl.concat([
-        both.group_by(pl.col(f"_from_{name}").fill_null(NEW).alias("from_segment"),
-                      pl.col(f"_to_{name}").fill_null(GONE).alias("to_segment"))
-        .agg(pl.len().cast(pl.Int64).alias("customers"))
-        .with_columns(pl.lit(name).alias("segmentation"))
-        for name in SEGMENTATIONS
-    ], how="vertical")
+    # counted on the labels as they are, a missing side (NULL) named after: a label equal to NEW or GONE then
+    # shares that name's cell, as when the NULLs are named first
+    cells = (
+        pl.concat([
+            both.group_by(pl.col(f"_from_{name}").alias("from_segment"), pl.col(f"_to_{name}").alias("to_segment"))
+            .agg(pl.len().cast(pl.Int64).alias("customers"))
+            .with_columns(pl.lit(name).alias("segmentation"))
+            for name in SEGMENTATIONS
+        ], how="vertical")
+        .with_columns(pl.col("from_segment").fill_null(NEW), pl.col("to_segment").fill_null(GONE))
+        .group_by("segmentation", "from_segment", "to_segment")
+        .agg(pl.col("customers").sum())
+    )
     return (
         cells
         .select(

@@ -10,6 +10,8 @@ as-of, 0 without orders):
   squared shares (1 = everyone in one segment, 1/n = n equal segments);
 - separation of value: ``value_variance_explained_pct`` = between-segment sum of squares / total
   sum of squares of the value x 100 (eta squared; NULL when every customer has the same value);
+  it and ``concentration_hhi`` are computed exactly from integer sums (value in 1e-4 EUR) and
+  rounded once, so they do not depend on the order of the rows;
 - stability: from the migration matrix, the share of the customers present in both snapshots who
   kept their segment.
 
@@ -24,6 +26,7 @@ explaining value, and RFM segments are meant to move.
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 
 import polars as pl
 
@@ -41,6 +44,34 @@ def _pct(expr: pl.Expr) -> pl.Expr:
     return expr.round(1).cast(pl.Utf8)
 
 
+_SQUARE_SPLIT = 1 << 30  # value in 1e-4 EUR (below 2^60) times its part above or below this stays below 2^90
+
+
+def _value_squares(units: pl.Expr) -> list[pl.Expr]:
+    """A customer's value squared (in 1e-4 EUR) as ``_sq_hi`` x 2^30 + ``_sq_lo``: their sums over any group fit Int128."""
+    high = units // _SQUARE_SPLIT
+    return [(units * high).alias("_sq_hi"), (units * (units - high * _SQUARE_SPLIT)).alias("_sq_lo")]
+
+
+def _exact_figures(segments: list[tuple[int, int, int, int]]) -> tuple[float, float | None]:
+    """concentration_hhi and value_variance_explained_pct of one segmentation, each rounded once.
+
+    ``segments`` holds per segment (customers n, sum of values s, and the sum of squared values as
+    hi x 2^30 + lo). HHI = sum(n^2) / N^2; with T = sum(s) and Q = sum of squares over all customers,
+    between SS = sum(s^2 / n) - T^2 / N and total SS = Q - T^2 / N.
+    """
+    customers = sum(n for n, _, _, _ in segments)
+    total = sum(s for _, s, _, _ in segments)
+    squares = sum(hi * _SQUARE_SPLIT + lo for _, _, hi, lo in segments)
+    hhi = sum(n * n for n, _, _, _ in segments) / (customers * customers)
+    overall = Fraction(total * total, customers)
+    total_ss = squares - overall
+    if total_ss <= 0:
+        return hhi, None
+    between_ss = sum((Fraction(s * s, n) for n, s, _, _ in segments), Fraction(0)) - overall
+    return hhi, float(between_ss * 100 / total_ss)
+
+
 def build_segment_quality(
     customer_segments: pl.LazyFrame,
     fct_orders: pl.LazyFrame,
@@ -53,39 +84,59 @@ def build_segment_quality(
 
     ``customer_segments`` holds the ``as_of`` snapshot (other dates are ignored), ``migration`` the
     ``mart_segment_migration`` rows of that date (or none: stability is then NULL). Rules in the
-    module docstring.
+    module docstring. Customers are counted and their values summed once per pair of
+    segmentations, each segmentation's segments then from the pair's cells.
     """
     segmentation_order = {name: i for i, name in enumerate(SEGMENTATIONS)}
-    value = pl.col("value")
-    customers = (
-        customer_segments.filter(pl.col("as_of_date") == as_of)
-        .select("customer_id", *segment_labels())
+    snapshot = customer_segments.filter(pl.col("as_of_date") == as_of).select("customer_id", *segment_labels()).collect()
+    # customer_revenue has one row per customer: joined to the snapshot's row numbers and put back in their
+    # order, its values line up with the snapshot's rows
+    values = (
+        snapshot.lazy().select("customer_id").with_row_index("_row")
         .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
-        .select(*SEGMENTATIONS, pl.col("revenue_eur").cast(pl.Float64).fill_null(0.0).alias("value"))
-        .with_columns(value.mean().alias("_overall_mean"), pl.len().alias("_all"))
-        .collect().lazy()
+        .sort("_row")
+        .select(pl.col("revenue_eur").to_physical().fill_null(0).alias("_value"))
+        .with_columns(_value_squares(pl.col("_value")))
+        .collect()
     )
-    # one grouping per segmentation of the wide frame: each customer is in one segment of each
-    by_segment = pl.concat([
-        customers.group_by(pl.col(name).alias("segment"))
-        .agg(
-            pl.len().alias("customers"),
-            # within = sum of squared deviations from the segment mean
-            ((value - value.mean()) ** 2).sum().alias("_within_ss"),
-            # between = customers x (segment mean - overall mean)^2
-            (pl.len() * (value.mean() - pl.col("_overall_mean").first()) ** 2).alias("_between_ss"),
-            pl.col("_all").first().cast(pl.UInt32).alias("_all"),
+    customers = pl.concat([snapshot.select(SEGMENTATIONS), values], how="horizontal")
+    sums = [pl.len().alias("customers"), pl.col("_value").sum(), pl.col("_sq_hi").sum(), pl.col("_sq_lo").sum()]
+    cells = []
+    for pair in (SEGMENTATIONS[i:i + 2] for i in range(0, len(SEGMENTATIONS), 2)):
+        pair_cells = customers.lazy().group_by(*pair).agg(sums)
+        cells += [
+            pair_cells.group_by(pl.col(name).alias("segment"))
+            .agg(pl.exclude(*pair).sum())
+            .select(pl.lit(name).alias("segmentation"), pl.all())
+            for name in pair
+        ]
+    by_segment = (
+        pl.concat(cells, how="vertical")
+        .with_columns(
+            pl.col("customers").cast(pl.UInt32),
+            pl.col("customers").sum().over("segmentation").cast(pl.UInt32).alias("_all"),
         )
-        .select(pl.lit(name).alias("segmentation"), pl.all())
-        for name in SEGMENTATIONS
-    ], how="vertical").with_columns(
-        (pl.col("customers") / pl.col("_all")).alias("_share"),
-        ((pl.col("customers") >= min_customers) & (pl.col("customers") / pl.col("_all") >= min_share)).alias(
-            "_size_ok"
-        ),
+        .with_columns(
+            # share = customers in the segment x (1 / customers in the snapshot), rounded as polars rounds a
+            # division by a single number
+            (pl.col("customers") * (1 / pl.col("_all"))).alias("_share"),
+        )
+        .with_columns(((pl.col("customers") >= min_customers) & (pl.col("_share") >= min_share)).alias("_size_ok"))
+        .collect()
+    )
+    segment_sums: dict[str, list[tuple[int, int, int, int]]] = {}
+    for name, *sums_of_segment in by_segment.select(
+        "segmentation", "customers", "_value", "_sq_hi", "_sq_lo"
+    ).iter_rows():
+        segment_sums.setdefault(name, []).append(tuple(sums_of_segment))
+    exact = pl.DataFrame(
+        [(name, *_exact_figures(segments)) for name, segments in segment_sums.items()],
+        schema={"segmentation": pl.Utf8, "concentration_hhi": pl.Float64,
+                "value_variance_explained_pct": pl.Float64},
+        orient="row",
     )
     largest = (
-        by_segment.sort(["segmentation", "customers", "segment"], descending=[False, True, False])
+        by_segment.lazy().sort(["segmentation", "customers", "segment"], descending=[False, True, False])
         .group_by("segmentation", maintain_order=True)
         .first()
         .select("segmentation", pl.col("segment").alias("largest_segment"))
@@ -124,9 +175,8 @@ def build_segment_quality(
         ),
     ]
     failed = pl.concat_str([pl.when(test).then(text) for test, text in checks], separator="; ", ignore_nulls=True)
-    total_ss = pl.col("_within_ss") + pl.col("_between_ss")
     return (
-        by_segment.group_by("segmentation")
+        by_segment.lazy().group_by("segmentation")
         .agg(
             pl.len().cast(pl.Int64).alias("segments"),
             pl.col("_size_ok").sum().cast(pl.Int64).alias("addressable_segments"),
@@ -139,10 +189,8 @@ def build_segment_quality(
             (pl.col("customers").filter(~pl.col("_size_ok")).sum() * 100 / pl.col("_all").first()).alias(
                 "small_segments_share_pct"
             ),
-            (pl.col("_share") ** 2).sum().alias("concentration_hhi"),
-            pl.col("_within_ss").sum().alias("_within_ss"),
-            pl.col("_between_ss").sum().alias("_between_ss"),
         )
+        .join(exact.lazy(), on="segmentation", how="left")
         .join(largest, on="segmentation", how="left")
         .join(stability, on="segmentation", how="left")
         .with_columns(failed.alias("_failed"))
@@ -158,7 +206,7 @@ def build_segment_quality(
             pl.col("small_segments_share_pct"),
             pl.col("concentration_hhi"),
             # variance explained = between-segment SS / total SS x 100
-            (pl.col("_between_ss") * 100 / pl.when(total_ss > 0).then(total_ss)).alias("value_variance_explained_pct"),
+            pl.col("value_variance_explained_pct"),
             pl.col("compared_to_date"),
             pl.col("customers_in_both"),
             # stability = customers who kept their segment / customers in both snapshots x 100

@@ -46,6 +46,7 @@ rules file, see ``pipeline.segment_rules``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -566,6 +567,36 @@ def customer_revenue(fct_orders: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     )
 
 
+_SQUARE_SPLIT = 1 << 30  # revenue in 1e-4 EUR (below 2^60) times its part above or below this stays below 2^90
+
+
+def _revenue_squares(revenue: pl.Expr) -> list[pl.Expr]:
+    """A customer's revenue squared (in 1e-4 EUR) as ``_sq_hi`` x 2^30 + ``_sq_lo``: their sums over any group fit Int128."""
+    units = revenue.to_physical().cast(pl.Int128)
+    high = units // _SQUARE_SPLIT
+    return [(units * high).alias("_sq_hi"), (units * (units - high * _SQUARE_SPLIT)).alias("_sq_lo")]
+
+
+def _sqrt_ratio(square: int, divisor: int) -> float:
+    """sqrt(square) / divisor rounded once to the nearest float (square >= 0, divisor != 0)."""
+    if square == 0:
+        return math.copysign(0.0, divisor)
+    shift = 64 + abs(divisor).bit_length()
+    scaled = square << (2 * shift)
+    root = math.isqrt(scaled // (divisor * divisor))
+    # root <= |ratio| x 2^shift < root + 1 with root >= 2^64: a value strictly inside rounds as the midpoint does
+    if root * root * divisor * divisor == scaled:
+        return math.copysign(root / (1 << shift), divisor)
+    return math.copysign((2 * root + 1) / (1 << (shift + 1)), divisor)
+
+
+def _value_cv(customers: int, revenue: int, square_hi: int, square_lo: int) -> float | None:
+    """Population std / mean of per-customer revenue from exact sums (1e-4 EUR): sqrt(n sum(x^2) - sum(x)^2) / sum(x)."""
+    if revenue == 0:
+        return None
+    return _sqrt_ratio(customers * (square_hi * _SQUARE_SPLIT + square_lo) - revenue * revenue, revenue)
+
+
 def build_segment_summary(
     customer_segments: pl.LazyFrame,
     fct_orders: pl.LazyFrame,
@@ -578,49 +609,79 @@ def build_segment_summary(
 
     Reads the ``as_of`` snapshot of ``mart_customer_segments`` and the revenue orders up to as-of.
     ``value_cv`` is the population standard deviation of per-customer revenue (customers without
-    orders count as 0) over its mean. ``size_ok`` says the segment is big enough to act on:
-    ``customers >= min_customers`` and ``customers / all customers >= min_share``. With
-    ``customer_values`` (customer_id, predicted_clv_12m_eur, acquisition_cost_eur; see
-    ``clv.customer_value_and_cost``) ``clv_eur`` and ``cac_eur`` are their means over the segment's
-    customers that have one; without, or when none has, NULL.
+    orders count as 0) over its mean, from exact sums rounded once, so it does not depend on the
+    rows' order. ``size_ok`` says the segment is big enough to act on: ``customers >=
+    min_customers`` and ``customers / all customers >= min_share``. With ``customer_values``
+    (customer_id, predicted_clv_12m_eur, acquisition_cost_eur; see ``clv.customer_value_and_cost``)
+    ``clv_eur`` and ``cac_eur`` are their means over the segment's customers that have one;
+    without, or when none has, NULL.
+
+    Customers are summed once per pair of segmentations and each segmentation's segments from
+    the pair's cells: all figures are sums, so this is the same as summing per segment.
     """
     if customer_values is None:
         customer_values = pl.LazyFrame(schema={"customer_id": pl.Utf8, "predicted_clv_12m_eur": MONEY,
                                                "acquisition_cost_eur": MONEY})
     segmentation_order = {name: i for i, name in enumerate(SEGMENTATIONS)}
-    revenue_f64 = pl.col("revenue_eur").cast(pl.Float64)
-    return (
-        customer_segments.filter(pl.col("as_of_date") == as_of)
-        .select("customer_id", *segment_labels())
+    snapshot = customer_segments.filter(pl.col("as_of_date") == as_of).select("customer_id", *segment_labels()).collect()
+    # the customers' figures joined to the snapshot's row numbers, not to its labels, then put in the snapshot's order
+    figures = (
+        snapshot.lazy().select("customer_id").with_row_index("_row")
         .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
         .join(customer_values.select("customer_id", pl.col("predicted_clv_12m_eur").alias("_clv"),
                                      pl.col("acquisition_cost_eur").alias("_cac")),
               on="customer_id", how="left")
-        .with_columns(
+        .sort("_row")
+        .select(
+            "_row",
             pl.col("revenue_eur").fill_null(pl.lit(0, MONEY)),
             pl.col("orders").fill_null(0),
+            "_clv",
+            "_cac",
         )
-        .unpivot(
-            on=list(SEGMENTATIONS),
-            index=["customer_id", "revenue_eur", "orders", "_clv", "_cac"],
-            variable_name="segmentation",
-            value_name="segment",
-        )
-        .group_by("segmentation", "segment")
-        .agg(
-            pl.len().cast(pl.Int64).alias("customers"),
-            (pl.col("orders") > 0).sum().cast(pl.Int64).alias("buyers"),
-            pl.col("revenue_eur").sum().cast(MONEY).alias("revenue_eur"),
-            pl.col("orders").sum().cast(pl.Int64).alias("orders"),
-            revenue_f64.mean().alias("_mean_revenue"),
-            revenue_f64.std(ddof=0).alias("_std_revenue"),
-            # means of money: the exact decimal sum / count, so they do not depend on the rows' order
-            *[pl.when(pl.col(name).count() > 0).then(pl.col(name).sum().cast(pl.Float64) / pl.col(name).count())
-              .alias(name) for name in ("_clv", "_cac")],
-        )
+        .with_columns(_revenue_squares(pl.col("revenue_eur")))
+        .collect()
+    )
+    labels = snapshot.select(SEGMENTATIONS)
+    # a left join keeps every row at least once: as many rows means each row once
+    if figures.height != labels.height:
+        labels = labels[figures["_row"]]
+    customers = pl.concat([labels, figures.drop("_row")], how="horizontal").lazy()
+    sums = [
+        pl.len().alias("customers"),
+        (pl.col("orders") > 0).sum().alias("buyers"),
+        pl.col("revenue_eur").sum(),
+        pl.col("orders").sum(),
+        pl.col("_sq_hi").sum(),
+        pl.col("_sq_lo").sum(),
+        *[agg for name in ("_clv", "_cac")
+          for agg in (pl.col(name).sum().alias(f"{name}_sum"), pl.col(name).count().alias(f"{name}_count"))],
+    ]
+    cells = []
+    for pair in (SEGMENTATIONS[i:i + 2] for i in range(0, len(SEGMENTATIONS), 2)):
+        pair_cells = customers.group_by(*pair).agg(sums)
+        cells += [
+            pair_cells.group_by(pl.col(name).alias("segment"))
+            .agg(pl.exclude(*pair).sum())
+            .select(pl.lit(name).alias("segmentation"), pl.all())
+            for name in pair
+        ]
+    by_segment = pl.concat(cells, how="vertical").with_columns(
+        pl.col("customers", "buyers", "orders").cast(pl.Int64),
+        pl.col("revenue_eur").cast(MONEY),
+    ).collect()
+    value_cv = [_value_cv(*row) for row in by_segment.select(
+        "customers", pl.col("revenue_eur").to_physical(), "_sq_hi", "_sq_lo").iter_rows()]
+    return (
+        by_segment.lazy()
         .with_columns(
+            pl.Series("value_cv", value_cv, dtype=pl.Float64),
             # share = customers in segment / customers in the snapshot
             (pl.col("customers") / pl.col("customers").sum().over("segmentation")).alias("_share"),
+            # means of money: the exact decimal sum / count, so they do not depend on the rows' order
+            *[pl.when(pl.col(f"{name}_count") > 0)
+              .then(pl.col(f"{name}_sum").cast(pl.Float64) / pl.col(f"{name}_count")).alias(name)
+              for name in ("_clv", "_cac")],
         )
         .select(
             pl.lit(as_of).alias("as_of_date"),
@@ -641,9 +702,7 @@ def build_segment_summary(
             # conversion rate = buyers / customers x 100
             (pl.col("buyers") * 100 / pl.col("customers")).alias("conversion_rate_pct"),
             # CV = population std of per-customer revenue / mean
-            (pl.col("_std_revenue") / pl.when(pl.col("_mean_revenue") != 0).then(pl.col("_mean_revenue"))).alias(
-                "value_cv"
-            ),
+            pl.col("value_cv"),
             ((pl.col("customers") >= min_customers) & (pl.col("_share") >= min_share)).alias("size_ok"),
             # predicted value and acquisition cost: means over the customers that have one
             pl.col("_clv").round(4).cast(MONEY).alias("clv_eur"),
