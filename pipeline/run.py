@@ -205,8 +205,7 @@ def _keyed_loads(lake: Lake, tables: dict[str, pl.DataFrame], loaded: dict[str, 
             loads.append(TableLoad(name, tables[name], "all"))
             continue
         key = primary_key(name)
-        changed, gone = keyed_changes(pl.read_parquet(lake.source(lake.root / before.path),
-                                                      storage_options=lake.storage_options), hashes[name], key)
+        changed, gone = keyed_changes(lake.read(lake.root / before.path), hashes[name], key)
         if changed.height or gone.height:
             loads.append(TableLoad(name, tables[name].join(changed, on=list(key), how="semi"), Keys(gone)))
     return loads

@@ -31,7 +31,14 @@ from fractions import Fraction
 import polars as pl
 
 from pipeline.transforms.segment_migration import GONE, NEW
-from pipeline.transforms.segments import SEGMENTATIONS, customer_revenue, segment_labels
+from pipeline.transforms.segments import (
+    SEGMENTATIONS,
+    SQUARE_SPLIT,
+    customer_revenue,
+    money_squares,
+    segment_labels,
+    sums_by_segment,
+)
 
 MISSING_SEGMENTS: tuple[str, ...] = ("unknown", "unknown unknown", "unknown/unknown")
 MIN_ADDRESSABLE_SEGMENTS = 2
@@ -44,15 +51,6 @@ def _pct(expr: pl.Expr) -> pl.Expr:
     return expr.round(1).cast(pl.Utf8)
 
 
-_SQUARE_SPLIT = 1 << 30  # value in 1e-4 EUR (below 2^60) times its part above or below this stays below 2^90
-
-
-def _value_squares(units: pl.Expr) -> list[pl.Expr]:
-    """A customer's value squared (in 1e-4 EUR) as ``_sq_hi`` x 2^30 + ``_sq_lo``: their sums over any group fit Int128."""
-    high = units // _SQUARE_SPLIT
-    return [(units * high).alias("_sq_hi"), (units * (units - high * _SQUARE_SPLIT)).alias("_sq_lo")]
-
-
 def _exact_figures(segments: list[tuple[int, int, int, int]]) -> tuple[float, float | None]:
     """concentration_hhi and value_variance_explained_pct of one segmentation, each rounded once.
 
@@ -62,7 +60,7 @@ def _exact_figures(segments: list[tuple[int, int, int, int]]) -> tuple[float, fl
     """
     customers = sum(n for n, _, _, _ in segments)
     total = sum(s for _, s, _, _ in segments)
-    squares = sum(hi * _SQUARE_SPLIT + lo for _, _, hi, lo in segments)
+    squares = sum(hi * SQUARE_SPLIT + lo for _, _, hi, lo in segments)
     hhi = sum(n * n for n, _, _, _ in segments) / (customers * customers)
     overall = Fraction(total * total, customers)
     total_ss = squares - overall
@@ -96,22 +94,13 @@ def build_segment_quality(
         .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
         .sort("_row")
         .select(pl.col("revenue_eur").to_physical().fill_null(0).alias("_value"))
-        .with_columns(_value_squares(pl.col("_value")))
+        .with_columns(money_squares(pl.col("_value")))
         .collect()
     )
     customers = pl.concat([snapshot.select(SEGMENTATIONS), values], how="horizontal")
     sums = [pl.len().alias("customers"), pl.col("_value").sum(), pl.col("_sq_hi").sum(), pl.col("_sq_lo").sum()]
-    cells = []
-    for pair in (SEGMENTATIONS[i:i + 2] for i in range(0, len(SEGMENTATIONS), 2)):
-        pair_cells = customers.lazy().group_by(*pair).agg(sums)
-        cells += [
-            pair_cells.group_by(pl.col(name).alias("segment"))
-            .agg(pl.exclude(*pair).sum())
-            .select(pl.lit(name).alias("segmentation"), pl.all())
-            for name in pair
-        ]
     by_segment = (
-        pl.concat(cells, how="vertical")
+        sums_by_segment(customers.lazy(), sums)
         .with_columns(
             pl.col("customers").cast(pl.UInt32),
             pl.col("customers").sum().over("segmentation").cast(pl.UInt32).alias("_all"),

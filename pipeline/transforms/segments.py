@@ -567,14 +567,35 @@ def customer_revenue(fct_orders: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     )
 
 
-_SQUARE_SPLIT = 1 << 30  # revenue in 1e-4 EUR (below 2^60) times its part above or below this stays below 2^90
+SQUARE_SPLIT = 1 << 30  # an amount in 1e-4 EUR (below 2^60) times its part above or below this stays below 2^90
 
 
-def _revenue_squares(revenue: pl.Expr) -> list[pl.Expr]:
-    """A customer's revenue squared (in 1e-4 EUR) as ``_sq_hi`` x 2^30 + ``_sq_lo``: their sums over any group fit Int128."""
-    units = revenue.to_physical().cast(pl.Int128)
-    high = units // _SQUARE_SPLIT
-    return [(units * high).alias("_sq_hi"), (units * (units - high * _SQUARE_SPLIT)).alias("_sq_lo")]
+def money_squares(money: pl.Expr) -> list[pl.Expr]:
+    """A money amount (a DECIMAL(18,4), or its units of 1e-4 EUR) squared in units as ``_sq_hi`` x 2^30 + ``_sq_lo``.
+
+    Their sums over any group of customers fit Int128.
+    """
+    units = money.to_physical().cast(pl.Int128)
+    high = units // SQUARE_SPLIT
+    return [(units * high).alias("_sq_hi"), (units * (units - high * SQUARE_SPLIT)).alias("_sq_lo")]
+
+
+def sums_by_segment(customers: pl.LazyFrame, sums: list[pl.Expr]) -> pl.LazyFrame:
+    """``sums`` (additive aggregations) per segmentation and segment of ``customers`` (one row each, ``SEGMENTATIONS`` columns).
+
+    Summed once per pair of segmentations, each segmentation's segments then from the pair's
+    cells: every figure is a sum or a count, so this equals summing per segment.
+    """
+    cells = []
+    for pair in (SEGMENTATIONS[i:i + 2] for i in range(0, len(SEGMENTATIONS), 2)):
+        pair_cells = customers.group_by(*pair).agg(sums)
+        cells += [
+            pair_cells.group_by(pl.col(name).alias("segment"))
+            .agg(pl.exclude(*pair).sum())
+            .select(pl.lit(name).alias("segmentation"), pl.all())
+            for name in pair
+        ]
+    return pl.concat(cells, how="vertical")
 
 
 def _sqrt_ratio(square: int, divisor: int) -> float:
@@ -594,7 +615,7 @@ def _value_cv(customers: int, revenue: int, square_hi: int, square_lo: int) -> f
     """Population std / mean of per-customer revenue from exact sums (1e-4 EUR): sqrt(n sum(x^2) - sum(x)^2) / sum(x)."""
     if revenue == 0:
         return None
-    return _sqrt_ratio(customers * (square_hi * _SQUARE_SPLIT + square_lo) - revenue * revenue, revenue)
+    return _sqrt_ratio(customers * (square_hi * SQUARE_SPLIT + square_lo) - revenue * revenue, revenue)
 
 
 def build_segment_summary(
@@ -639,7 +660,7 @@ def build_segment_summary(
             "_clv",
             "_cac",
         )
-        .with_columns(_revenue_squares(pl.col("revenue_eur")))
+        .with_columns(money_squares(pl.col("revenue_eur")))
         .collect()
     )
     labels = snapshot.select(SEGMENTATIONS)
@@ -657,16 +678,7 @@ def build_segment_summary(
         *[agg for name in ("_clv", "_cac")
           for agg in (pl.col(name).sum().alias(f"{name}_sum"), pl.col(name).count().alias(f"{name}_count"))],
     ]
-    cells = []
-    for pair in (SEGMENTATIONS[i:i + 2] for i in range(0, len(SEGMENTATIONS), 2)):
-        pair_cells = customers.group_by(*pair).agg(sums)
-        cells += [
-            pair_cells.group_by(pl.col(name).alias("segment"))
-            .agg(pl.exclude(*pair).sum())
-            .select(pl.lit(name).alias("segmentation"), pl.all())
-            for name in pair
-        ]
-    by_segment = pl.concat(cells, how="vertical").with_columns(
+    by_segment = sums_by_segment(customers, sums).with_columns(
         pl.col("customers", "buyers", "orders").cast(pl.Int64),
         pl.col("revenue_eur").cast(MONEY),
     ).collect()
