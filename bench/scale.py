@@ -7,7 +7,8 @@
    validation + lake writes), reading silver, every gold builder of ``build_current`` and of
    ``build_snapshots`` for that one date (called as ``pipeline/gold.py`` calls them), the
    warehouse load (DuckDB), and then the whole nightly run (``run_range(settings, D, D)``) end to
-   end in this process (no interpreter start-up; Great Expectations already imported).
+   end, each measured night in a fresh process (kohde and Great Expectations imported before the
+   clock starts: interpreter start-up is not counted; its peak RSS is the night's own).
 3. References in the same process: ``polars.read_csv`` as text of the same inbox bytes (ingest),
    the equivalent DuckDB SQL on the same Parquet (fct_orders and fct_touchpoints from the clean
    zone; last-touch + linear attribution, RFM scores and channel ROI from the kohde facts written
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import multiprocessing
 import os
 import platform
 import pstats
@@ -132,11 +134,49 @@ class Recorder:
               flush=True)
         return result
 
+    def run_fresh(self, name: str, env: dict[str, str], day: date, limit_gb: float) -> str:
+        """Run and record the nightly run of ``day`` in a fresh process; returns its silver report line.
+
+        The process imports kohde and Great Expectations before the clock starts (interpreter start-up is not
+        the run's cost) and holds nothing from the steps before, so its peak RSS is the night's own.
+        """
+        context = multiprocessing.get_context("spawn")
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_night_in_fresh_process, args=(env, day, limit_gb, send))
+        child.start()
+        send.close()
+        try:
+            measured = receive.recv()
+        except EOFError:
+            measured = None
+        child.join()
+        if not measured:
+            raise SystemExit(f"{name}: the fresh process ended with exit code {child.exitcode} and no result")
+        self.steps.append(Step(name, measured["seconds"], None, measured["peak_mb"], cpu_seconds=measured["cpu_seconds"]))
+        print(f"  {name}: {measured['seconds']:.2f} s (CPU {measured['cpu_seconds']:.2f} s), fresh process, "
+              f"peak {measured['peak_mb']:,.0f} MB", flush=True)
+        return str(measured["silver"])
+
     def reference(self, name: str, label: str, seconds: float, cpu_seconds: float | None = None) -> None:
         """Attach a reference time to a recorded step."""
         for step in self.steps:
             if step.name == name:
                 step.reference, step.reference_seconds, step.reference_cpu_seconds = label, seconds, cpu_seconds
+
+
+def _night_in_fresh_process(env: dict[str, str], day: date, limit_gb: float, send: Any) -> None:
+    """The child of ``Recorder.run_fresh``: one measured ``run_range(D, D)``, its figures sent back."""
+    watchdog(limit_gb)
+    import great_expectations  # noqa: F401  (imported once per nightly process, before the clock starts)
+
+    settings = Settings.from_env(env)
+    started, cpu = time.perf_counter(), time.process_time()
+    report = run_range(settings, day, day)
+    send.send({"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu,
+               "peak_mb": step_peak_mb(), "silver": report.silver})
+    send.close()
+    sys.stdout.flush()
+    os._exit(0)  # skip finalisation, as in pipeline.cli.entry
 
 
 def _rows(result: Any) -> int | None:
@@ -589,15 +629,18 @@ def rollback_day(lake_root: Path, day: date) -> None:
     drop_state(Lake(lake_root))  # a state of the day would cover the files just removed
 
 
-def nightly_runs(args: argparse.Namespace, settings: Settings, rec: Recorder, lake_root: Path, home: Path,
-                 day: date) -> None:
-    """The nightly run end to end: a full rebuild (no state), then an incremental one on the state of the night before."""
+def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settings, rec: Recorder, lake_root: Path,
+                 home: Path, day: date) -> None:
+    """The nightly run end to end: a full rebuild (no state), then an incremental one on the state of the night before.
+
+    Each measured night runs in a fresh process (``Recorder.run_fresh``), as a scheduled night does: its peak is
+    its own, not what the steps before left in this process.
+    """
     rollback_day(lake_root, day)
     for file in home.glob("warehouse.duckdb*"):
         file.unlink()
-    report = rec.run("nightly run end to end: run_range(D, D)", lambda: run_range(settings, day, day))
-    print(f"  silver: {report.silver}", flush=True)
-    del report
+    silver = rec.run_fresh("nightly run end to end: run_range(D, D)", env, day, args.max_rss_gb)
+    print(f"  silver: {silver}", flush=True)
     if not args.no_incremental:
         # not measured: the state the measured night starts from, as the nights before leave it. A run of
         # D - 30 on the lake up to D - 1 leaves the state of D - 1 with the segment labels of D - 30, which
@@ -606,10 +649,9 @@ def nightly_runs(args: argparse.Namespace, settings: Settings, rec: Recorder, la
         for file in home.glob("warehouse.duckdb*"):
             file.unlink()
         run_range(settings, day - timedelta(days=MIGRATION_LAG_DAYS), day - timedelta(days=MIGRATION_LAG_DAYS))
-        report = rec.run("nightly run end to end, incremental: run_range(D, D) on the state of D - 1",
-                         lambda: run_range(settings, day, day))
-        print(f"  silver: {report.silver}", flush=True)
-        del report
+        silver = rec.run_fresh("nightly run end to end, incremental: run_range(D, D) on the state of D - 1", env, day,
+                               args.max_rss_gb)
+        print(f"  silver: {silver}", flush=True)
 
 
 def main() -> int:
@@ -640,8 +682,8 @@ def main() -> int:
     root = args.keep or Path(tempfile.mkdtemp(prefix="kohde-scale-"))
     root.mkdir(parents=True, exist_ok=True)
     home, inbox = root / "home", root / "inbox"
-    settings = Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox),
-                                  "KOHDE_ATTRIBUTION_MODELS": args.models or ""})
+    env = {"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox), "KOHDE_ATTRIBUTION_MODELS": args.models or ""}
+    settings = Settings.from_env(env)
     lake_root = Path(settings.lake)
     marker = root / "history.json"
     wanted = {"scale": scale.__dict__, "seed": args.seed, "start": START.isoformat()}
@@ -683,7 +725,7 @@ def main() -> int:
         report_table(args, scale, rec, agreement, generation, load)
         return 0
     if args.nightly_only:
-        nightly_runs(args, settings, rec, lake_root, home, day)
+        nightly_runs(args, env, settings, rec, lake_root, home, day)
         report_table(args, scale, rec, {}, generation, load)
         return 0
     lake = Lake(settings.lake)
@@ -716,7 +758,7 @@ def main() -> int:
     del silver
 
     agreement = {} if args.no_references else duckdb_references(rec, root, lake_root / "clean", day, settings)
-    nightly_runs(args, settings, rec, lake_root, home, day)
+    nightly_runs(args, env, settings, rec, lake_root, home, day)
     if args.profile:
         rollback_day(lake_root, day)
         for file in home.glob("warehouse.duckdb*"):
