@@ -56,7 +56,13 @@ from pipeline.settings import Settings
 from pipeline.silver import VALID_FROM, fx_rates, versions
 from pipeline.silver import as_of as silver_as_of
 from pipeline.transforms.ad_spend import build_fct_ad_spend_daily
-from pipeline.transforms.attribution import ORDER, RULE_BASED_MODELS, build_fct_attribution, won_deal_conversions
+from pipeline.transforms.attribution import (
+    ATTRIBUTION_ORDER,
+    ORDER,
+    RULE_BASED_MODELS,
+    build_fct_attribution,
+    won_deal_conversions,
+)
 from pipeline.transforms.budget_vs_actual import build_budget_vs_actual
 from pipeline.transforms.campaign_lift import build_campaign_lift
 from pipeline.transforms.campaigns import build_dim_campaign
@@ -367,6 +373,7 @@ def fact_settings(settings: Settings) -> str:
         "models": attribution_models(settings), "lookback": settings.attribution_lookback_days,
         "half_life": settings.attribution_half_life_days, "markov_order": settings.attribution_markov_order,
         "channel_rules": _file_digest(settings.channel_rules),
+        "row_order": ATTRIBUTION_ORDER,  # kept rows are appended to in this order: a state in another is not kept
     }, sort_keys=True)
 
 
@@ -412,7 +419,9 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
             None if previous.milestones is None else lake.scan(previous.milestones), milestones)
         won = attribute(orders.clear(), touchpoints, models, True)
         kept = scan_parts(lake, previous.attribution) if previous.attribution else won.clear().lazy()
-        parts = [won, (kept if window is None else kept.filter(pl.col("order_date") < window)).collect()]
+        # in ATTRIBUTION_ORDER, order rows by day: the kept days (the state's parts in month order), then those
+        # rebuilt from the window on; the won deals, computed whole, after them
+        parts = [(kept if window is None else kept.filter(pl.col("order_date") < window)).collect()]
         if window is not None:
             changed = orders.filter(pl.col("order_date") >= window)
             first = changed.filter(pl.col("is_revenue"))["ordered_at"].min()
@@ -420,10 +429,10 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
             touches = touchpoints.clear() if first is None else touchpoints.filter(pl.col("ts") >= first - lookback)
             parts.append(attribute(changed, touches, rule_based, False))
         data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
-        if data_driven:
-            parts.append(attribute(orders, touchpoints, data_driven, False))
-        attribution = pl.concat(parts, how="vertical_relaxed").sort(
-            "conversion_type", "order_id", "model", "channel", "campaign_id")
+        if data_driven:  # their rows go between the rule-based ones of each order: sorted in
+            parts = [pl.concat([*parts, attribute(orders, touchpoints, data_driven, False)],
+                               how="vertical_relaxed").sort(ATTRIBUTION_ORDER)]
+        attribution = pl.concat([*parts, won], how="vertical_relaxed")
     rule_rows = attribution.filter((pl.col("conversion_type") == ORDER) & pl.col("model").is_in(rule_based))
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,

@@ -20,11 +20,12 @@ import polars as pl
 import pytest
 
 from pipeline.demo import generate_demo
-from pipeline.gold import Silver, open_silver
-from pipeline.incremental import INCREMENTAL_ENTITIES, parts_scan, read_state, state_path
+from pipeline.gold import Silver, build_facts, open_silver
+from pipeline.incremental import INCREMENTAL_ENTITIES, parts_scan, read_state, scan_parts, state_path
 from pipeline.lake import Lake
 from pipeline.run import ingest_range, run_range
 from pipeline.settings import Settings
+from pipeline.transforms.attribution import ORDER, RULE_BASED_MODELS
 from tests.test_run import DATA_TABLES, assert_same, snapshot
 
 START = date(2026, 5, 1)
@@ -133,6 +134,14 @@ def test_the_state_holds_the_truth_a_full_read_gives(runs):
     assert sorted(state.labels) == [day.isoformat() for day in kept]
     written = {str(p.relative_to(lake.root)) for p in (lake.root / "gold" / "labels").rglob("*.parquet")}
     assert written == {label.path for label in state.labels.values()}
+    # the rule-based order rows kept for the next night: those of a full build, in its row order too (float
+    # sums over them follow it), though each night appended its rebuilt days to the kept ones unsorted
+    full = build_facts(silver, END, nightly).attribution
+    rule = full.filter((pl.col("conversion_type") == ORDER) & pl.col("model").is_in(RULE_BASED_MODELS))
+    assert state.derived is not None and rule.height > 1000
+    kept = scan_parts(lake, state.derived.attribution).select(rule.columns).collect()
+    assert_same({"kept": kept}, {"kept": rule}, ("kept",))
+    assert full["conversion_type"].to_list() == sorted(full["conversion_type"].to_list())
     # what the warehouse's dim_customer holds, by key, for the next night's load
     assert sorted(state.loaded) == ["dim_customer"]
     hashes = pl.read_parquet(lake.root / state.loaded["dim_customer"].path)
@@ -295,3 +304,37 @@ def test_keyed_changes_name_the_rows_new_or_changed_and_the_keys_gone():
     changed, gone = keyed_changes(before, row_hashes(after, ["customer_id"]), ["customer_id"])
     assert sorted(changed["customer_id"]) == ["b", "d"]  # a NULL that became a value changes the row
     assert gone["customer_id"].to_list() == ["a"]
+
+
+def _conversions(rows: list[tuple[str, str, int, str]]) -> pl.DataFrame:
+    """Conversions as ``conversions_of`` gives them, from (order_id, customer_id, day of October 2026, net revenue)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+    return pl.DataFrame(
+        {"order_id": [r[0] for r in rows], "customer_id": [r[1] for r in rows],
+         "ordered_at": [datetime(2026, 10, r[2], 12, tzinfo=UTC) for r in rows],
+         "order_date": [date(2026, 10, r[2]) for r in rows], "is_first_order": [False] * len(rows),
+         "net_revenue_eur": [Decimal(r[3]) for r in rows]},
+        schema_overrides={"net_revenue_eur": pl.Decimal(18, 4)})
+
+
+def test_the_attribution_window_starts_at_the_earliest_conversion_new_gone_changed_or_touched() -> None:
+    from pipeline.incremental import attribution_window
+    before = _conversions([("o1", "c1", 3, "10.00"), ("o2", "c2", 9, "20.00"), ("o3", "c3", 15, "30.00"),
+                           ("o4", "c4", 20, "40.00")])
+    assert attribution_window(before.lazy(), before, None, None, None) is None
+    # o3's amount restated (day 15), o4 gone (day 20), o5 new (day 25): the earliest is day 15
+    after = _conversions([("o1", "c1", 3, "10.00"), ("o2", "c2", 9, "20.00"), ("o3", "c3", 15, "30.01"),
+                          ("o5", "c5", 25, "50.00")])
+    assert attribution_window(before.lazy(), after, None, None, None) == date(2026, 10, 15)
+    # a changed touch on day 8 moves it to the first conversion from then on (o2, day 9)
+    assert attribution_window(before.lazy(), after, date(2026, 10, 8), None, None) == date(2026, 10, 9)
+    # a customer whose milestones changed (c1: a deal added) brings their conversion's date (day 3)
+    milestones = pl.DataFrame({"customer_id": ["c1", "c2"], "lead_created_at": [None, None],
+                               "deal_dates": [[], [date(2026, 9, 1)]]},
+                              schema={"customer_id": pl.Utf8, "lead_created_at": pl.Datetime("us", "UTC"),
+                                      "deal_dates": pl.List(pl.Date)})
+    moved = milestones.with_columns(pl.when(pl.col("customer_id") == "c1").then([date(2026, 9, 2)])
+                                    .otherwise(pl.col("deal_dates")).alias("deal_dates"))
+    assert attribution_window(before.lazy(), before, None, milestones.lazy(), milestones) is None
+    assert attribution_window(before.lazy(), before, None, milestones.lazy(), moved) == date(2026, 10, 3)

@@ -18,6 +18,9 @@ NO_CAMPAIGN = "(none)"
 DIRECT_CHANNEL = "direct"
 ORDER = "order"
 WON_DEAL = "won_deal"
+# the row order of fct_attribution as kohde builds it (ORDER sorts before WON_DEAL): what float sums over
+# its rows follow, so an incremental run, which appends rebuilt days to kept ones, gives a full run's sums
+ATTRIBUTION_ORDER = ("conversion_type", "order_date", "order_id", "model", "channel", "campaign_id")
 CONVERSION_TYPES: tuple[str, ...] = (ORDER, WON_DEAL)
 
 TIME_DECAY_HALF_LIFE_DAYS = 7.0
@@ -246,6 +249,10 @@ def build_fct_attribution(
     ``revenue_eur`` is credit x net_revenue_eur rounded to 0.0001 EUR; the rounding remainder goes
     to the row with the largest credit (ties: the row whose first touch is oldest, then channel and
     campaign), so revenue sums to net_revenue_eur exactly.
+
+    Rows come in ``ATTRIBUTION_ORDER``: by conversion type, then by day, so the rows of the days
+    before a date are a prefix of the orders' rows (an incremental run appends the rebuilt days to
+    the kept ones without sorting them again).
     """
     known = [*RULE_BASED_MODELS, *DATA_DRIVEN_MODELS]
     unknown = [model for model in models if model not in known]
@@ -271,8 +278,8 @@ def build_fct_attribution(
             pl.col("created_date").alias("_deal_created_date"),
         ))
     # order and deal ids may coincide: inside, a conversion is known by an integer ``order_id`` given in
-    # (conversion_type, conversion_id) order, so joins, windows and sorts on it compare integers, not text
-    orders = (pl.concat(conversions, how="vertical_relaxed").sort("conversion_type", "conversion_id")
+    # (conversion_type, order_date, conversion_id) order, so joins, windows and sorts on it compare integers, not text
+    orders = (pl.concat(conversions, how="vertical_relaxed").sort("conversion_type", "order_date", "conversion_id")
               .with_row_index("order_id").collect().lazy())
     model_names = pl.LazyFrame({"model": list(models)}, schema={"model": pl.Utf8})
     touches = fct_touchpoints.filter(
@@ -379,7 +386,7 @@ def build_fct_attribution(
             .cast(MONEY)
             .alias("revenue_eur")
         )
-        # the integer order_id follows (conversion_type, conversion_id): this is the table's key order
+        # the integer order_id follows (conversion_type, order_date, conversion_id): this is ATTRIBUTION_ORDER
         .sort("order_id", "model", "channel", "campaign_id")
         .select(
             pl.col("conversion_id").alias("order_id"),
