@@ -16,26 +16,41 @@ def build_fct_orders(orders: pl.LazyFrame, fx_rates: pl.LazyFrame) -> pl.LazyFra
     ``orders`` is the current truth of the ``order`` entity (order ids unique). EUR amounts use
     the rate valid on ``order_date`` (NULL when the currency has no rate). ``is_revenue`` is true
     for the statuses in ``REVENUE_STATUSES``. ``is_first_order`` is true for a customer's earliest
-    revenue order by ``ordered_at`` then ``order_id``; false for every other order, for
-    non-revenue orders, and for orders without a customer_id.
+    revenue order by ``ordered_at``, then ``order_id``, then ``source_system`` (one order per
+    customer); false for every other order, for non-revenue orders, and for orders without a
+    customer_id.
     """
-    is_revenue = pl.col("status").is_in(list(REVENUE_STATUSES)).fill_null(False)
-    # revenue orders sort first, so this is the first revenue order whenever the customer has one
-    first_revenue_order_id = (
-        pl.col("order_id").sort_by(~pl.col("is_revenue"), "ordered_at", "order_id", nulls_last=True).first()
-    ).over("customer_id")
+    # cached: the three narrow frames below read it, and the optimizer would otherwise compute it three times
+    orders = orders.cache().with_columns(
+        pl.col("status").is_in(list(REVENUE_STATUSES)).fill_null(False).alias("is_revenue")
+    )
+    # The EUR amounts and the first-order flag are each computed on a narrow frame of the columns they read
+    # and pasted back by position: joining them onto the wide frame (many string columns) would gather
+    # every column of every row again. Both narrow frames keep the rows in the order of ``orders``.
+    eur = with_eur(
+        orders.select("currency_code", "order_date", "gross", "net_revenue"),
+        fx_rates,
+        amount_columns=["gross", "net_revenue"],
+        date_column="order_date",
+    ).select("gross_eur", "net_revenue_eur")
+    # A customer's first revenue order, found once per customer with a group_by on the revenue orders only: a
+    # window (``over("customer_id")``) over all orders costs more, as it broadcasts the result back to each row.
+    # Orders are numbered by position and the first order's number is flagged with a join on that integer: one
+    # row per customer (two systems' orders sharing an id and a time are told apart by source_system).
+    rows = orders.select("customer_id", "ordered_at", "order_id", "source_system", "is_revenue").with_row_index("_row")
+    first_rows = (
+        rows.filter(pl.col("is_revenue") & pl.col("customer_id").is_not_null())
+        .group_by("customer_id")
+        .agg(pl.col("_row").sort_by("ordered_at", "order_id", "source_system", nulls_last=True).first())
+        .select("_row", pl.lit(True).alias("is_first_order"))
+    )
+    is_first_order = (
+        rows.select("_row")
+        .join(first_rows, on="_row", how="left", maintain_order="left")
+        .select(pl.col("is_first_order").fill_null(False))
+    )
     return (
-        with_eur(orders, fx_rates, amount_columns=["gross", "net_revenue"], date_column="order_date")
-        .with_columns(is_revenue.alias("is_revenue"))
-        .with_columns(
-            (
-                pl.col("is_revenue")
-                & pl.col("customer_id").is_not_null()
-                & (pl.col("order_id") == first_revenue_order_id)
-            )
-            .fill_null(False)
-            .alias("is_first_order")
-        )
+        pl.concat([orders, eur, is_first_order], how="horizontal")
         .select(
             "order_id",
             "source_system",
