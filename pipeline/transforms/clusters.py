@@ -44,12 +44,17 @@ def standardise(raw: np.ndarray) -> np.ndarray:
 
 
 def _squared_distances(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """(n, k) squared Euclidean distances, one centre at a time (exact, no BLAS threads)."""
-    distances = np.empty((len(points), len(centers)))
+    """(n, k) squared Euclidean distances, one centre at a time (exact, no BLAS threads).
+
+    The differences go to one reused buffer and the sums straight into their column: the same
+    arithmetic as a fresh ``points - center`` per centre, without allocating (n, dims) each time.
+    """
+    distances = np.empty((len(centers), len(points)))
+    diff = np.empty_like(points)
     for j, center in enumerate(centers):
-        diff = points - center
-        distances[:, j] = np.einsum("ij,ij->i", diff, diff)
-    return distances
+        np.subtract(points, center, out=diff)
+        np.einsum("ij,ij->i", diff, diff, out=distances[j])
+    return distances.T
 
 
 def kmeans_plus_plus(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -147,9 +152,11 @@ def assign_clusters(features: pl.Series, k: int = DEFAULT_CLUSTERS, seed: int = 
     With fewer distinct scored customers than k, there are fewer clusters (k-means++ finds no new centre).
     """
     frame = features.struct.unnest()
-    raw = np.column_stack([frame[name].cast(pl.Float64).to_numpy() for name in FEATURES])
-    raw[:, 3] = np.nan_to_num(raw[:, 3], nan=0.0)
-    scored = ~np.isnan(raw[:, :3]).any(axis=1)
+    columns = [frame[name].cast(pl.Float64).to_numpy() for name in FEATURES]
+    # missing touches count 0 (converted on the contiguous column, cheaper than on a strided one)
+    columns[3] = np.nan_to_num(columns[3], nan=0.0)
+    raw = np.column_stack(columns)
+    scored = ~(np.isnan(columns[0]) | np.isnan(columns[1]) | np.isnan(columns[2]))
     numbers = np.zeros(len(raw), dtype=np.int32)
     descriptions: list[str] = []
     points = standardise(raw[scored]) if scored.any() else np.empty((0, len(FEATURES)))
@@ -157,7 +164,10 @@ def assign_clusters(features: pl.Series, k: int = DEFAULT_CLUSTERS, seed: int = 
         labels, centers, _ = kmeans(points, k, seed)
         k = len(centers)
         scored_raw = raw[scored]
-        means = np.array([scored_raw[labels == c].mean(axis=0) for c in range(k)])
+        # per-cluster means by bincount: each column summed in row order, as mean over a mask would
+        counts = np.bincount(labels, minlength=k)
+        means = np.column_stack([np.bincount(labels, weights=scored_raw[:, d], minlength=k)
+                                 for d in range(scored_raw.shape[1])]) / counts[:, None]
         # cluster 1 spends most on average; ties by frequency, then by the centre itself
         order = sorted(range(k), key=lambda c: (-means[c, 2], -means[c, 1], tuple(centers[c])))
         number_of = np.empty(k, dtype=np.int32)

@@ -181,9 +181,12 @@ PERSONA_RULES: tuple[PersonaRule, ...] = (
 
 
 def _quintile_score(value: pl.Expr, *, higher_is_better: bool) -> pl.Expr:
-    """Score 1..5 = ceil(5 * rank / n), rank = 'min' rank in ascending order of goodness."""
+    """Score 1..5 = ceil(5 * rank / n), rank = 'min' rank in ascending order of goodness.
+
+    Rows with a NULL value are not scored (NULL score) and do not count in n.
+    """
     rank = value.rank("min", descending=not higher_is_better).cast(pl.Int64)
-    n = pl.len().cast(pl.Int64)
+    n = value.count().cast(pl.Int64)
     # ceil(5 * rank / n) in integers
     return ((5 * rank + n - 1) // n).cast(pl.Int32)
 
@@ -214,13 +217,66 @@ def _rfm_scores(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> pl.L
             pl.len().cast(pl.Int64).alias("frequency"),
             pl.col("net_revenue_eur").sum().cast(MONEY).alias("monetary_eur"),
         )
-        .with_columns((pl.lit(as_of) - pl.col("last_order_date")).dt.total_days().alias("recency_days"))
-        .with_columns(
-            _quintile_score(pl.col("recency_days"), higher_is_better=False).alias("r_score"),
-            _quintile_score(pl.col("frequency"), higher_is_better=True).alias("f_score"),
-            _quintile_score(pl.col("monetary_eur"), higher_is_better=True).alias("m_score"),
-        )
+        .with_columns(*_rfm_score_columns(as_of))
         .select("customer_id", "recency_days", "frequency", "monetary_eur", "r_score", "f_score", "m_score")
+    )
+
+
+def _rfm_score_columns(as_of: date) -> list[pl.Expr]:
+    """recency_days and the three scores from last_order_date, frequency and monetary_eur.
+
+    NULL figures (a customer without an order in the window) give NULL scores and are not counted.
+    """
+    recency_days = (pl.lit(as_of) - pl.col("last_order_date")).dt.total_days()
+    return [
+        recency_days.alias("recency_days"),
+        _quintile_score(recency_days, higher_is_better=False).alias("r_score"),
+        _quintile_score(pl.col("frequency"), higher_is_better=True).alias("f_score"),
+        _quintile_score(pl.col("monetary_eur"), higher_is_better=True).alias("m_score"),
+    ]
+
+
+def _order_history(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> pl.LazyFrame:
+    """One row per customer with a revenue order up to as-of: lifetime figures and the RFM columns.
+
+    historical_value_eur, lifetime_orders and luxury_order_share cover every revenue order up to
+    as-of; recency_days, frequency, monetary_eur and the scores are ``_rfm_scores``' (the same
+    orders in the window), NULL for a customer without an order in the window. One pass over the
+    orders instead of one for the history and one for the RFM scores.
+    """
+    in_window = pl.col("order_date") > as_of - timedelta(days=window_days)
+    scored = pl.col("_window_orders") > 0
+    return (
+        fct_orders.filter(
+            pl.col("is_revenue").fill_null(False)
+            & pl.col("customer_id").is_not_null()
+            & (pl.col("order_date") <= as_of)
+        )
+        # the window's figures as plain sums and maxima of masked columns (NULL outside the window),
+        # much cheaper than filters inside the aggregation
+        .with_columns(
+            in_window.alias("_in_window"),
+            pl.when(in_window).then(pl.col("order_date")).alias("_window_date"),
+            pl.when(in_window).then(pl.col("net_revenue_eur")).alias("_window_revenue"),
+        )
+        .group_by("customer_id")
+        .agg(
+            pl.col("net_revenue_eur").sum().cast(MONEY).alias("historical_value_eur"),
+            pl.len().cast(pl.Int64).alias("lifetime_orders"),
+            # luxury share = luxury orders / revenue orders
+            (pl.col("price_tier").str.to_lowercase() == "luxury").fill_null(False).mean().alias(
+                "luxury_order_share"
+            ),
+            pl.col("_window_date").max().alias("last_order_date"),
+            pl.col("_in_window").sum().alias("_window_orders"),
+            pl.col("_window_revenue").sum().cast(MONEY).alias("_window_revenue"),
+        )
+        .with_columns(
+            pl.when(scored).then(pl.col("_window_orders").cast(pl.Int64)).alias("frequency"),
+            pl.when(scored).then(pl.col("_window_revenue")).alias("monetary_eur"),
+        )
+        .with_columns(*_rfm_score_columns(as_of))
+        .drop("last_order_date", "_window_orders", "_window_revenue")
     )
 
 
@@ -422,22 +478,6 @@ def build_customer_segments(
     profiles = _contact_profiles(contacts, as_of_end)
     deal_depth = _deal_depth(empty_frame("deal").lazy() if deals is None else deals, as_of)
     deal_stage_names = {rank: stage for rank, stage in enumerate(DEAL_STAGE_DEPTH)}
-    history = (
-        fct_orders.filter(
-            pl.col("is_revenue").fill_null(False)
-            & pl.col("customer_id").is_not_null()
-            & (pl.col("order_date") <= as_of)
-        )
-        .group_by("customer_id")
-        .agg(
-            pl.col("net_revenue_eur").sum().cast(MONEY).alias("historical_value_eur"),
-            pl.len().cast(pl.Int64).alias("lifetime_orders"),
-            # luxury share = luxury orders / revenue orders
-            (pl.col("price_tier").str.to_lowercase() == "luxury").fill_null(False).mean().alias(
-                "luxury_order_share"
-            ),
-        )
-    )
     touches = (
         touchpoints.filter(
             pl.col("customer_id").is_not_null()
@@ -460,8 +500,7 @@ def build_customer_segments(
 
     return (
         # the customers: those of the contacts and those with a revenue order
-        profiles.join(history, on="customer_id", how="full", coalesce=True)
-        .join(_rfm_scores(fct_orders, as_of, window_days), on="customer_id", how="left")
+        profiles.join(_order_history(fct_orders, as_of, window_days), on="customer_id", how="full", coalesce=True)
         .join(touches, on="customer_id", how="left")
         .join(deal_depth, on="customer_id", how="left")
         .with_columns(
@@ -476,7 +515,8 @@ def build_customer_segments(
             .alias("_value_ahead"),
             pl.col("_value").sum().alias("_value_total"),
         )
-        # k-means reads the rows in customer order, so the same data always gives the same clusters
+        # k-means reads the rows in customer order, so the same data always gives the same clusters;
+        # this is also the output's order (customer_id is unique here), so there is no second sort
         .sort("customer_id")
         .with_columns(cluster_expr(clusters, seed).alias("_cluster"))
         .select(
@@ -542,7 +582,6 @@ def build_customer_segments(
             pl.col("_cluster").struct.field("cluster").alias("cluster"),
             pl.col("_cluster").struct.field("cluster_description").alias("cluster_description"),
         )
-        .sort("customer_id")
     )
 
 
