@@ -27,16 +27,20 @@ from typing import Any, TypeVar
 import polars as pl
 
 from pipeline.channels import ChannelRule, load_channel_rules
+from pipeline.entities import BUSINESS_KEYS
 from pipeline.incremental import (
+    DEAL_STAGE_COLUMNS,
     EVENT_DATE,
     EVERY_EVENT,
     INCREMENTAL_ENTITIES,
     MILESTONE_MODELS,
+    RECORD_ENTITIES,
     Derived,
     EntityPlan,
     GoldState,
     Increment,
     LabelState,
+    RecordPlan,
     assemble,
     attribution_window,
     conversions_of,
@@ -128,11 +132,14 @@ class Silver:
         self._frames: dict[str, pl.DataFrame] = {}
         for entity in self.ENTITIES:
             plan = None if increment is None else increment.entities.get(entity)
+            records = None if increment is None else increment.records.get(entity)
             if plan is not None:  # the files the plan saw, from its first extract date on
                 files = [] if plan.since is None else [name for name in plan.files if extract_date_of(name) >= plan.since]
+            elif records is not None:  # the state's truth, with the rows of the files it does not cover
+                files = list(records.new_files)
             else:
                 files = lake.clean_files(entity, up_to)
-            self._files[entity] = tuple(files) if plan is None else plan.files
+            self._files[entity] = plan.files if plan else records.files if records else tuple(files)
             self._frames[entity] = self._slim(lake.scan_clean(entity, files), entity).collect()
         self._versions: dict[str, pl.DataFrame] = {}
         self._truths: dict[str, pl.DataFrame] = {}
@@ -170,10 +177,22 @@ class Silver:
     def _plan(self, entity: str) -> EntityPlan | None:
         return None if self.increment is None else self.increment.entities.get(entity)
 
+    def _records(self, entity: str) -> RecordPlan | None:
+        return None if self.increment is None else self.increment.records.get(entity)
+
     def truth(self, entity: str) -> pl.DataFrame:
         """The current truth of an entity as of ``up_to`` (assembled from the state when incremental)."""
         if entity not in self._truths:
             partial = silver_as_of(self._versioned(entity), entity, self.up_to)
+            if self._records(entity) is not None:
+                # every new row is newer than every held one: a key's truth is its newest new row, if any
+                key = list(BUSINESS_KEYS[entity])
+                held = self.lake.read(self.lake.root / self.increment.state.records[entity].truth)
+                new = partial.collect()
+                self._truths[entity] = pl.concat([
+                    held.join(new.select(key), on=key, how="anti", nulls_equal=True), new,
+                ], how="vertical_relaxed").sort(key)
+                return self._truths[entity]
             if self._plan(entity) is None:
                 return partial.collect()
             self._truths[entity] = assemble(self.lake, self.increment, entity, partial)
@@ -181,6 +200,10 @@ class Silver:
 
     def as_of(self, entity: str, as_of: date) -> pl.LazyFrame:
         """The current truth of an entity as of a date (a filter on its versions, see silver.versions)."""
+        if self._records(entity) is not None:
+            if as_of != self.up_to:
+                raise ValueError(f"an incremental run holds {entity} records as of {self.up_to} only, not {as_of}")
+            return self.truth(entity).lazy()
         plan = self._plan(entity)
         if plan is None:
             return silver_as_of(self._versioned(entity), entity, as_of)
@@ -191,8 +214,16 @@ class Silver:
         return silver_as_of(self._versioned(entity), entity, as_of).filter(EVENT_DATE[entity] >= plan.exact_from)
 
     def history(self, entity: str, as_of: date) -> pl.LazyFrame:
-        """Every extraction of an entity up to a date (e.g. each stage a deal was seen in), in no particular order."""
-        if self._plan(entity) is not None:
+        """Every extraction of an entity up to a date (e.g. each stage a deal was seen in), in no particular order.
+
+        For deals taken from the state: the distinct ``DEAL_STAGE_COLUMNS`` of every extraction up to ``up_to``.
+        """
+        records = self._records(entity)
+        stages = None if records is None else self.increment.state.records[entity].history
+        if records is not None and stages is not None and as_of == self.up_to:
+            return pl.concat([self.lake.scan(stages),
+                              self._versioned(entity).lazy().select(DEAL_STAGE_COLUMNS)], how="vertical_relaxed")
+        if self._plan(entity) is not None or records is not None:
             raise ValueError(f"an incremental run holds no full history of {entity}")
         return self._versioned(entity).lazy().filter(pl.col("extract_date") <= as_of)
 
@@ -220,8 +251,12 @@ class Silver:
         else:
             leads = {entity: plan.lead_days for entity, plan in self.increment.entities.items()}
         labels = None if self.labels is None else self.labels.to_keep()
+        records = {entity: (self._files[entity], self.truth(entity),
+                            self.history(entity, self.up_to).select(DEAL_STAGE_COLUMNS).unique().collect()
+                            if entity == "deal" else None)
+                   for entity in RECORD_ENTITIES}
         return write_parts(self.lake, state_id, self.up_to, truths, {e: self._files[e] for e in INCREMENTAL_ENTITIES},
-                           leads, self.increment, derived, labels, digests, hashes)
+                           leads, self.increment, derived, labels, digests, hashes, records)
 
 
 def _file_digest(path: Path | None) -> str | None:

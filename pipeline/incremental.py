@@ -20,6 +20,15 @@ date. A run then takes
 - the truth: the state's rows dated ``< W`` (no new file touched them) and the rows dated ``>= W``
   of the partial read (``Silver`` does this with an ``Increment``).
 
+The CRM records (contacts, deals) have no event date: their truth is the newest extraction of
+each business key. The state keeps it as of its date (``RECORD_ENTITIES``), and a run whose new
+files are all extracted after that date takes the held records whose keys no new file has, and
+the newest new row of every other key: the same truth, without reading every extraction of three
+years. Deals keep with it the stages each deal was ever seen in (``deal_stage_depth`` reads the
+furthest). A new file extracted on or before the state's date, or a run that needs these records
+as of an earlier date (the segments of 30 days before, when their labels are not kept), reads
+every extraction instead.
+
 The state is written after the warehouse transaction commits, last the state file itself, so a
 run that fails or is killed leaves the previous state, whose files are still there: the next run
 sees the same new files again. Any doubt means a full rebuild (``plan_increment`` says why).
@@ -31,6 +40,7 @@ Layout::
     lake/gold/derived/<state id>/...                             fct_attribution's rule-based rows and inputs
     lake/gold/labels/<state id>/<YYYY-MM-DD>.parquet             segment labels of the last 31 as-of dates
     lake/gold/loaded/<state id>/<table>.parquet                  a table loaded by key: its keys and row hashes
+    lake/gold/records/<state id>/<entity>.parquet                contacts' and deals' truth (and deal stages seen)
 
 A part is written once and read by later states until a run rebuilds its month.
 """
@@ -58,6 +68,10 @@ EVENT_DATE: dict[str, pl.Expr] = {
     "order": pl.col("order_date"),  # never NULL in the clean zone (quarantined)
 }
 INCREMENTAL_ENTITIES: tuple[str, ...] = tuple(EVENT_DATE)
+# the CRM records kept by business key (see the module docstring); deals also keep the stages they were seen in
+RECORD_ENTITIES: tuple[str, ...] = ("contact", "deal")
+# of every extraction of a deal, what the segments' deal_stage_depth reads (``Silver.history``)
+DEAL_STAGE_COLUMNS: tuple[str, ...] = ("customer_id", "created_date", "stage")
 # an ``exact_from`` that asks for every event: the whole history of the entity is read
 EVERY_EVENT = date(1900, 1, 1)
 _EVENT = "_event_date"
@@ -96,6 +110,15 @@ class LabelState:
 
 
 @dataclass(frozen=True)
+class RecordState:
+    """What the state holds of a CRM record entity: the clean files its truth covers, the truth, the stages seen."""
+
+    files: tuple[str, ...]
+    truth: str            # the truth as of the state's date, sorted by business key
+    history: str | None   # deals: the distinct ``DEAL_STAGE_COLUMNS`` of every extraction up to that date
+
+
+@dataclass(frozen=True)
 class RowHashes:
     """What a table loaded by key holds: its primary keys and row hashes (``row_hashes``) in a file."""
 
@@ -116,13 +139,15 @@ class GoldState:
     # per warehouse table loaded by month when it can be: "YYYY-MM" (or "null") -> digest of the rows (``month_digests``)
     digests: dict[str, dict[str, str]] = field(default_factory=dict)
     loaded: dict[str, RowHashes] = field(default_factory=dict)  # per warehouse table loaded by key
+    records: dict[str, RecordState] = field(default_factory=dict)  # per CRM record entity (``RECORD_ENTITIES``)
 
     def paths(self) -> set[str]:
         """Every file of the lake the state reads."""
         return ({path for e in self.entities.values() for path in e.parts.values()}
                 | (self.derived.paths() if self.derived else set())
                 | {label.path for label in self.labels.values()}
-                | {hashes.path for hashes in self.loaded.values()})
+                | {hashes.path for hashes in self.loaded.values()}
+                | {path for r in self.records.values() for path in (r.truth, r.history) if path})
 
     def to_json(self) -> str:
         """The state file's text."""
@@ -137,6 +162,8 @@ class GoldState:
             "labels": {day: {"path": label.path, "fingerprint": label.fingerprint} for day, label in self.labels.items()},
             "digests": self.digests,
             "loaded": {table: {"path": hashes.path, "polars": hashes.polars} for table, hashes in self.loaded.items()},
+            "records": {name: {"files": list(r.files), "truth": r.truth, "history": r.history}
+                        for name, r in self.records.items()},
         }, sort_keys=True)
 
     @classmethod
@@ -154,7 +181,9 @@ class GoldState:
                    labels={day: LabelState(label["path"], label["fingerprint"]) for day, label in raw["labels"].items()},
                    digests={table: dict(months) for table, months in raw["digests"].items()},
                    loaded={table: RowHashes(hashes["path"], hashes["polars"])
-                           for table, hashes in raw.get("loaded", {}).items()})
+                           for table, hashes in raw.get("loaded", {}).items()},
+                   records={name: RecordState(tuple(r["files"]), r["truth"], r["history"])
+                            for name, r in raw.get("records", {}).items()})
 
 
 @dataclass
@@ -171,7 +200,7 @@ class Derived:
 
 def code_version() -> str:
     """What a state must have been written by: this kohde's version and the entities' columns."""
-    columns = {entity: list(ENTITIES[entity]) for entity in INCREMENTAL_ENTITIES}
+    columns = {entity: list(ENTITIES[entity]) for entity in (*INCREMENTAL_ENTITIES, *RECORD_ENTITIES)}
     return f"{__version__}:{json.dumps(columns, sort_keys=True)}"
 
 
@@ -201,7 +230,7 @@ def drop_state(lake: Lake) -> None:
     path = state_path(lake)
     if path.exists():
         path.unlink()
-    for zone in ("truth", "derived", "labels", "loaded"):
+    for zone in ("truth", "derived", "labels", "loaded", "records"):
         folder = lake.root / "gold" / zone
         if lake.local:
             shutil.rmtree(folder, ignore_errors=True)
@@ -226,17 +255,29 @@ class EntityPlan:
 
 
 @dataclass(frozen=True)
+class RecordPlan:
+    """How a run gets a CRM record entity's truth: the state's, with the rows of the files it does not cover."""
+
+    files: tuple[str, ...]      # every clean file up to the run's date: what the next state covers
+    new_files: tuple[str, ...]  # those the state does not cover, all extracted after the state's date
+
+
+@dataclass(frozen=True)
 class Increment:
     """An incremental run's plan: the state it starts from and each entity's plan."""
 
     state: GoldState
     as_of: date
     entities: dict[str, EntityPlan]
+    records: dict[str, RecordPlan] = field(default_factory=dict)  # the record entities taken from the state
 
     def describe(self) -> str:
         """One line for the run log: the state's date and each entity's change window."""
         parts = [f"{entity} from {plan.window}" if plan.window else f"{entity} unchanged"
                  for entity, plan in self.entities.items()]
+        if self.records:
+            new_files = sum(len(plan.new_files) for plan in self.records.values())
+            parts.append(f"{' and '.join(self.records)} from the state with {new_files} new files")
         return f"incremental on the state of {self.state.as_of}: " + ", ".join(parts)
 
 
@@ -282,7 +323,27 @@ def plan_increment(lake: Lake, as_of: date, state: GoldState, exact_from: dict[s
         starts = [d for d in (window, exact_from.get(entity)) if d is not None]
         since = min(starts) - timedelta(days=lead) if window is not None or entity in exact_from else None
         plans[entity] = EntityPlan(tuple(files), new_files, window, lead, since)
-    return Increment(state, as_of, plans)
+    return Increment(state, as_of, plans, {} if exact_from else plan_records(lake, as_of, state))
+
+
+def plan_records(lake: Lake, as_of: date, state: GoldState) -> dict[str, RecordPlan]:
+    """The CRM record entities whose truth as of ``as_of`` is the state's with the new files' rows on top.
+
+    Those the state holds, whose files are all still in the lake, and whose new files are all
+    extracted after the state's date (so every new row is newer than every held one). The others
+    are read in full. Only for a run that needs these records as of its own date alone.
+    """
+    plans: dict[str, RecordPlan] = {}
+    for entity in RECORD_ENTITIES:
+        held = state.records.get(entity)
+        if held is None:
+            continue
+        files = lake.clean_files(entity, as_of)
+        known = set(held.files)
+        new_files = tuple(name for name in files if name not in known)
+        if known <= set(files) and all(extract_date_of(name) > state.as_of for name in new_files):
+            plans[entity] = RecordPlan(tuple(files), new_files)
+    return plans
 
 
 def _among(key: list[str], rows: pl.DataFrame) -> pl.Expr:
@@ -339,12 +400,15 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
-                hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
+                hashes: dict[str, pl.DataFrame] | None = None,
+                records: dict[str, tuple[tuple[str, ...], pl.DataFrame, pl.DataFrame | None]] | None = None,
+                ) -> GoldState:
     """Write the parts a run changed, then the state file, then remove the files no state reads any more.
 
     ``write_parts`` and ``publish_state`` in one go (see them for the arguments).
     """
-    state = write_parts(lake, state_id, as_of, truths, files, leads, increment, derived, labels, digests, hashes)
+    state = write_parts(lake, state_id, as_of, truths, files, leads, increment, derived, labels, digests, hashes,
+                        records)
     publish_state(lake, state)
     return state
 
@@ -353,13 +417,16 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
-                hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
+                hashes: dict[str, pl.DataFrame] | None = None,
+                records: dict[str, tuple[tuple[str, ...], pl.DataFrame, pl.DataFrame | None]] | None = None,
+                ) -> GoldState:
     """Write the parts a run changed under ``state_id``'s folders; the state that reads them (not yet published).
 
     ``increment`` None (a full rebuild): every part is written. Otherwise the months from W's on.
     ``labels``: the segment labels to keep by as-of date, a kept ``LabelState`` or (fingerprint, new labels).
     ``digests``: ``month_digests`` of the tables the run loaded, for the next run's loads;
-    ``hashes``: the ``row_hashes`` of the tables it loads by key. Nothing reads the parts until
+    ``hashes``: the ``row_hashes`` of the tables it loads by key; ``records``: per CRM record entity,
+    the files covered, the truth and (deals) the stages seen. Nothing reads the parts until
     ``publish_state``; ``discard_parts`` removes them.
     """
     previous = None if increment is None else increment.state
@@ -394,7 +461,17 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
     for table, frame in (hashes or {}).items():
         loaded[table] = RowHashes(f"gold/loaded/{state_id}/{table}.parquet", pl.__version__)
         lake.write(lake.root / loaded[table].path, frame)
-    return GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded)
+    kept_records: dict[str, RecordState] = {}
+    for entity, (covered, truth, history) in (records or {}).items():
+        folder = f"gold/records/{state_id}"
+        lake.write(lake.root / f"{folder}/{entity}.parquet", truth)
+        stages = None
+        if history is not None:
+            stages = f"{folder}/{entity}_stages.parquet"
+            lake.write(lake.root / stages, history)
+        kept_records[entity] = RecordState(covered, f"{folder}/{entity}.parquet", stages)
+    return GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded,
+                     kept_records)
 
 
 def publish_state(lake: Lake, state: GoldState) -> None:
@@ -408,7 +485,7 @@ def publish_state(lake: Lake, state: GoldState) -> None:
     _remove(lake, old.paths() - state.paths() if old is not None else set())
     if lake.local:
         read = {_state_folder(path) for path in state.paths()}
-        for zone in ("truth/*", "derived", "labels", "loaded"):
+        for zone in ("truth/*", "derived", "labels", "loaded", "records"):
             for folder in (lake.root / "gold").glob(f"{zone}/*"):
                 if folder.is_dir() and str(folder.relative_to(lake.root)) not in read:
                     shutil.rmtree(folder, ignore_errors=True)

@@ -65,6 +65,17 @@ def _late_file(inbox: Path, day: date, rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
+def _a_contact_exported(inbox: Path, before: date) -> tuple[list[str], list[str]]:
+    """The header and first row of the newest contacts export up to ``before`` that has a row."""
+    for days in range((before - START).days + 1):
+        for export in (inbox / "crm_contacts" / (before - timedelta(days=days)).isoformat()).iterdir():
+            with export.open(encoding="utf-8", newline="") as handle:
+                rows = list(csv.reader(handle))
+            if len(rows) > 1:
+                return rows[0], rows[1]
+    raise AssertionError(f"no contact exported up to {before}")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> tuple[Settings, Settings, list[str]]:
     root = tmp_path_factory.mktemp("incremental")
@@ -80,6 +91,14 @@ def runs(tmp_path_factory) -> tuple[Settings, Settings, list[str]]:
     moved = _touches_of(inbox, END - timedelta(days=80))[0]
     moved[2] = f"{(END - timedelta(days=1)).isoformat()}T12:00:00Z"
     _late_file(inbox, END, [moved])
+    # a contact of some 50 days earlier re-exported on the last night with a company: its record is replaced
+    header, contact = _a_contact_exported(inbox, END - timedelta(days=50))
+    contact[header.index("Company Name")], contact[header.index("Number of Employees")] = "Kohde Oy", "250"
+    contact[header.index("Industry")] = "Retail"
+    contact[header.index("Last Modified Date")] = f"{END.isoformat()} 09:00"
+    with (inbox / "crm_contacts" / END.isoformat() / "hubspot-crm-exports-contact-update.csv").open(
+            "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, contact])
 
     nightly = _settings(root / "a", inbox)
     ingest_range(nightly, START, END - timedelta(days=3))
@@ -101,6 +120,8 @@ def test_the_nightly_runs_start_from_the_state_with_the_windows_of_their_late_to
         assert f"; the segments of {day - timedelta(days=30)} from the state" in text, night
     assert f"touchpoint from {END - timedelta(days=69)}" in how[2]  # the late touch
     assert f"touchpoint from {END - timedelta(days=80)}" in how[3]  # the moved touch's old date
+    for night in how[1:]:  # the CRM records from the state too, with the new files' rows
+        assert ", contact and deal from the state with " in night
 
 
 def test_incremental_nightly_runs_equal_a_full_rebuild(runs):
@@ -112,6 +133,8 @@ def test_incremental_nightly_runs_equal_a_full_rebuild(runs):
     for name, keep in of_the_last_night.items():
         left[name], right[name] = left[name].filter(keep), right[name].filter(keep)
     assert left["fct_touchpoints"].height > 1000
+    # the contact re-exported on the last night carries its new company in both
+    assert left["dim_customer"].filter(pl.col("company") == "Kohde Oy").height == 1
     assert_same(left, right, DATA_TABLES)
 
 
@@ -156,8 +179,16 @@ def test_kept_segments_are_not_used_once_a_file_up_to_their_date_or_a_segment_se
     home = tmp_path / "changed"
     settings, lake = _copy_of(nightly, home)
     plain = f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, order unchanged"
-    assert open_silver(lake, END, [END], settings)[1] == f"{plain}; the segments of {END - timedelta(days=30)} from the state"
+    kept = f"; the segments of {END - timedelta(days=30)} from the state"
+    records = ", contact and deal from the state with 0 new files"
+    assert open_silver(lake, END, [END], settings)[1] == f"{plain}{records}{kept}"
+    # without the labels of 30 days earlier, their segments need the contacts as of then: every extraction is read
     assert open_silver(lake, END, [END], _settings(home, nightly.inbox, KOHDE_SEGMENT_CLUSTERS="3"))[1] == plain
+    # a contact file extracted on the state's date that the state does not cover: its rows may be older than
+    # some held ones (files of one date are ordered by their hash), so contacts are read in full; deals are not
+    covered = next((lake.root / "clean" / "contact" / f"extract_date={END.isoformat()}").iterdir())
+    shutil.copy(covered, covered.with_name("0" * 64 + covered.suffix))
+    assert open_silver(lake, END, [END], settings)[1] == f"{plain}, deal from the state with 0 new files{kept}"
     gone = next((lake.root / "clean" / "contact" / f"extract_date={START.isoformat()}").iterdir())
     gone.unlink()
     assert open_silver(lake, END, [END], settings)[1] == plain
@@ -168,7 +199,7 @@ def test_a_rerun_without_new_files_changes_nothing(runs):
     before = snapshot(nightly)
     report = run_range(nightly, END, END)
     assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, "
-                             "order unchanged; "
+                             "order unchanged, contact and deal from the state with 0 new files; "
                              f"the segments of {END - timedelta(days=30)} from the state; "
                              "facts loaded from their change windows")
     # no touch changed: fct_touchpoints is not loaded at all; of fct_attribution only the rows computed
@@ -251,7 +282,7 @@ def test_a_warehouse_that_does_not_hold_the_state_gets_every_table_whole(runs, t
     settings, _ = _copy_of(nightly, tmp_path / "new-warehouse")
     report = run_range(settings, END, END)
     assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, "
-                             "order unchanged; "
+                             "order unchanged, contact and deal from the state with 0 new files; "
                              f"the segments of {END - timedelta(days=30)} from the state")
     expected = snapshot(nightly)
     assert report.rows_loaded_per_table["fct_touchpoints"] == expected["fct_touchpoints"].height

@@ -99,7 +99,7 @@ def test_s3_lake_loads_the_same_warehouse_as_a_local_lake(local_run, s3_run, s3_
     keys = objects(s3_endpoint)
     local = {p.relative_to(local_run.lake).as_posix() for p in local_run.lake.rglob("*") if p.is_file()}
     def layout(paths: set[str]) -> set[str]:  # each run names its incremental state at random
-        return {re.sub(r"(gold/(?:truth/\w+|derived|labels|loaded))/[\w-]+/", r"\1/<state>/", path) for path in paths}
+        return {re.sub(r"(gold/(?:truth/\w+|derived|labels|loaded|records))/[\w-]+/", r"\1/<state>/", path) for path in paths}
 
     assert layout({k.removeprefix("lake/") for k in keys}) == layout(local)  # the same layout, object for file
     assert any(k.startswith("lake/gold/truth/touchpoint/") for k in keys) and "lake/gold/state.json" in keys
