@@ -35,11 +35,13 @@ from pipeline.incremental import (
     INCREMENTAL_ENTITIES,
     MILESTONE_MODELS,
     RECORD_ENTITIES,
+    RECORD_LAYERS,
     Derived,
     EntityPlan,
     GoldState,
     Increment,
     LabelState,
+    RecordLayers,
     RecordPlan,
     assemble,
     attribution_window,
@@ -143,6 +145,7 @@ class Silver:
             self._frames[entity] = self._slim(lake.scan_clean(entity, files), entity).collect()
         self._versions: dict[str, pl.DataFrame] = {}
         self._truths: dict[str, pl.DataFrame] = {}
+        self._new_records: dict[str, pl.DataFrame] = {}  # the night's layer of each CRM record entity from the state
 
     @staticmethod
     def _slim(extractions: pl.LazyFrame, entity: str) -> pl.LazyFrame:
@@ -162,6 +165,7 @@ class Silver:
         silver._files = {}
         silver._versions = {}
         silver._truths = {}
+        silver._new_records = {}
         return silver
 
     def _versioned(self, entity: str) -> pl.DataFrame:
@@ -185,18 +189,30 @@ class Silver:
         if entity not in self._truths:
             partial = silver_as_of(self._versioned(entity), entity, self.up_to)
             if self._records(entity) is not None:
-                # every new row is newer than every held one: a key's truth is its newest new row, if any
-                key = list(BUSINESS_KEYS[entity])
-                held = self.lake.read(self.lake.root / self.increment.state.records[entity].truth)
-                new = partial.collect()
-                self._truths[entity] = pl.concat([
-                    held.join(new.select(key), on=key, how="anti", nulls_equal=True), new,
-                ], how="vertical_relaxed").sort(key)
+                self._new_records[entity] = partial.collect()
+                self._truths[entity] = self._record_truth(entity, self._new_records[entity])
                 return self._truths[entity]
             if self._plan(entity) is None:
                 return partial.collect()
             self._truths[entity] = assemble(self.lake, self.increment, entity, partial)
         return self._truths[entity]
+
+    def _record_truth(self, entity: str, new: pl.DataFrame) -> pl.DataFrame:
+        """A CRM record entity's truth from the state's layers and the night's (``new``): each key's newest row.
+
+        Every new row is newer than every held one, and a later layer than an earlier one. Each
+        layer keeps the keys no later layer has; all are sorted by key, so the base's rows and the
+        few later ones are merged, not sorted.
+        """
+        key = list(BUSINESS_KEYS[entity])
+        base, *nightly = [self.lake.read(self.lake.root / path) for path in self.increment.state.records[entity].layers]
+        later, newer = [new], new.select(key)
+        for layer in reversed(nightly):
+            later.append(layer.join(newer, on=key, how="anti", nulls_equal=True))
+            newer = pl.concat([newer, layer.select(key)])
+        rows = pl.concat(later, how="vertical_relaxed").sort(key).with_columns(pl.struct(key).alias("_key"))
+        kept = base.join(newer, on=key, how="anti", nulls_equal=True, maintain_order="left")
+        return kept.with_columns(pl.struct(key).alias("_key")).merge_sorted(rows, key="_key").drop("_key")
 
     def as_of(self, entity: str, as_of: date) -> pl.LazyFrame:
         """The current truth of an entity as of a date (a filter on its versions, see silver.versions)."""
@@ -219,10 +235,10 @@ class Silver:
         For deals taken from the state: the distinct ``DEAL_STAGE_COLUMNS`` of every extraction up to ``up_to``.
         """
         records = self._records(entity)
-        stages = None if records is None else self.increment.state.records[entity].history
-        if records is not None and stages is not None and as_of == self.up_to:
-            return pl.concat([self.lake.scan(stages),
-                              self._versioned(entity).lazy().select(DEAL_STAGE_COLUMNS)], how="vertical_relaxed")
+        stages = () if records is None else self.increment.state.records[entity].history
+        if records is not None and stages and as_of == self.up_to:
+            return pl.concat([*map(self.lake.scan, stages), self._versioned(entity).lazy().select(DEAL_STAGE_COLUMNS)],
+                             how="vertical_relaxed")
         if self._plan(entity) is not None or records is not None:
             raise ValueError(f"an incremental run holds no full history of {entity}")
         return self._versioned(entity).lazy().filter(pl.col("extract_date") <= as_of)
@@ -251,12 +267,20 @@ class Silver:
         else:
             leads = {entity: plan.lead_days for entity, plan in self.increment.entities.items()}
         labels = None if self.labels is None else self.labels.to_keep()
-        records = {entity: (self._files[entity], self.truth(entity),
-                            self.history(entity, self.up_to).select(DEAL_STAGE_COLUMNS).unique().collect()
-                            if entity == "deal" else None)
-                   for entity in RECORD_ENTITIES}
+        records = {entity: self._record_layers(entity) for entity in RECORD_ENTITIES}
         return write_parts(self.lake, state_id, self.up_to, truths, {e: self._files[e] for e in INCREMENTAL_ENTITIES},
                            leads, self.increment, derived, labels, digests, hashes, records)
+
+
+    def _record_layers(self, entity: str) -> RecordLayers:
+        """What the next state keeps of a CRM record entity: the night's layer on the state's, or a new base."""
+        truth = self.truth(entity)
+        held = None if self._records(entity) is None else self.increment.state.records[entity]
+        if held is not None and len(held.layers) < RECORD_LAYERS:
+            stages = self._versioned(entity).select(DEAL_STAGE_COLUMNS).unique() if entity == "deal" else None
+            return RecordLayers(self._files[entity], held.layers, self._new_records[entity], held.history, stages)
+        stages = self.history(entity, self.up_to).select(DEAL_STAGE_COLUMNS).unique().collect() if entity == "deal" else None
+        return RecordLayers(self._files[entity], (), truth, (), stages)
 
 
 def _file_digest(path: Path | None) -> str | None:

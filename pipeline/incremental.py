@@ -25,7 +25,7 @@ each business key. The state keeps it as of its date (``RECORD_ENTITIES``), and 
 files are all extracted after that date takes the held records whose keys no new file has, and
 the newest new row of every other key: the same truth, without reading every extraction of three
 years. Deals keep with it the stages each deal was ever seen in (``deal_stage_depth`` reads the
-furthest). A new file extracted on or before the state's date, or a run that needs these records
+furthest). Both are kept in layers (``RecordState``): a night writes only its own rows. A new file extracted on or before the state's date, or a run that needs these records
 as of an earlier date (the segments of 30 days before, when their labels are not kept), reads
 every extraction instead.
 
@@ -72,6 +72,8 @@ INCREMENTAL_ENTITIES: tuple[str, ...] = tuple(EVENT_DATE)
 RECORD_ENTITIES: tuple[str, ...] = ("contact", "deal")
 # of every extraction of a deal, what the segments' deal_stage_depth reads (``Silver.history``)
 DEAL_STAGE_COLUMNS: tuple[str, ...] = ("customer_id", "created_date", "stage")
+# nightly layers on a record entity's base truth before the whole truth is written again (``RecordState``)
+RECORD_LAYERS = 30
 # an ``exact_from`` that asks for every event: the whole history of the entity is read
 EVERY_EVENT = date(1900, 1, 1)
 _EVENT = "_event_date"
@@ -111,11 +113,17 @@ class LabelState:
 
 @dataclass(frozen=True)
 class RecordState:
-    """What the state holds of a CRM record entity: the clean files its truth covers, the truth, the stages seen."""
+    """What the state holds of a CRM record entity: the clean files its truth covers, the truth, the stages seen.
+
+    The truth is kept in layers: a base (the whole truth as of some night, sorted by business key),
+    then each later night's newest rows of the keys its new files had. A key's truth is its row in
+    the newest layer that has it. A night writes only its own layer; every ``RECORD_LAYERS`` nights
+    the whole truth is written as a new base.
+    """
 
     files: tuple[str, ...]
-    truth: str            # the truth as of the state's date, sorted by business key
-    history: str | None   # deals: the distinct ``DEAL_STAGE_COLUMNS`` of every extraction up to that date
+    layers: tuple[str, ...]   # base first, then one per night (each sorted by business key)
+    history: tuple[str, ...]  # deals: the ``DEAL_STAGE_COLUMNS`` of every extraction up to the state's date, in layers
 
 
 @dataclass(frozen=True)
@@ -147,7 +155,7 @@ class GoldState:
                 | (self.derived.paths() if self.derived else set())
                 | {label.path for label in self.labels.values()}
                 | {hashes.path for hashes in self.loaded.values()}
-                | {path for r in self.records.values() for path in (r.truth, r.history) if path})
+                | {path for r in self.records.values() for path in (*r.layers, *r.history)})
 
     def to_json(self) -> str:
         """The state file's text."""
@@ -162,7 +170,7 @@ class GoldState:
             "labels": {day: {"path": label.path, "fingerprint": label.fingerprint} for day, label in self.labels.items()},
             "digests": self.digests,
             "loaded": {table: {"path": hashes.path, "polars": hashes.polars} for table, hashes in self.loaded.items()},
-            "records": {name: {"files": list(r.files), "truth": r.truth, "history": r.history}
+            "records": {name: {"files": list(r.files), "layers": list(r.layers), "history": list(r.history)}
                         for name, r in self.records.items()},
         }, sort_keys=True)
 
@@ -182,8 +190,19 @@ class GoldState:
                    digests={table: dict(months) for table, months in raw["digests"].items()},
                    loaded={table: RowHashes(hashes["path"], hashes["polars"])
                            for table, hashes in raw.get("loaded", {}).items()},
-                   records={name: RecordState(tuple(r["files"]), r["truth"], r["history"])
+                   records={name: RecordState(tuple(r["files"]), tuple(r["layers"]), tuple(r["history"]))
                             for name, r in raw.get("records", {}).items()})
+
+
+@dataclass(frozen=True)
+class RecordLayers:
+    """What a run hands ``write_parts`` of a CRM record entity: the files covered, the layers kept, the new ones."""
+
+    files: tuple[str, ...]
+    kept: tuple[str, ...]         # the previous state's layers this state reads too (none: ``layer`` is a base)
+    layer: pl.DataFrame           # the night's layer (or the whole truth)
+    kept_stages: tuple[str, ...]  # deals: likewise for the stages seen
+    stages: pl.DataFrame | None
 
 
 @dataclass
@@ -401,7 +420,7 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
                 hashes: dict[str, pl.DataFrame] | None = None,
-                records: dict[str, tuple[tuple[str, ...], pl.DataFrame, pl.DataFrame | None]] | None = None,
+                records: dict[str, RecordLayers] | None = None,
                 ) -> GoldState:
     """Write the parts a run changed, then the state file, then remove the files no state reads any more.
 
@@ -418,7 +437,7 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
                 hashes: dict[str, pl.DataFrame] | None = None,
-                records: dict[str, tuple[tuple[str, ...], pl.DataFrame, pl.DataFrame | None]] | None = None,
+                records: dict[str, RecordLayers] | None = None,
                 ) -> GoldState:
     """Write the parts a run changed under ``state_id``'s folders; the state that reads them (not yet published).
 
@@ -426,7 +445,7 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
     ``labels``: the segment labels to keep by as-of date, a kept ``LabelState`` or (fingerprint, new labels).
     ``digests``: ``month_digests`` of the tables the run loaded, for the next run's loads;
     ``hashes``: the ``row_hashes`` of the tables it loads by key; ``records``: per CRM record entity,
-    the files covered, the truth and (deals) the stages seen. Nothing reads the parts until
+    the files covered, the layers kept and the night's new one. Nothing reads the parts until
     ``publish_state``; ``discard_parts`` removes them.
     """
     previous = None if increment is None else increment.state
@@ -462,14 +481,14 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
         loaded[table] = RowHashes(f"gold/loaded/{state_id}/{table}.parquet", pl.__version__)
         lake.write(lake.root / loaded[table].path, frame)
     kept_records: dict[str, RecordState] = {}
-    for entity, (covered, truth, history) in (records or {}).items():
-        folder = f"gold/records/{state_id}"
-        lake.write(lake.root / f"{folder}/{entity}.parquet", truth)
-        stages = None
-        if history is not None:
-            stages = f"{folder}/{entity}_stages.parquet"
-            lake.write(lake.root / stages, history)
-        kept_records[entity] = RecordState(covered, f"{folder}/{entity}.parquet", stages)
+    for entity, layers in (records or {}).items():
+        written = {}
+        for name, frame in (("", layers.layer), ("_stages", layers.stages)):
+            if frame is not None:
+                written[name] = f"gold/records/{state_id}/{entity}{name}.parquet"
+                lake.write(lake.root / written[name], frame)
+        kept_records[entity] = RecordState(layers.files, (*layers.kept, written[""]),
+                                           (*layers.kept_stages, *([written["_stages"]] if "_stages" in written else [])))
     return GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded,
                      kept_records)
 

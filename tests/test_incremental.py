@@ -19,9 +19,18 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipeline import gold
 from pipeline.demo import generate_demo
 from pipeline.gold import Silver, build_facts, open_silver
-from pipeline.incremental import INCREMENTAL_ENTITIES, parts_scan, read_state, scan_parts, state_path
+from pipeline.incremental import (
+    DEAL_STAGE_COLUMNS,
+    INCREMENTAL_ENTITIES,
+    RECORD_ENTITIES,
+    parts_scan,
+    read_state,
+    scan_parts,
+    state_path,
+)
 from pipeline.lake import Lake
 from pipeline.run import ingest_range, run_range
 from pipeline.settings import Settings
@@ -149,6 +158,16 @@ def test_the_state_holds_the_truth_a_full_read_gives(runs):
         held = parts_scan(lake, entity, state.entities[entity]).select(truth.columns).collect()
         assert_same({entity: held.sort(truth.columns, nulls_last=True)},
                     {entity: truth.sort(truth.columns, nulls_last=True)}, (entity,))
+    # the CRM records: a base and a layer per night, whose newest rows per key are a full read's truth, in its order
+    incremental, _ = open_silver(lake, END, [END], nightly)
+    for entity in RECORD_ENTITIES:
+        assert len(state.records[entity].layers) == 4  # the backfill's base and the three nights' layers
+        truth = silver.as_of(entity, END).collect()
+        assert_same({entity: incremental.truth(entity)}, {entity: truth}, (entity,))
+    stages = [pl.col(c) for c in DEAL_STAGE_COLUMNS]
+    assert_same({"stages": incremental.history("deal", END).select(stages).unique().sort(stages, nulls_last=True).collect()},
+                {"stages": silver.history("deal", END).select(stages).unique().sort(stages, nulls_last=True).collect()},
+                ("stages",))
     # only the parts the state reads are left in the lake
     written = {str(p.relative_to(lake.root)) for p in (lake.root / "gold" / "truth").rglob("*.parquet")}
     assert written == {path for e in state.entities.values() for path in e.parts.values()}
@@ -192,6 +211,23 @@ def test_kept_segments_are_not_used_once_a_file_up_to_their_date_or_a_segment_se
     gone = next((lake.root / "clean" / "contact" / f"extract_date={START.isoformat()}").iterdir())
     gone.unlink()
     assert open_silver(lake, END, [END], settings)[1] == plain
+
+
+def test_the_records_layers_are_written_as_one_base_again_after_their_limit(runs, tmp_path, monkeypatch):
+    nightly, _, _ = runs
+    settings, lake = _copy_of(nightly, tmp_path / "compact", warehouse=True)
+    before = snapshot(settings)
+    monkeypatch.setattr(gold, "RECORD_LAYERS", 4)  # the state holds 4 layers: this night writes a base
+    run_range(settings, END, END)
+    state, _ = read_state(lake)
+    assert state is not None
+    silver = Silver(lake, END)
+    for entity in RECORD_ENTITIES:
+        (base,) = state.records[entity].layers
+        assert_same({entity: lake.read(lake.root / base)}, {entity: silver.as_of(entity, END).collect()}, (entity,))
+    (stages,) = state.records["deal"].history
+    assert lake.read(lake.root / stages).height == silver.history("deal", END).select(DEAL_STAGE_COLUMNS).unique().collect().height
+    assert_same(before, snapshot(settings))
 
 
 def test_a_rerun_without_new_files_changes_nothing(runs):
