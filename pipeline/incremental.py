@@ -25,9 +25,10 @@ each business key. The state keeps it as of its date (``RECORD_ENTITIES``), and 
 files are all extracted after that date takes the held records whose keys no new file has, and
 the newest new row of every other key: the same truth, without reading every extraction of three
 years. Deals keep with it the stages each deal was ever seen in (``deal_stage_depth`` reads the
-furthest). Both are kept in layers (``RecordState``): a night writes only its own rows. A new file extracted on or before the state's date, or a run that needs these records
-as of an earlier date (the segments of 30 days before, when their labels are not kept), reads
-every extraction instead.
+furthest). Both are kept in layers (``RecordState``): a night writes only its own rows. A new
+file extracted on or before the state's date, or a run that needs these records as of an earlier
+date (the segments of 30 days before, when their labels are not kept), reads every extraction
+instead.
 
 The state is written after the warehouse transaction commits, last the state file itself, so a
 run that fails or is killed leaves the previous state, whose files are still there: the next run
@@ -53,14 +54,18 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Final
 
 import polars as pl
 
 from pipeline import __version__
 from pipeline.entities import BUSINESS_KEYS, ENTITIES
-from pipeline.lake import Lake, LakePath, partition_date
+from pipeline.lake import Lake, LakePath, ParquetCompression, partition_date
 
 STATE_FORMAT = 3
+# the state's files are rewritten every night and read by the next: lz4 writes them at half zstd's CPU and
+# reads them faster, for files about 1.8x larger (1M contacts: 2.2 CPU s instead of 4.2 s, 230 MB instead of 124 MB)
+STATE_COMPRESSION: Final[ParquetCompression] = "lz4"
 # the event date of each entity kept incrementally: the date fct_touchpoints and fct_ad_spend_daily report
 EVENT_DATE: dict[str, pl.Expr] = {
     "touchpoint": pl.col("ts").dt.convert_time_zone("UTC").dt.date(),
@@ -463,30 +468,30 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
         attribution = _write_parts(lake, f"{folder}/attribution", derived.attribution, pl.col("order_date"),
                                    {} if before is None else before.attribution, derived.window,
                                    rebuilt_all=derived.rebuilt_all or before is None)
-        lake.write(lake.root / f"{folder}/conversions.parquet", derived.conversions)
+        lake.write(lake.root / f"{folder}/conversions.parquet", derived.conversions, STATE_COMPRESSION)
         milestones = None
         if derived.milestones is not None:
             milestones = f"{folder}/milestones.parquet"
-            lake.write(lake.root / milestones, derived.milestones)
+            lake.write(lake.root / milestones, derived.milestones, STATE_COMPRESSION)
         derived_state = DerivedState(derived.settings, attribution, f"{folder}/conversions.parquet", milestones)
     kept_labels: dict[str, LabelState] = {}
     for day, label in sorted((labels or {}).items()):
         if not isinstance(label, LabelState):
             fingerprint, frame = label
             label = LabelState(f"gold/labels/{state_id}/{day.isoformat()}.parquet", fingerprint)
-            lake.write(lake.root / label.path, frame)
+            lake.write(lake.root / label.path, frame, STATE_COMPRESSION)
         kept_labels[day.isoformat()] = label
     loaded: dict[str, RowHashes] = {}
     for table, frame in (hashes or {}).items():
         loaded[table] = RowHashes(f"gold/loaded/{state_id}/{table}.parquet", pl.__version__)
-        lake.write(lake.root / loaded[table].path, frame)
+        lake.write(lake.root / loaded[table].path, frame, STATE_COMPRESSION)
     kept_records: dict[str, RecordState] = {}
     for entity, layers in (records or {}).items():
         written = {}
         for name, frame in (("", layers.layer), ("_stages", layers.stages)):
             if frame is not None:
                 written[name] = f"gold/records/{state_id}/{entity}{name}.parquet"
-                lake.write(lake.root / written[name], frame)
+                lake.write(lake.root / written[name], frame, STATE_COMPRESSION)
         kept_records[entity] = RecordState(layers.files, (*layers.kept, written[""]),
                                            (*layers.kept_stages, *([written["_stages"]] if "_stages" in written else [])))
     return GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded,
@@ -596,7 +601,7 @@ def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame, day: pl.Expr, pre
             continue
         month = "None" if value is None else f"{value // 100:04d}-{value % 100:02d}"
         relative = f"{folder}/{month}.parquet"
-        lake.write(lake.root / relative, frame.filter(key.is_null() if value is None else key == value))
+        lake.write(lake.root / relative, frame.filter(key.is_null() if value is None else key == value), STATE_COMPRESSION)
         parts[month] = relative
     return dict(sorted(parts.items()))
 

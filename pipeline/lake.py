@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import polars as pl
 
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pipeline.ingest.files import FileResult
 
 LakePath: TypeAlias = "Path | UPath"  # a local path, or a path in an object store (universal-pathlib)
+ParquetCompression: TypeAlias = Literal["zstd", "lz4"]
 
 MANIFEST_INDEX_SCHEMA: dict[str, pl.DataType] = {
     "file_sha256": pl.Utf8(),
@@ -150,15 +151,15 @@ class Lake:
         """Record a file as ingested (written last, after its outputs)."""
         self.write_text(self.manifest_path(result.file_sha256), result.to_json())
 
-    def write(self, path: LakePath, frame: pl.DataFrame) -> None:
-        """Write a Parquet file atomically."""
+    def write(self, path: LakePath, frame: pl.DataFrame, compression: ParquetCompression = "zstd") -> None:
+        """Write a Parquet file atomically (``compression``: zstd for the lake's data, lz4 for the gold state)."""
         if not self.local:
             with path.open("wb") as handle:
-                frame.write_parquet(handle, compression="zstd", statistics=True)
+                frame.write_parquet(handle, compression=compression, statistics=True)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".parquet.tmp")
-        frame.write_parquet(tmp, compression="zstd", statistics=True)
+        frame.write_parquet(tmp, compression=compression, statistics=True)
         tmp.replace(path)
 
     def write_lazy(self, path: LakePath, frame: pl.LazyFrame) -> None:
