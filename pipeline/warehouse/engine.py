@@ -554,8 +554,13 @@ def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
 
 
 def _duckdb_session(dbapi_connection: Any, _record: Any) -> None:
-    """Every DuckDB session in UTC, so TIMESTAMPTZ values come back as UTC."""
+    """Every DuckDB session in UTC, so TIMESTAMPTZ values come back as UTC; and without DuckDB's progress bar.
+
+    The bar is drawn on stdout for statements that run over two seconds (a full rebuild's large
+    loads): lines of block characters in a scheduler's task log.
+    """
     dbapi_connection.execute("SET TimeZone = 'UTC'")
+    dbapi_connection.execute("SET enable_progress_bar = false")
 
 
 def _statement(sql: str, params: Mapping[str, Any] | None) -> sa.TextClause:
