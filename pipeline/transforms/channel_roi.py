@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.entities import MONEY
-from pipeline.transforms.measures import nonzero, sum_unless_unconverted
+from pipeline.transforms.measures import CREDIT, nonzero, sum_unless_unconverted
 
 # period_grain -> polars truncation interval; weeks start on Monday (ISO 8601).
 PERIOD_GRAINS: dict[str, str] = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
@@ -53,12 +53,15 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
     """
     # one row per conversion day, channel, campaign and model first, collected once (three branches
     # read it): the period grains below repeat a frame 40x smaller than fct_attribution
+    # credit (12 decimals in fct_attribution) is summed as decimals, exact in any order, and rounded to 9
+    # decimals once at the end: float sums differed in their last bits between runs of the same night
     kinds = ["conversion_type"] if "conversion_type" in fct_attribution.collect_schema().names() else []
+    credit = pl.col("credit").cast(CREDIT)
     daily = fct_attribution.group_by(*kinds, "order_date", "channel", "campaign_id", "model").agg(
         sum_unless_unconverted(pl.col("revenue_eur")).alias("revenue_eur"),
-        pl.col("credit").sum(),
+        credit.sum().alias("credit"),
         # a sum over the group, not a filter per group: zeros add nothing
-        pl.when(pl.col("is_first_order").fill_null(False)).then(pl.col("credit")).otherwise(0.0).sum()
+        pl.when(pl.col("is_first_order").fill_null(False)).then(credit).otherwise(pl.lit(0, CREDIT)).sum()
         .alias("first_order_credit"),
     ).collect().lazy()
     if kinds:
@@ -70,7 +73,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
         _by_period(won, "order_date")
         .group_by(*KEY)
         .agg(
-            pl.col("credit").sum().round(9).alias("won_deals"),
+            pl.col("credit").sum().alias("won_deals"),
             sum_unless_unconverted(pl.col("revenue_eur")).alias("won_deal_value_eur"),
             pl.lit(True).alias("_has_won"),
         )
@@ -80,9 +83,8 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
         .group_by(*KEY)
         .agg(
             sum_unless_unconverted(pl.col("revenue_eur")).alias("attributed_revenue_eur"),
-            # float sums depend on summation order: round so re-runs give identical rows
-            pl.col("credit").sum().round(9).alias("conversions"),
-            pl.col("first_order_credit").sum().round(9).alias("new_customers"),
+            pl.col("credit").sum().alias("conversions"),
+            pl.col("first_order_credit").sum().alias("new_customers"),
         )
     )
     spend = (
@@ -104,9 +106,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
                 "spend_eur"
             ),
             pl.col("attributed_revenue_eur").fill_null(pl.lit(0, MONEY)),
-            pl.col("conversions").fill_null(0.0),
-            pl.col("new_customers").fill_null(0.0),
-            pl.col("won_deals").fill_null(0.0),
+            *(pl.col(name).fill_null(pl.lit(0, CREDIT)) for name in ("conversions", "new_customers", "won_deals")),
             # 0 where no deal was won; a sum with a deal lacking a EUR amount stays NULL
             pl.when(pl.col("_has_won").is_null()).then(pl.lit(0, MONEY)).otherwise(pl.col("won_deal_value_eur"))
             .alias("won_deal_value_eur"),
@@ -120,9 +120,9 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
             pl.col("impressions").sum().cast(pl.Int64),
             pl.col("clicks").sum().cast(pl.Int64),
             sum_unless_unconverted(pl.col("attributed_revenue_eur")).alias("attributed_revenue_eur"),
-            pl.col("conversions").sum().round(9),
-            pl.col("new_customers").sum().round(9),
-            pl.col("won_deals").sum().round(9),
+            pl.col("conversions").sum(),
+            pl.col("new_customers").sum(),
+            pl.col("won_deals").sum(),
             sum_unless_unconverted(pl.col("won_deal_value_eur")).alias("won_deal_value_eur"),
         )
         .with_columns(pl.lit(ALL_CAMPAIGNS).alias("campaign_id"))
@@ -132,6 +132,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
     revenue_eur = pl.col("attributed_revenue_eur").cast(pl.Float64)
     return (
         pl.concat([by_campaign, by_channel], how="vertical")
+        .with_columns(pl.col(name).cast(pl.Float64).round(9) for name in ("conversions", "new_customers", "won_deals"))
         .select(
             *KEY,
             *MEASURES,

@@ -6,6 +6,9 @@ import polars as pl
 
 from pipeline.entities import MONEY
 
+# fct_attribution rounds credit to 12 decimals: as decimals its sums are exact, whatever order the rows come in
+CREDIT = pl.Decimal(38, 12)
+
 
 def sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
     """Sum of EUR amounts, NULL if any of them is NULL (no FX rate): a partial total would mislead."""

@@ -22,11 +22,10 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.entities import MONEY
+from pipeline.transforms.measures import CREDIT
 
 SEGMENTATIONS: tuple[str, ...] = ("rfm_segment", "value_tier", "persona")
 UNKNOWN = "unknown"
-# fct_attribution rounds credit to 12 decimals: as decimals its sums are exact, whatever order the rows come in
-CREDIT = pl.Decimal(38, 12)
 
 
 def _distinct(customer: pl.Expr) -> pl.Expr:
