@@ -195,3 +195,28 @@ def test_won_deals_have_their_own_columns_and_leave_order_revenue_alone() -> Non
     assert won("month", date(2026, 3, 1), "paid_search", "(all)", "last_touch") == (2.0, None)
     assert won("day", MON, "paid_search", "g1", "last_touch") == (0.0, Decimal("0"))
     assert_matches_ddl(got, "mart_channel_roi")
+
+
+def test_credit_is_summed_exactly_and_rounded_once() -> None:
+    """The roll-up's conversions are the exact sum of its campaigns' credit, rounded once to 9 decimals.
+
+    g1 has 0.1000000004 and g2 0.2000000004 of credit: each shows as 0.1 and 0.2, and the channel's
+    (all) row as 0.300000001, not 0.3 (the sum of the rounded parts). Exact sums also make the
+    rows the same in any row order, which float sums spread over threads did not at scale.
+    """
+    credits = {"o1": ("g1", 0.1000000004), "o2": ("g2", 0.2000000004)}
+    spend = pl.DataFrame([spend_row(MON, "paid_search", "g1", "30.00")],
+                         schema={"day": pl.Date, "channel": pl.Utf8, "campaign_id": pl.Utf8, "spend_eur": MONEY,
+                                 "impressions": pl.Int64, "clicks": pl.Int64}).lazy()
+
+    def roi(order: list[str]) -> pl.DataFrame:
+        rows = [credit_row(o, "linear", "paid_search", credits[o][0], MON, True, credits[o][1], "10.00") for o in order]
+        attribution = pl.DataFrame(rows).with_columns(pl.col("revenue_eur").cast(MONEY)).lazy()
+        return build_channel_roi(attribution, spend).collect()
+
+    got = roi(["o1", "o2"])
+    assert_frame_equal(got, roi(["o2", "o1"]), check_exact=True)
+    for grain in ("day", "week", "month", "quarter"):
+        for campaign, conversions in (("g1", 0.1), ("g2", 0.2), ("(all)", 0.300000001)):
+            row = got.filter((pl.col("period_grain") == grain) & (pl.col("campaign_id") == campaign))
+            assert row.select("conversions", "new_customers").row(0) == (conversions, conversions), (grain, campaign)
