@@ -271,10 +271,9 @@ class Silver:
         return write_parts(self.lake, state_id, self.up_to, truths, {e: self._files[e] for e in INCREMENTAL_ENTITIES},
                            leads, self.increment, derived, labels, digests, hashes, records)
 
-
     def _record_layers(self, entity: str) -> RecordLayers:
         """What the next state keeps of a CRM record entity: the night's layer on the state's, or a new base."""
-        truth = self.truth(entity)
+        truth = self.truth(entity)  # for an entity taken from the state, this also sets the night's layer
         held = None if self._records(entity) is None else self.increment.state.records[entity]
         if held is not None and len(held.layers) < RECORD_LAYERS:
             stages = self._versioned(entity).select(DEAL_STAGE_COLUMNS).unique() if entity == "deal" else None

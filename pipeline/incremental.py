@@ -487,13 +487,13 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
         lake.write(lake.root / loaded[table].path, frame, STATE_COMPRESSION)
     kept_records: dict[str, RecordState] = {}
     for entity, layers in (records or {}).items():
-        written = {}
-        for name, frame in (("", layers.layer), ("_stages", layers.stages)):
-            if frame is not None:
-                written[name] = f"gold/records/{state_id}/{entity}{name}.parquet"
-                lake.write(lake.root / written[name], frame, STATE_COMPRESSION)
-        kept_records[entity] = RecordState(layers.files, (*layers.kept, written[""]),
-                                           (*layers.kept_stages, *([written["_stages"]] if "_stages" in written else [])))
+        layer = f"gold/records/{state_id}/{entity}.parquet"
+        lake.write(lake.root / layer, layers.layer, STATE_COMPRESSION)
+        stages = layers.kept_stages
+        if layers.stages is not None:
+            stages = (*stages, f"gold/records/{state_id}/{entity}_stages.parquet")
+            lake.write(lake.root / stages[-1], layers.stages, STATE_COMPRESSION)
+        kept_records[entity] = RecordState(layers.files, (*layers.kept, layer), stages)
     return GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded,
                      kept_records)
 

@@ -13,6 +13,8 @@ ALL_CAMPAIGNS = "(all)"
 KEY: tuple[str, ...] = ("period_grain", "period_start", "channel", "campaign_id", "model")
 MEASURES: tuple[str, ...] = ("spend_eur", "impressions", "clicks", "attributed_revenue_eur", "conversions", "new_customers")
 WON_DEAL_MEASURES: tuple[str, ...] = ("won_deals", "won_deal_value_eur")
+# the measures that sum credit: decimals until the last step, then floats rounded to 9 decimals
+CREDIT_MEASURES: tuple[str, ...] = ("conversions", "new_customers", "won_deals")
 
 
 
@@ -106,7 +108,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
                 "spend_eur"
             ),
             pl.col("attributed_revenue_eur").fill_null(pl.lit(0, MONEY)),
-            *(pl.col(name).fill_null(pl.lit(0, CREDIT)) for name in ("conversions", "new_customers", "won_deals")),
+            *(pl.col(name).fill_null(pl.lit(0, CREDIT)) for name in CREDIT_MEASURES),
             # 0 where no deal was won; a sum with a deal lacking a EUR amount stays NULL
             pl.when(pl.col("_has_won").is_null()).then(pl.lit(0, MONEY)).otherwise(pl.col("won_deal_value_eur"))
             .alias("won_deal_value_eur"),
@@ -120,9 +122,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
             pl.col("impressions").sum().cast(pl.Int64),
             pl.col("clicks").sum().cast(pl.Int64),
             sum_unless_unconverted(pl.col("attributed_revenue_eur")).alias("attributed_revenue_eur"),
-            pl.col("conversions").sum(),
-            pl.col("new_customers").sum(),
-            pl.col("won_deals").sum(),
+            *(pl.col(name).sum() for name in CREDIT_MEASURES),
             sum_unless_unconverted(pl.col("won_deal_value_eur")).alias("won_deal_value_eur"),
         )
         .with_columns(pl.lit(ALL_CAMPAIGNS).alias("campaign_id"))
@@ -132,7 +132,7 @@ def build_channel_roi(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.Lazy
     revenue_eur = pl.col("attributed_revenue_eur").cast(pl.Float64)
     return (
         pl.concat([by_campaign, by_channel], how="vertical")
-        .with_columns(pl.col(name).cast(pl.Float64).round(9) for name in ("conversions", "new_customers", "won_deals"))
+        .with_columns(pl.col(name).cast(pl.Float64).round(9) for name in CREDIT_MEASURES)
         .select(
             *KEY,
             *MEASURES,
