@@ -22,6 +22,8 @@ Run: ``uv run python bench/scale.py --scale small|intermediate|medium|large [--k
 ``--keep DIR`` keeps the generated lake and inbox in DIR and reuses the history on the next run
 with the same scale and seed (the new day is rolled back before the end-to-end run either way).
 ``--profile FILE`` also runs the nightly run under cProfile and prints its top functions.
+``--days N`` writes N days of history of the same customers at the scale's daily volume: with
+``--nightly-only``, what a longer history does to the night's time and peak memory.
 """
 
 from __future__ import annotations
@@ -659,6 +661,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--customers", type=int, help="override: customers (touchpoints and orders scale with them)")
+    parser.add_argument("--days", type=int,
+                        help="override: days of history, the same customers (touchpoints and orders per day kept)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="keep the lake and inbox here (and reuse the history if present)")
     parser.add_argument("--profile", type=Path, help="also run the nightly run under cProfile, stats to this file")
@@ -678,6 +682,9 @@ def main() -> int:
     if args.customers:
         factor = args.customers / scale.customers
         scale = Scale(args.customers, int(scale.touchpoints * factor), int(scale.orders * factor), scale.days)
+    if args.days:  # a shorter or longer history of the same customers: what the night's cost does with history
+        factor = args.days / scale.days
+        scale = Scale(scale.customers, int(scale.touchpoints * factor), int(scale.orders * factor), args.days)
     day = START + timedelta(days=scale.days)  # the new day, after the history's last day
     root = args.keep or Path(tempfile.mkdtemp(prefix="kohde-scale-"))
     root.mkdir(parents=True, exist_ok=True)

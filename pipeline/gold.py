@@ -145,6 +145,7 @@ class Silver:
             self._frames[entity] = self._slim(lake.scan_clean(entity, files), entity).collect()
         self._versions: dict[str, pl.DataFrame] = {}
         self._truths: dict[str, pl.DataFrame] = {}
+        self._held: dict[str, pl.LazyFrame] = {}  # the truth of each entity the increment keeps (``current``)
         self._new_records: dict[str, pl.DataFrame] = {}  # the night's layer of each CRM record entity from the state
 
     @staticmethod
@@ -165,6 +166,7 @@ class Silver:
         silver._files = {}
         silver._versions = {}
         silver._truths = {}
+        silver._held = {}
         silver._new_records = {}
         return silver
 
@@ -186,16 +188,28 @@ class Silver:
 
     def truth(self, entity: str) -> pl.DataFrame:
         """The current truth of an entity as of ``up_to`` (assembled from the state when incremental)."""
+        if self._plan(entity) is not None:
+            return self.current(entity).collect()
         if entity not in self._truths:
             partial = silver_as_of(self._versioned(entity), entity, self.up_to)
-            if self._records(entity) is not None:
-                self._new_records[entity] = partial.collect()
-                self._truths[entity] = self._record_truth(entity, self._new_records[entity])
-                return self._truths[entity]
-            if self._plan(entity) is None:
+            if self._records(entity) is None:
                 return partial.collect()
-            self._truths[entity] = assemble(self.lake, self.increment, entity, partial)
+            self._new_records[entity] = partial.collect()
+            self._truths[entity] = self._record_truth(entity, self._new_records[entity])
         return self._truths[entity]
+
+    def current(self, entity: str) -> pl.LazyFrame:
+        """``truth`` as a LazyFrame; for an entity the increment keeps, its months before W stay in the lake.
+
+        Those are read by each reader that collects it, only the months and columns it asks for
+        (``incremental.assemble``): the night holds the months it rebuilt, not the history.
+        """
+        if self._plan(entity) is None:
+            return self.truth(entity).lazy()
+        if entity not in self._held:
+            partial = silver_as_of(self._versioned(entity), entity, self.up_to)
+            self._held[entity] = assemble(self.lake, self.increment, entity, partial)
+        return self._held[entity]
 
     def _record_truth(self, entity: str, new: pl.DataFrame) -> pl.DataFrame:
         """A CRM record entity's truth from the state's layers and the night's (``new``): each key's newest row.
@@ -224,7 +238,7 @@ class Silver:
         if plan is None:
             return silver_as_of(self._versioned(entity), entity, as_of)
         if as_of == self.up_to:
-            return self.truth(entity).lazy()
+            return self.current(entity)
         if plan.exact_from is None:
             raise ValueError(f"an incremental run read no {entity} extractions for dates before {self.up_to}")
         return silver_as_of(self._versioned(entity), entity, as_of).filter(EVENT_DATE[entity] >= plan.exact_from)
@@ -261,7 +275,7 @@ class Silver:
     def state_parts(self, state_id: str, derived: Derived | None, digests: dict[str, dict[str, str]] | None = None,
                     hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
         """``new_state``'s parts only (``write_parts``): a run writes them while the warehouse loads, publishes after."""
-        truths = {entity: self.truth(entity) for entity in INCREMENTAL_ENTITIES}
+        truths = {entity: self.current(entity) for entity in INCREMENTAL_ENTITIES}
         if self.increment is None:
             leads = {entity: lead_days(self._versioned(entity), entity) for entity in INCREMENTAL_ENTITIES}
         else:
@@ -401,8 +415,10 @@ class Facts:
     as_of: date
     orders: pl.DataFrame
     ad_spend: pl.DataFrame
-    touchpoints: pl.DataFrame
-    attribution: pl.DataFrame  # the models of attribution_models (the snapshots' among them); orders and won deals
+    # on an incremental run these two are lazy: the months the run did not rebuild are read from the state's parts
+    # by each reader (see Silver.current), so the night does not hold the history's touches and credit rows
+    touchpoints: pl.DataFrame | pl.LazyFrame
+    attribution: pl.DataFrame | pl.LazyFrame  # the models of attribution_models (the snapshots' among them); orders and won deals
     segments: pl.DataFrame
     derived: Derived | None = None  # for the next night's incremental run
     # built on the previous night's state: only these changed (None: nothing), so the warehouse may
@@ -441,18 +457,23 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
     On an incremental run whose state was derived under the same settings, fct_attribution's
     rule-based order rows are taken from the state before ``attribution_window`` and computed from
     it on; the data-driven models (fitted on every journey) and the won deals are computed whole.
-    Either way the rows are those a full computation gives.
+    Either way the rows are those a full computation gives. On an incremental run fct_touchpoints
+    and fct_attribution stay lazy over the state's parts (``Facts``).
     """
     fx = silver.fx(as_of)
     orders = build_fct_orders(silver.as_of("order", as_of), fx).collect()
     clv = _in_background(build_clv, orders.lazy(), as_of, annual_discount_rate=settings.clv_annual_discount_rate)
-    touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings)).collect()
+    touchpoints: pl.DataFrame | pl.LazyFrame = build_fct_touchpoints(silver.as_of("touchpoint", as_of),
+                                                                     channel_rules(settings))
+    if silver.increment is None:
+        touchpoints = touchpoints.collect()
     deals, contacts = silver.as_of("deal", as_of), silver.as_of("contact", as_of)
     models = attribution_models(settings)
     rule_based = tuple(m for m in models if m in RULE_BASED_MODELS)
     won_deals = won_deal_conversions(deals, fx, as_of)
 
-    def attribute(orders: pl.DataFrame, touches: pl.DataFrame, chosen: tuple[str, ...], with_deals: bool) -> pl.DataFrame:
+    def attribute(orders: pl.DataFrame, touches: pl.DataFrame | pl.LazyFrame, chosen: tuple[str, ...],
+                  with_deals: bool) -> pl.DataFrame:
         return build_fct_attribution(
             orders.lazy(), touches.lazy(), settings.attribution_lookback_days, chosen, contacts=contacts, deals=deals,
             markov_order=settings.attribution_markov_order, time_decay_half_life_days=settings.attribution_half_life_days,
@@ -477,20 +498,20 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
             None if previous.milestones is None else lake.scan(previous.milestones), milestones)
         won = attribute(orders.clear(), touchpoints, models, True)
         kept = scan_parts(lake, previous.attribution) if previous.attribution else won.clear().lazy()
-        # in ATTRIBUTION_ORDER, order rows by day: the kept days (the state's parts in month order), then those
-        # rebuilt from the window on; the won deals, computed whole, after them
-        parts = [(kept if window is None else kept.filter(pl.col("order_date") < window)).collect()]
+        # in ATTRIBUTION_ORDER, order rows by day: the kept days (the state's parts in month order, left in the
+        # lake), then those rebuilt from the window on; the won deals, computed whole, after them
+        parts = [kept if window is None else kept.filter(pl.col("order_date") < window)]
         if window is not None:
             changed = orders.filter(pl.col("order_date") >= window)
             first = changed.filter(pl.col("is_revenue"))["ordered_at"].min()
             lookback = timedelta(days=settings.attribution_lookback_days)
             touches = touchpoints.clear() if first is None else touchpoints.filter(pl.col("ts") >= first - lookback)
-            parts.append(attribute(changed, touches, rule_based, False))
+            parts.append(attribute(changed, touches, rule_based, False).lazy())
         data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
         if data_driven:  # their rows go between the rule-based ones of each order: sorted in
-            parts = [pl.concat([*parts, attribute(orders, touchpoints, data_driven, False)],
-                               how="vertical_relaxed").sort(ATTRIBUTION_ORDER)]
-        attribution = pl.concat([*parts, won], how="vertical_relaxed")
+            parts = [pl.concat([*parts, attribute(orders, touchpoints, data_driven, False).lazy()],
+                               how="vertical_relaxed").sort(ATTRIBUTION_ORDER).collect().lazy()]
+        attribution = pl.concat([*parts, won.lazy()], how="vertical_relaxed")
     rule_rows = attribution.filter((pl.col("conversion_type") == ORDER) & pl.col("model").is_in(rule_based))
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
@@ -501,8 +522,12 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
     )
 
 
-def build_current(silver: Silver, as_of: date, settings: Settings, facts: Facts | None = None) -> dict[str, pl.DataFrame]:
-    """Facts, dimensions and period marts as of the run's last date (``facts``: already built for that date)."""
+def build_current(silver: Silver, as_of: date, settings: Settings,
+                  facts: Facts | None = None) -> dict[str, pl.DataFrame | pl.LazyFrame]:
+    """Facts, dimensions and period marts as of the run's last date (``facts``: already built for that date).
+
+    fct_touchpoints and fct_attribution are lazy on an incremental run (``Facts``), every other table a DataFrame.
+    """
     if facts is None or facts.as_of != as_of:
         facts = build_facts(silver, as_of, settings)
     fx = silver.fx(as_of)
@@ -510,7 +535,7 @@ def build_current(silver: Silver, as_of: date, settings: Settings, facts: Facts 
     contacts = silver.as_of("contact", as_of)
     # won deals are mostly paid through orders too: revenue, ROI and CAC count the orders (cash) only
     # (mart_channel_roi splits the two itself: won deals have columns of their own)
-    order_credit = attribution.filter(pl.col("conversion_type") == ORDER).lazy()
+    order_credit = attribution.lazy().filter(pl.col("conversion_type") == ORDER)
     segments = facts.segments.lazy()
     return {
         "fct_orders": orders,
@@ -574,8 +599,8 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
         if facts is not None and facts.as_of == as_of:
             orders, touchpoints, segments, spend = facts.orders.lazy(), facts.touchpoints, facts.segments, facts.ad_spend
             # rule-based credit of an order depends on its path alone: the current table's rows are these
-            touches = facts.attribution.filter((pl.col("conversion_type") == ORDER)
-                                               & pl.col("model").is_in(SNAPSHOT_ATTRIBUTION_MODELS))
+            touches = facts.attribution.lazy().filter((pl.col("conversion_type") == ORDER)
+                                                      & pl.col("model").is_in(SNAPSHOT_ATTRIBUTION_MODELS)).collect()
         else:
             fx = silver.fx(as_of)
             orders = build_fct_orders(silver.as_of("order", as_of), fx).collect().lazy()

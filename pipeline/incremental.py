@@ -215,7 +215,7 @@ class Derived:
     """What a run derived and hands to the next night (``DerivedState`` once written)."""
 
     settings: str
-    attribution: pl.DataFrame       # every rule-based order row of fct_attribution
+    attribution: pl.DataFrame | pl.LazyFrame  # every rule-based order row of fct_attribution
     conversions: pl.DataFrame       # ``conversions_of`` the run's fct_orders
     milestones: pl.DataFrame | None  # ``milestones_of`` the run's contacts and deals
     window: date | None             # the order dates whose rows the run rebuilt from the previous state's (None: none)
@@ -392,24 +392,27 @@ def truth_order(entity: str) -> list[pl.Expr]:
     return [(day.dt.year().cast(pl.Int32) * 100 + day.dt.month().cast(pl.Int32)), *map(pl.col, BUSINESS_KEYS[entity])]
 
 
-def assemble(lake: Lake, increment: Increment, entity: str, partial_truth: pl.LazyFrame) -> pl.DataFrame:
+def assemble(lake: Lake, increment: Increment, entity: str, partial_truth: pl.LazyFrame) -> pl.LazyFrame:
     """An entity's truth as of the run's date: the state's rows dated before W and the partial read's from W on.
 
-    In ``truth_order``: the state's parts of the months before W's are already in it.
+    In ``truth_order``: the state's parts of the months before W's are already in it. Only the
+    months from W's on are held in memory (collected here, once); the state's earlier months are
+    read from the lake by whatever collects the result, each reader only the months and columns it
+    asks for (a night's memory does not grow with the history before W).
     """
     plan = increment.entities[entity]
     columns = partial_truth.collect_schema().names()
     held = increment.state.entities[entity].parts
     if plan.window is None:
-        return parts_scan(lake, entity, increment.state.entities[entity]).select(columns).collect()
+        return parts_scan(lake, entity, increment.state.entities[entity]).select(columns)
     first = plan.window.strftime("%Y-%m")
     before = {month: path for month, path in held.items() if month < first}
     since = {month: path for month, path in held.items() if month >= first}
     rebuilt = pl.concat([
         scan_parts(lake, since, ENTITIES[entity]).select(columns).filter(EVENT_DATE[entity] < plan.window),
         partial_truth.filter(EVENT_DATE[entity] >= plan.window),
-    ], how="vertical_relaxed").sort(truth_order(entity))
-    return pl.concat([scan_parts(lake, before, ENTITIES[entity]).select(columns), rebuilt], how="vertical_relaxed").collect()
+    ], how="vertical_relaxed").sort(truth_order(entity)).collect()
+    return pl.concat([scan_parts(lake, before, ENTITIES[entity]).select(columns), rebuilt.lazy()], how="vertical_relaxed")
 
 
 def lead_days(versions: pl.DataFrame, entity: str) -> int:
@@ -420,7 +423,7 @@ def lead_days(versions: pl.DataFrame, entity: str) -> int:
     return max(0, int(lead or 0))
 
 
-def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame],
+def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame | pl.LazyFrame],
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
@@ -437,7 +440,7 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
     return state
 
 
-def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame],
+def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame | pl.LazyFrame],
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
@@ -583,19 +586,23 @@ def changed_since(before: dict[str, str], after: dict[str, str]) -> date | None 
     return min((date.fromisoformat(f"{month}-01") for month in months), default=None)
 
 
-def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame, day: pl.Expr, previous: dict[str, str],
+def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame | pl.LazyFrame, day: pl.Expr, previous: dict[str, str],
                  window: date | None, *, rebuilt_all: bool) -> dict[str, str]:
     """Parts of ``frame`` by month of ``day``, under ``folder``.
 
     Every month when ``rebuilt_all``; else the previous parts of the months before ``window``'s and
     new ones from it on (the previous parts unchanged when ``window`` is None). One month's rows
-    are copied at a time: a run writes these beside its warehouse load.
+    are copied at a time: a run writes these beside its warehouse load. A lazy ``frame`` is
+    collected from ``window``'s month on only.
     """
     if window is None and not rebuilt_all:
         return dict(previous)
     first = None if window is None or rebuilt_all else window.year * 100 + window.month
     parts = {month: path for month, path in previous.items() if first is not None and month < f"{window:%Y-%m}"}
-    key = frame.select((day.dt.year().cast(pl.Int32) * 100 + day.dt.month().cast(pl.Int32)).alias(_MONTH)).to_series()
+    month_of = (day.dt.year().cast(pl.Int32) * 100 + day.dt.month().cast(pl.Int32)).alias(_MONTH)
+    if isinstance(frame, pl.LazyFrame):
+        frame = (frame if first is None else frame.filter(month_of >= first)).collect()
+    key = frame.select(month_of).to_series()
     for value in key.unique().sort(nulls_last=True):
         if first is not None and (value is None or value < first):
             continue

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 import polars as pl
 
@@ -114,8 +115,8 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     snapshots = build_snapshots(silver, dates, settings, facts)
     state_id = f"{current_as_of.isoformat()}-{uuid.uuid4().hex[:12]}" if settings.incremental else None
     tables = {name: stable_floats(frame) for name, frame in tables.items()}
-    digests = {name: month_digests(tables[name], day) for name, day in MONTHLY_TABLES.items()} if state_id else {}
-    hashes = {name: row_hashes(tables[name], primary_key(name)) for name in KEYED_TABLES} if state_id else {}
+    digests = {name: month_digests(_collected(tables[name]), day) for name, day in MONTHLY_TABLES.items()} if state_id else {}
+    hashes = {name: row_hashes(_collected(tables[name]), primary_key(name)) for name in KEYED_TABLES} if state_id else {}
     # the state's parts are written while the warehouse loads; the state is published only after its commit
     with ThreadPoolExecutor(max_workers=1) as writer:
         parts = writer.submit(silver.state_parts, state_id, facts.derived, digests, hashes) if state_id else None
@@ -132,7 +133,12 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     return counts, how + ("; facts loaded from their change windows" if partial else "")
 
 
-def _load(settings: Settings, lake: Lake, silver: Silver, facts: Facts, tables: dict[str, pl.DataFrame],
+def _collected(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """A table's rows: a lazy one (fct_touchpoints, fct_attribution on an incremental run) collected when loaded."""
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
+def _load(settings: Settings, lake: Lake, silver: Silver, facts: Facts, tables: dict[str, pl.DataFrame | pl.LazyFrame],
           snapshots: dict[str, pl.DataFrame], dates: list[date], state_id: str | None, current_as_of: date,
           digests: dict[str, dict[str, str]], hashes: dict[str, pl.DataFrame], run_id: str | None,
           progress: Progress | None) -> tuple[dict[str, int], bool]:
@@ -145,7 +151,7 @@ def _load(settings: Settings, lake: Lake, silver: Silver, facts: Facts, tables: 
         if partial and silver.increment is not None:
             loads += _monthly_loads(tables, silver.increment.state.digests, digests)
             loads += _keyed_loads(lake, tables, silver.increment.state.loaded, hashes)
-        loads += [TableLoad(name, frame, "all") for name, frame in tables.items()
+        loads += [TableLoad(name, _collected(frame), "all") for name, frame in tables.items()
                   if not (partial and (name in PARTIAL_TABLES or name in MONTHLY_TABLES or name in KEYED_TABLES))]
         loads += [TableLoad(name, stable_floats(frame), {"as_of_date": dates}) for name, frame in snapshots.items()]
         loads.append(TableLoad("ops_gold_state", pl.DataFrame(
@@ -164,7 +170,7 @@ PARTIAL_TABLES = ("fct_touchpoints", "fct_attribution")
 MONTHLY_TABLES = {"fct_orders": "order_date"}
 
 
-def _monthly_loads(tables: dict[str, pl.DataFrame], loaded: dict[str, dict[str, str]],
+def _monthly_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], loaded: dict[str, dict[str, str]],
                    digests: dict[str, dict[str, str]]) -> list[TableLoad]:
     """The loads of ``MONTHLY_TABLES``: from the earliest month whose rows differ from what the warehouse holds on.
 
@@ -176,9 +182,9 @@ def _monthly_loads(tables: dict[str, pl.DataFrame], loaded: dict[str, dict[str, 
     for name, day in MONTHLY_TABLES.items():
         since = changed_since(loaded[name], digests[name]) if name in loaded else "all"
         if since == "all":
-            loads.append(TableLoad(name, tables[name], "all"))
+            loads.append(TableLoad(name, _collected(tables[name]), "all"))
         elif since is not None:
-            loads.append(TableLoad(name, tables[name].filter(pl.col(day) >= since), {day: Since(since)}))
+            loads.append(TableLoad(name, _collected(tables[name].filter(pl.col(day) >= since)), {day: Since(since)}))
     return loads
 
 
@@ -191,7 +197,7 @@ def primary_key(table: str) -> tuple[str, ...]:
     return tuple(table_definitions()[table].primary_key)
 
 
-def _keyed_loads(lake: Lake, tables: dict[str, pl.DataFrame], loaded: dict[str, RowHashes],
+def _keyed_loads(lake: Lake, tables: dict[str, pl.DataFrame | pl.LazyFrame], loaded: dict[str, RowHashes],
                  hashes: dict[str, pl.DataFrame]) -> list[TableLoad]:
     """The loads of ``KEYED_TABLES``: the rows whose hash differs from what the state's run loaded, and the keys gone.
 
@@ -202,16 +208,17 @@ def _keyed_loads(lake: Lake, tables: dict[str, pl.DataFrame], loaded: dict[str, 
     for name in KEYED_TABLES:
         before = loaded.get(name)
         if before is None or before.polars != pl.__version__:
-            loads.append(TableLoad(name, tables[name], "all"))
+            loads.append(TableLoad(name, _collected(tables[name]), "all"))
             continue
         key = primary_key(name)
         changed, gone = keyed_changes(lake.read(lake.root / before.path), hashes[name], key)
         if changed.height or gone.height:
-            loads.append(TableLoad(name, tables[name].join(changed, on=list(key), how="semi"), Keys(gone)))
+            rows = _collected(tables[name]).join(changed, on=list(key), how="semi")
+            loads.append(TableLoad(name, rows, Keys(gone)))
     return loads
 
 
-def _fact_loads(tables: dict[str, pl.DataFrame], facts: Facts, settings: Settings) -> list[TableLoad]:
+def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, settings: Settings) -> list[TableLoad]:
     """The partial loads of the two fact tables an incremental run may replace in part.
 
     fct_touchpoints from the touch window on; fct_attribution's rule-based order rows from the
@@ -220,9 +227,9 @@ def _fact_loads(tables: dict[str, pl.DataFrame], facts: Facts, settings: Setting
     """
     loads: list[TableLoad] = []
     if facts.touch_window is not None:
-        touches = tables["fct_touchpoints"].filter(pl.col("touch_date") >= facts.touch_window)
+        touches = _collected(tables["fct_touchpoints"].lazy().filter(pl.col("touch_date") >= facts.touch_window))
         loads.append(TableLoad("fct_touchpoints", touches, {"touch_date": Since(facts.touch_window)}))
-    attribution = tables["fct_attribution"]
+    attribution = tables["fct_attribution"].lazy()
     models = attribution_models(settings)
     rule_based = [m for m in models if m in RULE_BASED_MODELS]
     data_driven = [m for m in models if m not in RULE_BASED_MODELS]
@@ -230,25 +237,26 @@ def _fact_loads(tables: dict[str, pl.DataFrame], facts: Facts, settings: Setting
     window = None if facts.derived is None else facts.derived.window
     if window is not None:
         rows = attribution.filter(is_order & pl.col("model").is_in(rule_based) & (pl.col("order_date") >= window))
-        loads.append(TableLoad("fct_attribution", rows,
+        loads.append(TableLoad("fct_attribution", rows.collect(),
                                {"conversion_type": [ORDER], "model": rule_based, "order_date": Since(window)}))
     if data_driven:
-        loads.append(TableLoad("fct_attribution", attribution.filter(is_order & pl.col("model").is_in(data_driven)),
+        loads.append(TableLoad("fct_attribution", attribution.filter(is_order & pl.col("model").is_in(data_driven)).collect(),
                                {"conversion_type": [ORDER], "model": data_driven}))
-    loads.append(TableLoad("fct_attribution", attribution.filter(pl.col("conversion_type") == WON_DEAL),
+    loads.append(TableLoad("fct_attribution", attribution.filter(pl.col("conversion_type") == WON_DEAL).collect(),
                            {"conversion_type": [WON_DEAL]}))
     return loads
 
 
 FLOAT_DECIMALS = 9
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 
-def stable_floats(frame: pl.DataFrame) -> pl.DataFrame:
+def stable_floats(frame: FrameT) -> FrameT:
     """Round every float column to 9 decimals so a re-run leaves the warehouse equal.
 
     Parallel float sums differ in their last bits from run to run; money is decimal and never rounded here.
     """
-    floats = [name for name, dtype in frame.schema.items() if dtype in (pl.Float64, pl.Float32)]
+    floats = [name for name, dtype in frame.collect_schema().items() if dtype in (pl.Float64, pl.Float32)]
     return frame.with_columns(pl.col(floats).round(FLOAT_DECIMALS)) if floats else frame
 
 
