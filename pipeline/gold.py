@@ -94,6 +94,9 @@ ATTRIBUTION_MODELS = ("last_touch", "last_non_direct_touch", "first_touch", "lin
                       "w_shaped", "full_path", "markov", "shapley")
 # what a snapshot reads of attribution: first touch (LTV:CAC, customer cost) and the goal model
 SNAPSHOT_ATTRIBUTION_MODELS = ("first_touch", GOAL_ATTRIBUTION_MODEL)
+# of their rows, those a snapshot reads: first touch on first orders (acquisition channel and CAC), every goal-model row
+SNAPSHOT_CREDIT = ((pl.col("model") == GOAL_ATTRIBUTION_MODEL)
+                   | ((pl.col("model") == "first_touch") & pl.col("is_first_order").fill_null(False)))
 # models fct_attribution always gets: the snapshots' two, and last touch for `kohde report`
 REQUIRED_ATTRIBUTION_MODELS = (*SNAPSHOT_ATTRIBUTION_MODELS, "last_touch")
 
@@ -599,15 +602,14 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
         if facts is not None and facts.as_of == as_of:
             orders, touchpoints, segments, spend = facts.orders.lazy(), facts.touchpoints, facts.segments, facts.ad_spend
             # rule-based credit of an order depends on its path alone: the current table's rows are these
-            touches = facts.attribution.lazy().filter((pl.col("conversion_type") == ORDER)
-                                                      & pl.col("model").is_in(SNAPSHOT_ATTRIBUTION_MODELS)).collect()
+            touches = facts.attribution.lazy().filter((pl.col("conversion_type") == ORDER) & SNAPSHOT_CREDIT).collect()
         else:
             fx = silver.fx(as_of)
             orders = build_fct_orders(silver.as_of("order", as_of), fx).collect().lazy()
             touchpoints = build_fct_touchpoints(silver.as_of("touchpoint", as_of), touch_rules).collect()
             segments = segments_as_of(silver, as_of, settings, rules, orders, touchpoints.lazy()).collect()
             touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
-                                            SNAPSHOT_ATTRIBUTION_MODELS).collect()
+                                            SNAPSHOT_ATTRIBUTION_MODELS).filter(SNAPSHOT_CREDIT).collect()
             spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
         parts["mart_customer_segments"].append(segments)
         if facts is not None and facts.as_of == as_of and facts.clv is not None:
