@@ -466,10 +466,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
     fx = silver.fx(as_of)
     orders = build_fct_orders(silver.as_of("order", as_of), fx).collect()
     clv = _in_background(build_clv, orders.lazy(), as_of, annual_discount_rate=settings.clv_annual_discount_rate)
-    touchpoints: pl.DataFrame | pl.LazyFrame = build_fct_touchpoints(silver.as_of("touchpoint", as_of),
-                                                                     channel_rules(settings))
-    if silver.increment is None:
-        touchpoints = touchpoints.collect()
+    touch_facts = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings))
+    touchpoints = touch_facts if silver.increment is not None else touch_facts.collect()
     deals, contacts = silver.as_of("deal", as_of), silver.as_of("contact", as_of)
     models = attribution_models(settings)
     rule_based = tuple(m for m in models if m in RULE_BASED_MODELS)
@@ -492,7 +490,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
         previous = None
     touch_window = None if silver.increment is None else silver.increment.entities["touchpoint"].window
     if previous is None:
-        attribution = attribute(orders, touchpoints, models, True)
+        attribution: pl.DataFrame | pl.LazyFrame = attribute(orders, touchpoints, models, True)
         window = None
     else:
         lake = silver.lake

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -423,7 +423,7 @@ def lead_days(versions: pl.DataFrame, entity: str) -> int:
     return max(0, int(lead or 0))
 
 
-def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame | pl.LazyFrame],
+def write_state(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.DataFrame | pl.LazyFrame],
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
@@ -440,7 +440,7 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.Dat
     return state
 
 
-def write_parts(lake: Lake, state_id: str, as_of: date, truths: dict[str, pl.DataFrame | pl.LazyFrame],
+def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.DataFrame | pl.LazyFrame],
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,

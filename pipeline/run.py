@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import overload
 
 import polars as pl
 
@@ -248,10 +248,15 @@ def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, se
 
 
 FLOAT_DECIMALS = 9
-FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 
-def stable_floats(frame: FrameT) -> FrameT:
+@overload
+def stable_floats(frame: pl.DataFrame) -> pl.DataFrame: ...
+@overload
+def stable_floats(frame: pl.LazyFrame) -> pl.LazyFrame: ...
+@overload
+def stable_floats(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame: ...
+def stable_floats(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     """Round every float column to 9 decimals so a re-run leaves the warehouse equal.
 
     Parallel float sums differ in their last bits from run to run; money is decimal and never rounded here.
