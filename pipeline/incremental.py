@@ -326,11 +326,10 @@ def plan_increment(lake: Lake, as_of: date, state: GoldState, exact_from: dict[s
     plans: dict[str, EntityPlan] = {}
     for entity in INCREMENTAL_ENTITIES:
         held = state.entities[entity]
-        files = lake.clean_files(entity, as_of)
-        known = set(held.files)
-        if not known <= set(files):
+        listed = _clean_files_beyond(lake, entity, as_of, held.files)
+        if listed is None:
             return f"clean files of {entity} that the incremental state covers are gone"
-        new_files = tuple(name for name in files if name not in known)
+        files, new_files = listed
         window, lead = None, held.lead_days
         if new_files:
             key = list(BUSINESS_KEYS[entity])
@@ -346,7 +345,7 @@ def plan_increment(lake: Lake, as_of: date, state: GoldState, exact_from: dict[s
                 window = min(d for d in (rows[_EVENT].min(), moved_from) if d is not None)
         starts = [d for d in (window, exact_from.get(entity)) if d is not None]
         since = min(starts) - timedelta(days=lead) if window is not None or entity in exact_from else None
-        plans[entity] = EntityPlan(tuple(files), new_files, window, lead, since)
+        plans[entity] = EntityPlan(files, new_files, window, lead, since)
     return Increment(state, as_of, plans, {} if exact_from else plan_records(lake, as_of, state))
 
 
@@ -360,14 +359,20 @@ def plan_records(lake: Lake, as_of: date, state: GoldState) -> dict[str, RecordP
     plans: dict[str, RecordPlan] = {}
     for entity in RECORD_ENTITIES:
         held = state.records.get(entity)
-        if held is None:
-            continue
-        files = lake.clean_files(entity, as_of)
-        known = set(held.files)
-        new_files = tuple(name for name in files if name not in known)
-        if known <= set(files) and all(extract_date_of(name) > state.as_of for name in new_files):
-            plans[entity] = RecordPlan(tuple(files), new_files)
+        listed = None if held is None else _clean_files_beyond(lake, entity, as_of, held.files)
+        if listed is not None and all(extract_date_of(name) > state.as_of for name in listed[1]):
+            plans[entity] = RecordPlan(*listed)
     return plans
+
+
+def _clean_files_beyond(lake: Lake, entity: str, as_of: date,
+                        covered: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """An entity's clean files up to ``as_of`` and those of them ``covered`` lacks; None if a covered file is gone."""
+    files = lake.clean_files(entity, as_of)
+    known = set(covered)
+    if not known <= set(files):
+        return None
+    return tuple(files), tuple(name for name in files if name not in known)
 
 
 def _among(key: list[str], rows: pl.DataFrame) -> pl.Expr:
@@ -388,8 +393,12 @@ def truth_order(entity: str) -> list[pl.Expr]:
     The state keeps one part per event month in this order, so an incremental run reads the
     unchanged months in order and sorts only the months it rebuilt.
     """
-    day = EVENT_DATE[entity]
-    return [(day.dt.year().cast(pl.Int32) * 100 + day.dt.month().cast(pl.Int32)), *map(pl.col, BUSINESS_KEYS[entity])]
+    return [_month_number(EVENT_DATE[entity]), *map(pl.col, BUSINESS_KEYS[entity])]
+
+
+def _month_number(day: pl.Expr) -> pl.Expr:
+    """A date's month as one integer, YYYYMM: what the state's parts are split and ordered by."""
+    return day.dt.year().cast(pl.Int32) * 100 + day.dt.month().cast(pl.Int32)
 
 
 def assemble(lake: Lake, increment: Increment, entity: str, partial_truth: pl.LazyFrame) -> pl.LazyFrame:
@@ -599,7 +608,7 @@ def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame | pl.LazyFrame, da
         return dict(previous)
     first = None if window is None or rebuilt_all else window.year * 100 + window.month
     parts = {month: path for month, path in previous.items() if first is not None and month < f"{window:%Y-%m}"}
-    month_of = (day.dt.year().cast(pl.Int32) * 100 + day.dt.month().cast(pl.Int32)).alias(_MONTH)
+    month_of = _month_number(day).alias(_MONTH)
     if isinstance(frame, pl.LazyFrame):
         frame = (frame if first is None else frame.filter(month_of >= first)).collect()
     key = frame.select(month_of).to_series()

@@ -227,7 +227,7 @@ def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, se
     """
     loads: list[TableLoad] = []
     if facts.touch_window is not None:
-        touches = _collected(tables["fct_touchpoints"].lazy().filter(pl.col("touch_date") >= facts.touch_window))
+        touches = tables["fct_touchpoints"].lazy().filter(pl.col("touch_date") >= facts.touch_window).collect()
         loads.append(TableLoad("fct_touchpoints", touches, {"touch_date": Since(facts.touch_window)}))
     attribution = tables["fct_attribution"].lazy()
     models = attribution_models(settings)
