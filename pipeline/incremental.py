@@ -50,10 +50,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Final
 
 import polars as pl
@@ -73,6 +74,17 @@ EVENT_DATE: dict[str, pl.Expr] = {
     "order": pl.col("order_date"),  # never NULL in the clean zone (quarantined)
 }
 INCREMENTAL_ENTITIES: tuple[str, ...] = tuple(EVENT_DATE)
+
+
+def event_since(entity: str, day: date) -> pl.Expr:
+    """``EVENT_DATE[entity] >= day`` on the stored column itself, so a Parquet scan skips the row groups before ``day``.
+
+    A filter on the derived touch date reads and converts every row of every part; this one is
+    answered from each row group's statistics (the parts are sorted by month). NULLs are dropped by both.
+    """
+    if entity == "touchpoint":
+        return pl.col("ts") >= datetime.combine(day, time(), tzinfo=UTC)
+    return EVENT_DATE[entity] >= day
 # the CRM records kept by business key (see the module docstring); deals also keep the stages they were seen in
 RECORD_ENTITIES: tuple[str, ...] = ("contact", "deal")
 # of every extraction of a deal, what the segments' deal_stage_depth reads (``Silver.history``)
@@ -470,6 +482,7 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
     for entity, truth in truths.items():
         plan = None if increment is None else increment.entities[entity]
         parts = _write_parts(lake, f"gold/truth/{entity}/{state_id}", truth, EVENT_DATE[entity],
+                             partial(event_since, entity),
                              {} if previous is None else previous.entities[entity].parts,
                              None if plan is None else plan.window, rebuilt_all=plan is None)
         entities[entity] = EntityState(files[entity], leads[entity], parts)
@@ -478,6 +491,7 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
         folder = f"gold/derived/{state_id}"
         before = previous.derived if previous is not None else None
         attribution = _write_parts(lake, f"{folder}/attribution", derived.attribution, pl.col("order_date"),
+                                   lambda day: pl.col("order_date") >= day,
                                    {} if before is None else before.attribution, derived.window,
                                    rebuilt_all=derived.rebuilt_all or before is None)
         lake.write(lake.root / f"{folder}/conversions.parquet", derived.conversions, STATE_COMPRESSION)
@@ -595,14 +609,16 @@ def changed_since(before: dict[str, str], after: dict[str, str]) -> date | None 
     return min((date.fromisoformat(f"{month}-01") for month in months), default=None)
 
 
-def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame | pl.LazyFrame, day: pl.Expr, previous: dict[str, str],
-                 window: date | None, *, rebuilt_all: bool) -> dict[str, str]:
+def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame | pl.LazyFrame, day: pl.Expr,
+                 since: Callable[[date], pl.Expr], previous: dict[str, str], window: date | None, *,
+                 rebuilt_all: bool) -> dict[str, str]:
     """Parts of ``frame`` by month of ``day``, under ``folder``.
 
     Every month when ``rebuilt_all``; else the previous parts of the months before ``window``'s and
     new ones from it on (the previous parts unchanged when ``window`` is None). One month's rows
     are copied at a time: a run writes these beside its warehouse load. A lazy ``frame`` is
-    collected from ``window``'s month on only.
+    collected from ``window``'s month on only, by ``since(first day of that month)`` (``day >= ``
+    that day, as a filter the Parquet reader answers from row-group statistics).
     """
     if window is None and not rebuilt_all:
         return dict(previous)
@@ -610,7 +626,7 @@ def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame | pl.LazyFrame, da
     parts = {month: path for month, path in previous.items() if first is not None and month < f"{window:%Y-%m}"}
     month_of = _month_number(day).alias(_MONTH)
     if isinstance(frame, pl.LazyFrame):
-        frame = (frame if first is None else frame.filter(month_of >= first)).collect()
+        frame = (frame if window is None or rebuilt_all else frame.filter(since(window.replace(day=1)))).collect()
     key = frame.select(month_of).to_series()
     for value in key.unique().sort(nulls_last=True):
         if first is not None and (value is None or value < first):

@@ -24,6 +24,7 @@ from pipeline.incremental import (
     RowHashes,
     changed_since,
     discard_parts,
+    event_since,
     keyed_changes,
     month_digests,
     publish_state,
@@ -227,7 +228,8 @@ def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, se
     """
     loads: list[TableLoad] = []
     if facts.touch_window is not None:
-        touches = tables["fct_touchpoints"].lazy().filter(pl.col("touch_date") >= facts.touch_window).collect()
+        # touch_date >= the window, as a filter on ts that skips the state's earlier parts unread
+        touches = tables["fct_touchpoints"].lazy().filter(event_since("touchpoint", facts.touch_window)).collect()
         loads.append(TableLoad("fct_touchpoints", touches, {"touch_date": Since(facts.touch_window)}))
     attribution = tables["fct_attribution"].lazy()
     models = attribution_models(settings)
