@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -401,6 +402,49 @@ def open_silver(lake: Lake, up_to: date, dates: list[date], settings: Settings) 
     return Silver(lake, up_to, increment, labels), increment.describe() + kept
 
 
+def first_run_steps(lake: Lake, up_to: date, settings: Settings) -> list[date]:
+    """The dates a first nightly run of ``up_to`` builds the lake's state on before its own (``advance_state``).
+
+    A nightly run on the state reads its history from the state's parts; a run without one (the
+    first, or the first after ``kohde forget`` or an upgrade) would hold the whole history at once
+    (19 GB for 1M customers over three years). So it builds the state ``first_run_months`` months
+    of history at a time, from the first month of the lake's extractions, each block a multi-day
+    increment on the one before: the last day of every block that ends before ``up_to``. None
+    when the lake has a state, when ``KOHDE_INCREMENTAL`` or ``KOHDE_FIRST_RUN_MONTHS`` is off, or
+    when the history fits in one block.
+    """
+    if not settings.incremental or not settings.first_run_months or read_state(lake)[0] is not None:
+        return []
+    clean = lake.root / "clean"
+    firsts = [days[0] for entity in INCREMENTAL_ENTITIES for days in [lake.partition_dates(clean / entity)] if days]
+    if not firsts:
+        return []
+    steps: list[date] = []
+    month = min(firsts).year * 12 + min(firsts).month - 1 + settings.first_run_months  # months since year 0
+    while (end := date(month // 12, month % 12 + 1, 1) - timedelta(days=1)) < up_to:
+        steps.append(end)
+        month += settings.first_run_months
+    return steps
+
+
+def advance_state(lake: Lake, as_of: date, settings: Settings) -> str:
+    """Move the lake's state to ``as_of`` without building anything for the warehouse; how silver was read.
+
+    A step of a first run (``first_run_steps``): the state's truth and derived attribution rows as
+    of ``as_of``, built on the state when there is one (with every new file since as its increment),
+    else from the lake's history up to ``as_of``. No segments, CLV or warehouse tables.
+    """
+    state, why = read_state(lake)
+    increment = plan_increment(lake, as_of, state, {}) if state is not None else why
+    if isinstance(increment, str):
+        silver, how = Silver(lake, as_of), f"full: {increment}"
+    else:
+        silver, how = Silver(lake, as_of, increment), increment.describe()
+    facts = build_facts(silver, as_of, settings, state_only=True)
+    silver.new_state(f"{as_of.isoformat()}-{uuid.uuid4().hex[:12]}", facts.derived)
+    return how
+
+
 def channel_rules(settings: Settings) -> tuple[ChannelRule, ...]:
     """The user's channel grouping rules (``KOHDE_CHANNEL_RULES``), none when unset."""
     return () if settings.channel_rules is None else load_channel_rules(settings.channel_rules)
@@ -454,8 +498,10 @@ def fact_settings(settings: Settings) -> str:
     }, sort_keys=True)
 
 
-def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
+def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: bool = False) -> Facts:
     """fct_orders, fct_ad_spend_daily, fct_touchpoints, fct_attribution and the segments as of a date.
+
+    ``state_only``: only what the next state needs (``advance_state``): no segments (empty), no CLV.
 
     On an incremental run whose state was derived under the same settings, fct_attribution's
     rule-based order rows are taken from the state before ``attribution_window`` and computed from
@@ -465,7 +511,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
     """
     fx = silver.fx(as_of)
     orders = build_fct_orders(silver.as_of("order", as_of), fx).collect()
-    clv = _in_background(build_clv, orders.lazy(), as_of, annual_discount_rate=settings.clv_annual_discount_rate)
+    clv = None if state_only else _in_background(build_clv, orders.lazy(), as_of,
+                                                 annual_discount_rate=settings.clv_annual_discount_rate)
     touch_facts = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings))
     touchpoints = touch_facts if silver.increment is not None else touch_facts.collect()
     deals, contacts = silver.as_of("deal", as_of), silver.as_of("contact", as_of)
@@ -517,7 +564,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings) -> Facts:
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
         ad_spend=build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect(),
-        segments=segments_as_of(silver, as_of, settings, segment_rules(settings), orders.lazy(), touchpoints.lazy()).collect(),
+        segments=pl.DataFrame() if state_only else segments_as_of(
+            silver, as_of, settings, segment_rules(settings), orders.lazy(), touchpoints.lazy()).collect(),
         derived=Derived(fingerprint, rule_rows, conversions, milestones, window, rebuilt_all=previous is None),
         on_state=None if previous is None else state.state_id, touch_window=touch_window, clv=clv,
     )

@@ -19,7 +19,18 @@ from typing import overload
 import polars as pl
 
 from pipeline.errors import KohdeError
-from pipeline.gold import SNAPSHOT_TABLES, Facts, Silver, attribution_models, build_current, build_facts, build_snapshots, open_silver
+from pipeline.gold import (
+    SNAPSHOT_TABLES,
+    Facts,
+    Silver,
+    advance_state,
+    attribution_models,
+    build_current,
+    build_facts,
+    build_snapshots,
+    first_run_steps,
+    open_silver,
+)
 from pipeline.incremental import (
     RowHashes,
     changed_since,
@@ -108,7 +119,14 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     lake = Lake(settings.lake)
     current_as_of = max(end, lake.latest_extract_date() or end)
     dates = dates_between(start, end)
+    steps = first_run_steps(lake, current_as_of, settings) if dates == [current_as_of] else []
+    for number, step in enumerate(steps, 1):
+        if progress:
+            progress(f"first run: the lake's state as of {step} ({number}/{len(steps)})")
+        advance_state(lake, step, settings)
     silver, how = open_silver(lake, current_as_of, dates, settings)
+    if steps:
+        how = f"first run, the state built in {len(steps)} steps to {steps[-1]}; {how}"
     if progress:
         progress(f"transform as of {current_as_of} ({how})")
     facts = build_facts(silver, current_as_of, settings)
@@ -152,7 +170,8 @@ def _load(settings: Settings, lake: Lake, silver: Silver, facts: Facts, tables: 
         if partial and silver.increment is not None:
             loads += _monthly_loads(tables, silver.increment.state.digests, digests)
             loads += _keyed_loads(lake, tables, silver.increment.state.loaded, hashes)
-        loads += [TableLoad(name, _collected(frame), "all") for name, frame in tables.items()
+        # a lazy table (fct_touchpoints, fct_attribution of an incremental run) is streamed into the warehouse
+        loads += [TableLoad(name, frame, "all") for name, frame in tables.items()
                   if not (partial and (name in PARTIAL_TABLES or name in MONTHLY_TABLES or name in KEYED_TABLES))]
         loads += [TableLoad(name, stable_floats(frame), {"as_of_date": dates}) for name, frame in snapshots.items()]
         loads.append(TableLoad("ops_gold_state", pl.DataFrame(

@@ -34,6 +34,8 @@ class Settings:
     ingest_chunk_mb: int = 48  # inbox files bigger than this are read in chunks of about this size (pipeline.ingest.stream)
     attribution_models: tuple[str, ...] | None = None  # the models fct_attribution gets; None: every one (gold.attribution_models)
     incremental: bool = True  # nightly runs start from the truth the previous run left in the lake (pipeline.incremental)
+    # a first nightly run (no state in the lake) builds the state this many months of history at a time; 0: all at once
+    first_run_months: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +64,8 @@ class Settings:
             ingest_chunk_mb=_int(env, "KOHDE_INGEST_CHUNK_MB", 48),
             attribution_models=_models(env, "KOHDE_ATTRIBUTION_MODELS"),
             incremental=_switch(env, "KOHDE_INCREMENTAL", True),
+            first_run_months=0 if env.get("KOHDE_FIRST_RUN_MONTHS", "").strip().lower() in ("0", "off")
+            else _int(env, "KOHDE_FIRST_RUN_MONTHS", 3),
         )
 
     @property

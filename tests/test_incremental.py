@@ -26,6 +26,7 @@ from pipeline.incremental import (
     DEAL_STAGE_COLUMNS,
     INCREMENTAL_ENTITIES,
     RECORD_ENTITIES,
+    drop_state,
     parts_scan,
     read_state,
     scan_parts,
@@ -324,6 +325,30 @@ def test_a_warehouse_that_does_not_hold_the_state_gets_every_table_whole(runs, t
     assert report.rows_loaded_per_table["fct_touchpoints"] == expected["fct_touchpoints"].height
     current = tuple(t for t in DATA_TABLES if t not in SNAPSHOTS and not t.startswith("ops_"))
     assert_same(expected, snapshot(settings), current)
+
+
+def test_a_first_run_builds_the_state_block_by_block_and_equals_a_full_rebuild(runs, tmp_path):
+    """A lake without a state, one month at a time: the first nightly run leaves what a full rebuild leaves."""
+    nightly, full, _ = runs
+    settings = _settings(tmp_path / "first", nightly.inbox, KOHDE_FIRST_RUN_MONTHS="1")
+    shutil.copytree(full.lake, settings.lake)
+    lake = Lake(settings.lake)
+    drop_state(lake)  # the state of the backfill the lake was copied after
+    assert gold.first_run_steps(lake, END, settings) == [date(2026, 5, 31), date(2026, 6, 30), date(2026, 7, 31)]
+    assert gold.first_run_steps(lake, END, _settings(tmp_path, nightly.inbox, KOHDE_FIRST_RUN_MONTHS="off")) == []
+    report = run_range(settings, END, END)
+    assert report.silver.startswith("first run, the state built in 3 steps to 2026-07-31; incremental on the state "
+                                    "of 2026-07-31: touchpoint from 2026-05-20")  # the touch moved from 80 days back
+    assert read_state(lake)[0].as_of == END
+    assert gold.first_run_steps(lake, END, settings) == []  # the next night starts from the state
+    of_the_last_night = {name: pl.col("as_of_date") == END for name in SNAPSHOTS}
+    of_the_last_night |= {"ops_file_manifest": pl.col("extract_date") == END,
+                          "ops_quarantine": pl.col("extract_date") == END}
+    left, right = snapshot(settings), snapshot(full)
+    for name, keep in of_the_last_night.items():
+        left[name], right[name] = left[name].filter(keep), right[name].filter(keep)
+    assert left["fct_attribution"].height > 1000
+    assert_same(left, right, DATA_TABLES)
 
 
 def test_other_attribution_settings_recompute_attribution_whole(runs, tmp_path):

@@ -40,6 +40,8 @@ from pipeline.warehouse.schema import TABLES_DIR, ColumnDef, TableDef, create_ta
 _DDL_LOCK_TIMEOUT = "5s"
 _LOAD_LOCK_TIMEOUT = "60s"
 _COPY_BATCH_ROWS = 100_000
+# a lazy load's rows per insert: a fact table of a first run (20M touches at medium) never held whole
+STREAM_ROWS = 1_000_000
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # columns that identify a person (pseudonymous ids and hashes are personal data, GDPR Recital 26)
 _IDENTIFIER = re.compile(r"customer_id|contact_id|sha256|email|phone", re.IGNORECASE)
@@ -72,10 +74,11 @@ class TableLoad:
     (several columns: all must match) before inserting; ``{}`` deletes nothing (a plain append);
     ``Keys(removed)`` deletes the rows with the primary key of a row of ``data`` or of ``removed``.
     Every row of ``data`` must fall inside what it replaces, or a re-run could not replace it.
+    A LazyFrame is collected and inserted ``STREAM_ROWS`` rows at a time, inside the transaction.
     """
 
     table: str
-    data: pl.DataFrame | pa.Table
+    data: pl.DataFrame | pa.Table | pl.LazyFrame
     replace: Literal["all"] | dict[str, Sequence[object] | Since] | Keys
 
 
@@ -385,14 +388,20 @@ class Warehouse:
 
         For each load in order: delete what ``replace`` names, then bulk insert the rows. Any error
         rolls everything back, so the warehouse is exactly as before (WarehouseError, or WarehouseBusy
-        when a retry may help).
+        when a retry may help). Eager data is checked before the transaction begins; a lazy load's
+        rows are checked batch by batch as they are inserted (see ``_stream``).
         """
         definitions = tables(self.tables_dir)
-        prepared: list[tuple[TableDef, TableLoad, pa.Table, pa.Table | None]] = []
+        prepared: list[tuple[TableDef, TableLoad, pa.Table | None, pa.Table | None]] = []
         for item in loads:
             table = definitions.get(item.table)
             if table is None:
                 raise WarehouseError(f"no table {item.table!r} in warehouse/tables (known: {', '.join(definitions)})")
+            if isinstance(item.data, pl.LazyFrame):
+                if isinstance(item.replace, Keys):
+                    raise WarehouseError(f"{table.name}: a load by key needs its rows, not a lazy query")
+                prepared.append((table, item, None, None))
+                continue
             arrow = _conform(table, item.data)
             _check_replace(table, item.replace, arrow)
             keys = _replaced_keys(table, item.replace, arrow) if isinstance(item.replace, Keys) else None
@@ -405,11 +414,29 @@ class Warehouse:
                         self._delete(conn, table, item.replace)
                     else:
                         self._delete_keys(conn, table, keys)
-                    inserted = self._insert(conn, table, arrow, item.replace)
+                    if arrow is None:
+                        assert isinstance(item.data, pl.LazyFrame) and not isinstance(item.replace, Keys)
+                        inserted = self._stream(conn, table, item.data, item.replace)
+                    else:
+                        inserted = self._insert(conn, table, arrow, item.replace)
                 except (sa.exc.SQLAlchemyError, duckdb.Error, psycopg.Error) as exc:
                     raise self._translate(exc, f"load into {table.name}") from None
                 counts[table.name] = counts.get(table.name, 0) + inserted
         return counts
+
+    def _stream(self, conn: sa.Connection, table: TableDef, data: pl.LazyFrame,
+                replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> int:
+        """Insert a lazy load ``STREAM_ROWS`` rows at a time; each batch conformed and checked as an eager load is.
+
+        A batch after the first is checked against the rows already in the table too (as an
+        append is), so a key repeated across batches is found as one repeated within a batch.
+        """
+        inserted = 0
+        for batch in data.collect_batches(chunk_size=STREAM_ROWS):
+            arrow = _conform(table, batch)
+            _check_replace(table, replace, arrow)
+            inserted += self._insert(conn, table, arrow, replace if inserted == 0 else {})
+        return inserted
 
     def append(self, table: str, data: pl.DataFrame | pa.Table) -> int:
         """Insert rows in their own transaction, deleting nothing (ops tables); rows inserted."""

@@ -183,6 +183,31 @@ def check_failed_load_rolls_back_every_table(url: str, tables_dir: Path) -> None
         assert money_before["entry_id"].to_list() == ["a"]
 
 
+def check_lazy_loads_are_inserted_batch_by_batch(url: str, tables_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LazyFrame load goes in two rows at a time: every row, each batch checked, a key repeated across batches refused."""
+    monkeypatch.setattr("pipeline.warehouse.engine.STREAM_ROWS", 2)
+    rows = [(DAY1, "search", "1.5"), (DAY1, "social", "2"), (DAY2, "email", "3"), (DAY2, "search", "4.25"),
+            (DAY2, "social", "5")]
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        warehouse.load([TableLoad("t_daily", daily([(DAY1, "tv", "9")]), "all")])
+        assert warehouse.load([TableLoad("t_daily", daily(rows).lazy(), "all")]) == {"t_daily": 5}
+        assert_frame_equal(read_daily(warehouse), daily(rows))
+        assert warehouse.load([TableLoad("t_daily", daily(rows[2:]).lazy(), {"day": Since(DAY2)})]) == {"t_daily": 3}
+        assert_frame_equal(read_daily(warehouse), daily(rows))
+        # the fifth row repeats the first one's key: the second batch finds it in the table, everything rolls back
+        repeated = daily([*rows[:4], (DAY1, "search", "7")]).lazy()
+        with pytest.raises(WarehouseError, match="t_daily.*duplicate key"):
+            warehouse.load([TableLoad("t_money", pl.DataFrame({"entry_id": ["b"], "day": [DAY2]}), "all"),
+                            TableLoad("t_daily", repeated, "all")])
+        assert_frame_equal(read_daily(warehouse), daily(rows))
+        assert read_money(warehouse).height == 0
+        # a batch outside what the load replaces is refused as an eager one is
+        with pytest.raises(WarehouseError, match="t_daily"):
+            warehouse.load([TableLoad("t_daily", daily(rows).lazy(), {"day": Since(DAY2)})])
+        assert_frame_equal(read_daily(warehouse), daily(rows))
+
+
 def check_columns_matched_by_name(url: str, tables_dir: Path) -> None:
     with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
         warehouse.upgrade()

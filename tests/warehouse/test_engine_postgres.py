@@ -50,6 +50,10 @@ def test_failed_load_rolls_back_every_table(pg_schema_url: str, tables_dir: Path
     checks.check_failed_load_rolls_back_every_table(pg_schema_url, tables_dir)
 
 
+def test_lazy_loads_are_inserted_batch_by_batch(pg_schema_url: str, tables_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checks.check_lazy_loads_are_inserted_batch_by_batch(pg_schema_url, tables_dir, monkeypatch)
+
+
 def test_columns_matched_by_name(pg_schema_url: str, tables_dir: Path) -> None:
     checks.check_columns_matched_by_name(pg_schema_url, tables_dir)
 
