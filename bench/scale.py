@@ -633,7 +633,11 @@ def rollback_day(lake_root: Path, day: date) -> None:
 
 def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settings, rec: Recorder, lake_root: Path,
                  home: Path, day: date) -> None:
-    """The nightly run end to end: a full rebuild (no state), then an incremental one on the state of the night before.
+    """The nightly run end to end: a first run (no state), a full rebuild, then an incremental one on the state of D - 1.
+
+    The first run builds the state ``KOHDE_FIRST_RUN_MONTHS`` (3) months at a time, then runs the
+    night on it (``gold.first_run_steps``); the full rebuild (``KOHDE_FIRST_RUN_MONTHS=off``) reads
+    the whole history at once, as every first run did before.
 
     Each measured night runs in a fresh process (``Recorder.run_fresh``), as a scheduled night does: its peak is
     its own, not what the steps before left in this process.
@@ -641,7 +645,13 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
     rollback_day(lake_root, day)
     for file in home.glob("warehouse.duckdb*"):
         file.unlink()
-    silver = rec.run_fresh("nightly run end to end: run_range(D, D)", env, day, args.max_rss_gb)
+    silver = rec.run_fresh("nightly run end to end, first run (no state): run_range(D, D)", env, day, args.max_rss_gb)
+    print(f"  silver: {silver}", flush=True)
+    rollback_day(lake_root, day)
+    for file in home.glob("warehouse.duckdb*"):
+        file.unlink()
+    silver = rec.run_fresh("nightly run end to end, full rebuild (KOHDE_FIRST_RUN_MONTHS=off): run_range(D, D)",
+                           {**env, "KOHDE_FIRST_RUN_MONTHS": "off"}, day, args.max_rss_gb)
     print(f"  silver: {silver}", flush=True)
     if not args.no_incremental:
         # not measured: the state the measured night starts from, as the nights before leave it. A run of

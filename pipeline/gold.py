@@ -409,9 +409,10 @@ def first_run_steps(lake: Lake, up_to: date, settings: Settings) -> list[date]:
     first, or the first after ``kohde forget`` or an upgrade) would hold the whole history at once
     (19 GB for 1M customers over three years). So it builds the state ``first_run_months`` months
     of history at a time, from the first month of the lake's extractions, each block a multi-day
-    increment on the one before: the last day of every block that ends before ``up_to``. None
-    when the lake has a state, when ``KOHDE_INCREMENTAL`` or ``KOHDE_FIRST_RUN_MONTHS`` is off, or
-    when the history fits in one block.
+    increment on the one before: the last day of every block that ends before ``up_to - 30``, then
+    ``up_to - 30`` itself, whose segment labels the night's migration compares with. None when the
+    lake has a state, when ``KOHDE_INCREMENTAL`` or ``KOHDE_FIRST_RUN_MONTHS`` is off, or when no
+    block ends before ``up_to - 30`` (a short history, rebuilt at once).
     """
     if not settings.incremental or not settings.first_run_months or read_state(lake)[0] is not None:
         return []
@@ -419,28 +420,35 @@ def first_run_steps(lake: Lake, up_to: date, settings: Settings) -> list[date]:
     firsts = [days[0] for entity in INCREMENTAL_ENTITIES for days in [lake.partition_dates(clean / entity)] if days]
     if not firsts:
         return []
+    last = up_to - timedelta(days=MIGRATION_LAG_DAYS)
     steps: list[date] = []
     month = min(firsts).year * 12 + min(firsts).month - 1 + settings.first_run_months  # months since year 0
-    while (end := date(month // 12, month % 12 + 1, 1) - timedelta(days=1)) < up_to:
+    while (end := date(month // 12, month % 12 + 1, 1) - timedelta(days=1)) < last:
         steps.append(end)
         month += settings.first_run_months
-    return steps
+    return [*steps, last] if steps else []
 
 
-def advance_state(lake: Lake, as_of: date, settings: Settings) -> str:
+def advance_state(lake: Lake, as_of: date, settings: Settings, *, labels: bool = False) -> str:
     """Move the lake's state to ``as_of`` without building anything for the warehouse; how silver was read.
 
     A step of a first run (``first_run_steps``): the state's truth and derived attribution rows as
     of ``as_of``, built on the state when there is one (with every new file since as its increment),
-    else from the lake's history up to ``as_of``. No segments, CLV or warehouse tables.
+    else from the lake's history up to ``as_of``. No CLV or warehouse tables; the segment labels of
+    ``as_of`` only with ``labels`` (kept in the state for the night 30 days later).
     """
     state, why = read_state(lake)
     increment = plan_increment(lake, as_of, state, {}) if state is not None else why
+    kept = SegmentLabels(lake, settings, {}, as_of) if labels else None
     if isinstance(increment, str):
-        silver, how = Silver(lake, as_of), f"full: {increment}"
+        silver, how = Silver(lake, as_of, labels=kept), f"full: {increment}"
     else:
-        silver, how = Silver(lake, as_of, increment), increment.describe()
+        silver, how = Silver(lake, as_of, increment, kept), increment.describe()
     facts = build_facts(silver, as_of, settings, state_only=True)
+    if kept is not None:
+        segments = segments_as_of(silver, as_of, settings, segment_rules(settings), facts.orders.lazy(),
+                                  facts.touchpoints.lazy())
+        kept.add(as_of, segment_labels_of(segments).collect())
     silver.new_state(f"{as_of.isoformat()}-{uuid.uuid4().hex[:12]}", facts.derived)
     return how
 

@@ -123,7 +123,7 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     for number, step in enumerate(steps, 1):
         if progress:
             progress(f"first run: the lake's state as of {step} ({number}/{len(steps)})")
-        advance_state(lake, step, settings)
+        advance_state(lake, step, settings, labels=step == steps[-1])
     silver, how = open_silver(lake, current_as_of, dates, settings)
     if steps:
         how = f"first run, the state built in {len(steps)} steps to {steps[-1]}; {how}"

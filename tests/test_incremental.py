@@ -334,11 +334,13 @@ def test_a_first_run_builds_the_state_block_by_block_and_equals_a_full_rebuild(r
     shutil.copytree(full.lake, settings.lake)
     lake = Lake(settings.lake)
     drop_state(lake)  # the state of the backfill the lake was copied after
-    assert gold.first_run_steps(lake, END, settings) == [date(2026, 5, 31), date(2026, 6, 30), date(2026, 7, 31)]
+    # month ends before END - 30, then END - 30 itself: the segments the night's migration compares with
+    assert gold.first_run_steps(lake, END, settings) == [date(2026, 5, 31), date(2026, 6, 30), date(2026, 7, 9)]
     assert gold.first_run_steps(lake, END, _settings(tmp_path, nightly.inbox, KOHDE_FIRST_RUN_MONTHS="off")) == []
     report = run_range(settings, END, END)
-    assert report.silver.startswith("first run, the state built in 3 steps to 2026-07-31; incremental on the state "
-                                    "of 2026-07-31: touchpoint from 2026-05-20")  # the touch moved from 80 days back
+    assert report.silver.startswith("first run, the state built in 3 steps to 2026-07-09; incremental on the state "
+                                    "of 2026-07-09: touchpoint from 2026-05-20")  # the touch moved from 80 days back
+    assert report.silver.endswith("; the segments of 2026-07-09 from the state")
     assert read_state(lake)[0].as_of == END
     assert gold.first_run_steps(lake, END, settings) == []  # the next night starts from the state
     of_the_last_night = {name: pl.col("as_of_date") == END for name in SNAPSHOTS}

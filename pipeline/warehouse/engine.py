@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, cast
@@ -428,15 +429,49 @@ class Warehouse:
                 replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> int:
         """Insert a lazy load ``STREAM_ROWS`` rows at a time; each batch conformed and checked as an eager load is.
 
-        A batch after the first is checked against the rows already in the table too (as an
-        append is), so a key repeated across batches is found as one repeated within a batch.
+        PostgreSQL receives one COPY per batch (its primary key refuses a repeated key). DuckDB
+        reads every batch in one INSERT from an Arrow stream (an INSERT per batch would hold about
+        100 bytes per row more until the commit: 3 GB for 20M touches), then the table is checked
+        for a repeated key, within the new rows or between them and the rows kept.
         """
-        inserted = 0
-        for batch in data.collect_batches(chunk_size=STREAM_ROWS):
-            arrow = _conform(table, batch)
-            _check_replace(table, replace, arrow)
-            inserted += self._insert(conn, table, arrow, replace if inserted == 0 else {})
-        return inserted
+        batches = (self._checked(table, replace, batch) for batch in data.collect_batches(chunk_size=STREAM_ROWS))
+        if self.dialect != "duckdb":
+            return sum(self._insert(conn, table, arrow, replace) for arrow in batches)
+        first = next(batches, None)
+        if first is None:
+            return 0
+        inserted, failures = [0], []
+
+        def stream() -> Iterator[pa.RecordBatch]:
+            try:
+                for arrow in chain([first], batches):
+                    inserted[0] += arrow.num_rows
+                    yield from arrow.to_batches()
+            except BaseException as exc:  # a batch outside the replaced rows: reported as itself, not as DuckDB's error
+                failures.append(exc)
+                raise
+
+        raw = _driver(conn)
+        view = f"kohde_load_{table.name}"
+        columns = ", ".join(quote(name) for name in first.column_names)
+        raw.register(view, pa.RecordBatchReader.from_batches(first.schema, stream()))
+        try:
+            raw.execute(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {quote(view)}")
+        except duckdb.Error:
+            if failures:
+                raise failures[0] from None
+            raise
+        finally:
+            with suppress(duckdb.Error):
+                raw.unregister(view)
+        _check_keys_duckdb(raw, table, table.name, "all")
+        return inserted[0]
+
+    @staticmethod
+    def _checked(table: TableDef, replace: object, batch: pl.DataFrame) -> pa.Table:
+        arrow = _conform(table, batch)
+        _check_replace(table, replace, arrow)
+        return arrow
 
     def append(self, table: str, data: pl.DataFrame | pa.Table) -> int:
         """Insert rows in their own transaction, deleting nothing (ops tables); rows inserted."""
