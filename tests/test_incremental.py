@@ -134,14 +134,17 @@ def test_the_nightly_runs_start_from_the_state_with_the_windows_of_their_late_to
         assert ", contact and deal from the state with " in night
 
 
+def _of_the_last_night(settings: Settings) -> dict[str, pl.DataFrame]:
+    """Every table of a home's warehouse; of the snapshot and ops tables, the rows of the last night (END)."""
+    tables = snapshot(settings)
+    keep = {name: pl.col("as_of_date") == END for name in SNAPSHOTS}
+    keep |= {"ops_file_manifest": pl.col("extract_date") == END, "ops_quarantine": pl.col("extract_date") == END}
+    return {name: frame.filter(keep[name]) if name in keep else frame for name, frame in tables.items()}
+
+
 def test_incremental_nightly_runs_equal_a_full_rebuild(runs):
     nightly, full, _ = runs
-    of_the_last_night = {name: pl.col("as_of_date") == END for name in SNAPSHOTS}
-    of_the_last_night |= {"ops_file_manifest": pl.col("extract_date") == END,
-                          "ops_quarantine": pl.col("extract_date") == END}
-    left, right = snapshot(nightly), snapshot(full)
-    for name, keep in of_the_last_night.items():
-        left[name], right[name] = left[name].filter(keep), right[name].filter(keep)
+    left, right = _of_the_last_night(nightly), _of_the_last_night(full)
     assert left["fct_touchpoints"].height > 1000
     # the contact re-exported on the last night carries its new company in both
     assert left["dim_customer"].filter(pl.col("company") == "Kohde Oy").height == 1
@@ -343,12 +346,7 @@ def test_a_first_run_builds_the_state_block_by_block_and_equals_a_full_rebuild(r
     assert report.silver.endswith("; the segments of 2026-07-09 from the state")
     assert read_state(lake)[0].as_of == END
     assert gold.first_run_steps(lake, END, settings) == []  # the next night starts from the state
-    of_the_last_night = {name: pl.col("as_of_date") == END for name in SNAPSHOTS}
-    of_the_last_night |= {"ops_file_manifest": pl.col("extract_date") == END,
-                          "ops_quarantine": pl.col("extract_date") == END}
-    left, right = snapshot(settings), snapshot(full)
-    for name, keep in of_the_last_night.items():
-        left[name], right[name] = left[name].filter(keep), right[name].filter(keep)
+    left, right = _of_the_last_night(settings), _of_the_last_night(full)
     assert left["fct_attribution"].height > 1000
     assert_same(left, right, DATA_TABLES)
 
