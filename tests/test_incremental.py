@@ -340,6 +340,8 @@ def test_a_first_run_builds_the_state_block_by_block_and_equals_a_full_rebuild(r
     # month ends before END - 30, then END - 30 itself: the segments the night's migration compares with
     assert gold.first_run_steps(lake, END, settings) == [date(2026, 5, 31), date(2026, 6, 30), date(2026, 7, 9)]
     assert gold.first_run_steps(lake, END, _settings(tmp_path, nightly.inbox, KOHDE_FIRST_RUN_MONTHS="off")) == []
+    # no block ends before D - 30 (2026-05-11): a short history is rebuilt at once
+    assert gold.first_run_steps(lake, date(2026, 6, 10), settings) == []
     report = run_range(settings, END, END)
     assert report.silver.startswith("first run, the state built in 3 steps to 2026-07-09; incremental on the state "
                                     "of 2026-07-09: touchpoint from 2026-05-20")  # the touch moved from 80 days back
