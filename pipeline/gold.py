@@ -429,28 +429,24 @@ def first_run_steps(lake: Lake, up_to: date, settings: Settings) -> list[date]:
     return [*steps, last] if steps else []
 
 
-def advance_state(lake: Lake, as_of: date, settings: Settings, *, labels: bool = False) -> str:
-    """Move the lake's state to ``as_of`` without building anything for the warehouse; how silver was read.
+def advance_state(lake: Lake, as_of: date, settings: Settings, *, labels: bool = False) -> None:
+    """Move the lake's state to ``as_of`` without building anything for the warehouse.
 
     A step of a first run (``first_run_steps``): the state's truth and derived attribution rows as
     of ``as_of``, built on the state when there is one (with every new file since as its increment),
     else from the lake's history up to ``as_of``. No CLV or warehouse tables; the segment labels of
     ``as_of`` only with ``labels`` (kept in the state for the night 30 days later).
     """
-    state, why = read_state(lake)
-    increment = plan_increment(lake, as_of, state, {}) if state is not None else why
+    state, _ = read_state(lake)
+    increment = None if state is None else plan_increment(lake, as_of, state, {})  # a str: why it cannot be used
     kept = SegmentLabels(lake, settings, {}, as_of) if labels else None
-    if isinstance(increment, str):
-        silver, how = Silver(lake, as_of, labels=kept), f"full: {increment}"
-    else:
-        silver, how = Silver(lake, as_of, increment, kept), increment.describe()
+    silver = Silver(lake, as_of, None if isinstance(increment, str) else increment, kept)
     facts = build_facts(silver, as_of, settings, state_only=True)
     if kept is not None:
         segments = segments_as_of(silver, as_of, settings, segment_rules(settings), facts.orders.lazy(),
                                   facts.touchpoints.lazy())
         kept.add(as_of, segment_labels_of(segments).collect())
     silver.new_state(f"{as_of.isoformat()}-{uuid.uuid4().hex[:12]}", facts.derived)
-    return how
 
 
 def channel_rules(settings: Settings) -> tuple[ChannelRule, ...]:

@@ -622,11 +622,12 @@ def _write_parts(lake: Lake, folder: str, frame: pl.DataFrame | pl.LazyFrame, da
     """
     if window is None and not rebuilt_all:
         return dict(previous)
-    first = None if window is None or rebuilt_all else window.year * 100 + window.month
-    parts = {month: path for month, path in previous.items() if first is not None and month < f"{window:%Y-%m}"}
+    start = None if window is None or rebuilt_all else window.replace(day=1)  # the first month written
+    first = None if start is None else start.year * 100 + start.month
+    parts = {month: path for month, path in previous.items() if start is not None and month < f"{start:%Y-%m}"}
     month_of = _month_number(day).alias(_MONTH)
     if isinstance(frame, pl.LazyFrame):
-        frame = (frame if window is None or rebuilt_all else frame.filter(since(window.replace(day=1)))).collect()
+        frame = (frame if start is None else frame.filter(since(start))).collect()
     key = frame.select(month_of).to_series()
     for value in key.unique().sort(nulls_last=True):
         if first is not None and (value is None or value < first):

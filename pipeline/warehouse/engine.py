@@ -403,8 +403,7 @@ class Warehouse:
                     raise WarehouseError(f"{table.name}: a load by key needs its rows, not a lazy query")
                 prepared.append((table, item, None, None))
                 continue
-            arrow = _conform(table, item.data)
-            _check_replace(table, item.replace, arrow)
+            arrow = _checked(table, item.replace, item.data)
             keys = _replaced_keys(table, item.replace, arrow) if isinstance(item.replace, Keys) else None
             prepared.append((table, item, arrow, keys))
         counts: dict[str, int] = {}
@@ -434,7 +433,7 @@ class Warehouse:
         100 bytes per row more until the commit: 3 GB for 20M touches), then the table is checked
         for a repeated key, within the new rows or between them and the rows kept.
         """
-        batches = (self._checked(table, replace, batch) for batch in data.collect_batches(chunk_size=STREAM_ROWS))
+        batches = (_checked(table, replace, batch) for batch in data.collect_batches(chunk_size=STREAM_ROWS))
         if self.dialect != "duckdb":
             return sum(self._insert(conn, table, arrow, replace) for arrow in batches)
         first = next(batches, None)
@@ -466,12 +465,6 @@ class Warehouse:
                 raw.unregister(view)
         _check_keys_duckdb(raw, table, table.name, "all")
         return inserted[0]
-
-    @staticmethod
-    def _checked(table: TableDef, replace: object, batch: pl.DataFrame) -> pa.Table:
-        arrow = _conform(table, batch)
-        _check_replace(table, replace, arrow)
-        return arrow
 
     def append(self, table: str, data: pl.DataFrame | pa.Table) -> int:
         """Insert rows in their own transaction, deleting nothing (ops tables); rows inserted."""
@@ -764,6 +757,13 @@ def _conform(table: TableDef, data: object) -> pa.Table:
             raise WarehouseError(f"{table.name}.{column.name}: {converted[column.name].null_count} NULL value(s) "
                                  "in a NOT NULL column")
     return pa.table(converted)
+
+
+def _checked(table: TableDef, replace: object, data: object) -> pa.Table:
+    """The data ``_conform``-ed, every row inside what its load replaces (``_check_replace``)."""
+    arrow = _conform(table, data)
+    _check_replace(table, replace, arrow)
+    return arrow
 
 
 def _replaced_keys(table: TableDef, replace: Keys, arrow: pa.Table) -> pa.Table:
