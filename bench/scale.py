@@ -685,6 +685,8 @@ def main() -> int:
     parser.add_argument("--nightly-only", action="store_true",
                         help="only ingest and the end-to-end nightly runs (full, then incremental), no per-step table")
     parser.add_argument("--models", help="KOHDE_ATTRIBUTION_MODELS for the run (default: all ten)")
+    parser.add_argument("--generate-only", action="store_true",
+                        help="write (or reuse) the history and the new day's inbox under --keep, measure nothing")
     parser.add_argument("--json", type=Path, help="write the measured steps as JSON here")
     args = parser.parse_args()
     watchdog(args.max_rss_gb)
@@ -729,6 +731,8 @@ def main() -> int:
     print(f"history: {generation['rows']} rows, {sum(generation['files'].values()):,} files, {size:,.0f} MB Parquet, "
           f"written in {generation['history_seconds']:.0f} s")
     print(f"new day inbox: {generation['new_day_lines']} data lines, {inbox_mb:.1f} MB", flush=True)
+    if args.generate_only:
+        return 0
 
     rec = Recorder()
     cpu = time.process_time()

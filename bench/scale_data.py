@@ -33,6 +33,7 @@ that makes the orders come out at the requested count; the order follows the las
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ SCALES: dict[str, Scale] = {
     "large": Scale(10_000_000, 200_000_000, 30_000_000),
 }
 
-BLOCK_DAYS = 28
+BLOCK_DAYS = 28               # up to a million customers; fewer days per block above (``block_days``)
 BACKLOG_SHARE = 0.10          # customers created before the history starts (exported on its first day)
 REFUND_SHARE = 0.03           # orders exported again days later as refunded
 DEAL_SHARE = 0.6              # B2B journeys with a deal in the CRM
@@ -117,9 +118,32 @@ class Written:
         self.files[entity] = self.files.get(entity, 0) + 1
 
 
-def _cat(names: tuple[str, ...] | list[str] | np.ndarray, index: np.ndarray, name: str) -> pl.Series:
+def _cat(names: tuple[str, ...] | list[str] | np.ndarray, index: np.ndarray, name: str,
+         dtype: type[pl.DataType] = pl.Utf8) -> pl.Series:
     """Text column from category indices; index == len(names) gives NULL."""
-    return pl.Series(name, [*list(names), None], dtype=pl.Utf8).gather(pl.Series(index.astype(np.int64)))
+    return pl.Series(name, [*list(names), None], dtype=pl.Utf8).cast(dtype).gather(pl.Series(index.astype(np.int64)))
+
+
+def block_days(scale: Scale) -> int:
+    """Days of history drawn at once: ``BLOCK_DAYS`` up to a million customers, fewer above, at least 7.
+
+    A block's events are held until written: at 10M customers a 28-day block would be 5M touches.
+    """
+    return max(7, min(BLOCK_DAYS, BLOCK_DAYS * 1_000_000 // scale.customers))
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy of ``frame`` that holds only its own rows' bytes.
+
+    A filtered polars frame's text columns still point into the whole buffers of the frame they
+    were filtered from: the few rows a block carries forward would keep the block's every string
+    alive (the history's memory grew with each block, to 20 GB at the large scale). An Arrow IPC
+    round trip writes the rows out and reads them back into buffers of their own.
+    """
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer)
+    buffer.seek(0)
+    return pl.read_ipc(buffer)
 
 
 def _pick(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
@@ -206,14 +230,28 @@ class HistoryWriter:
 
 @dataclass
 class Customers:
-    """The customer table (in creation order) and what the journeys need of it."""
+    """The customer table (in creation order) and what the journeys need of it.
+
+    ``contacts`` holds its low-cardinality text columns as categoricals (4 bytes a row instead of
+    a 16-byte string view: 10M customers are 2 GB smaller); ``rows`` gives contact rows as the
+    entity has them. E-mail addresses are not held: ``customer_email`` gives them.
+    """
 
     contacts: pl.DataFrame        # the contact entity's columns, one row per customer
     created: np.ndarray           # virtual creation time (days since start; negative: before the history)
     group: np.ndarray
     country: np.ndarray
     cum_weight: np.ndarray        # cumulative activity weights, in creation order
-    emails: list[str]
+    offline: np.ndarray           # acquired offline (original source "Offline Sources")
+    seed: int
+
+    def rows(self, index: np.ndarray) -> pl.DataFrame:
+        """The contact rows of customers ``index``, every text column as text."""
+        return self.contacts[index].with_columns(pl.col(pl.Categorical).cast(pl.Utf8))
+
+    def emails(self, index: np.ndarray) -> np.ndarray:
+        """The e-mail addresses of customers ``index`` (object array)."""
+        return np.array([customer_email(int(i), self.seed) for i in index], dtype=object)
 
 
 def customer_email(index: int, seed: int) -> str:
@@ -232,8 +270,7 @@ def make_customers(rng: np.random.Generator, scale: Scale, seed: int, start: dat
     group = _pick_fixed(rng, n, demo.GROUP_SHARE)
     country = demo._pick_by_group(rng, group, demo.COUNTRY_BY_GROUP)
     acquisition = demo._pick_by_group(rng, group, demo.ACQUISITION)
-    emails = [customer_email(i, seed) for i in range(n)]
-    email_sha = pl.Series([hashlib.sha256(e.encode()).hexdigest() for e in emails], dtype=pl.Utf8)
+    email_sha = pl.Series([hashlib.sha256(customer_email(i, seed).encode()).hexdigest() for i in range(n)], dtype=pl.Utf8)
     b2b = group == demo.B2B
     employees = np.clip(np.exp(rng.normal(math.log(120), 1.0, n)), 10, 5000).astype(np.int64)
     revenue_band = np.select([employees < 50, employees < 250, employees < 1000], [0, 1, 2], 3)
@@ -267,33 +304,34 @@ def make_customers(rng: np.random.Generator, scale: Scale, seed: int, start: dat
         email_sha.alias("email_sha256"),
         pl.Series("phone_sha256", _hex(rng, n, 64)).set(pl.Series(rng.random(n) < 0.12), None),
         _ts("created_at", created, start),
-        _cat(LIFECYCLE_AT_CREATION, _pick_fixed(rng, n, (0.55, 0.25, 0.12, 0.04, 0.04)), "lifecycle_stage"),
-        _cat(demo.ORIGINAL_SOURCE, acquisition, "original_source"),
+        _cat(LIFECYCLE_AT_CREATION, _pick_fixed(rng, n, (0.55, 0.25, 0.12, 0.04, 0.04)), "lifecycle_stage", pl.Categorical),
+        _cat(demo.ORIGINAL_SOURCE, acquisition, "original_source", pl.Categorical),
         pl.Series("birth_year", birth).set(pl.Series(rng.random(n) < 0.05), None),
-        _cat(("female", "male", "other"), gender, "gender"),
+        _cat(("female", "male", "other"), gender, "gender", pl.Categorical),
         _cat(demo.INCOME_BANDS, np.where(rng.random(n) < 0.1, len(demo.INCOME_BANDS),
                                          demo._pick_by_group(rng, group, demo.INCOME)), "income_band"),
         _cat(demo.EDUCATIONS, np.where(rng.random(n) < 0.15, len(demo.EDUCATIONS),
                                        demo._pick_by_group(rng, group, demo.EDUCATION)), "education"),
-        _cat([p[1][0] for p in all_places], city_index, "city"),
-        _cat([p[1][1] for p in all_places], city_index, "postcode"),
-        _cat([COUNTRY_CODE[c] for c in demo.COUNTRIES], country, "country_code"),
-        _cat([demo.LANGUAGE[c] for c in demo.COUNTRIES], country, "language"),
-        _cat([v.lower() for v in demo.VALUES], survey(demo.VALUES, demo.VALUE), "values_orientation"),
-        _cat([v.lower() for v in demo.LOYALTIES], survey(demo.LOYALTIES, demo.LOYALTY), "brand_loyalty"),
-        _cat([v.lower() for v in demo.MOTIVES], survey(demo.MOTIVES, demo.MOTIVE), "purchase_motive"),
-        _cat(demo.LIFESTYLES, survey(demo.LIFESTYLES, demo.LIFESTYLE), "lifestyle"),
+        _cat([p[1][0] for p in all_places], city_index, "city", pl.Categorical),
+        _cat([p[1][1] for p in all_places], city_index, "postcode", pl.Categorical),
+        _cat([COUNTRY_CODE[c] for c in demo.COUNTRIES], country, "country_code", pl.Categorical),
+        _cat([demo.LANGUAGE[c] for c in demo.COUNTRIES], country, "language", pl.Categorical),
+        _cat([v.lower() for v in demo.VALUES], survey(demo.VALUES, demo.VALUE), "values_orientation", pl.Categorical),
+        _cat([v.lower() for v in demo.LOYALTIES], survey(demo.LOYALTIES, demo.LOYALTY), "brand_loyalty", pl.Categorical),
+        _cat([v.lower() for v in demo.MOTIVES], survey(demo.MOTIVES, demo.MOTIVE), "purchase_motive", pl.Categorical),
+        _cat(demo.LIFESTYLES, survey(demo.LIFESTYLES, demo.LIFESTYLE), "lifestyle", pl.Categorical),
         pl.Series("satisfaction_score", satisfaction).set(pl.Series(rng.random(n) < 0.35), None),
         company.set(pl.Series(~b2b), None).alias("company"),
-        _cat([c[1] for c in demo.COMPANY_CORE], np.where(b2b, core, len(demo.COMPANY_CORE)), "industry"),
+        _cat([c[1] for c in demo.COMPANY_CORE], np.where(b2b, core, len(demo.COMPANY_CORE)), "industry", pl.Categorical),
         pl.Series("employees", np.where(b2b, employees, null)).set(pl.Series(~b2b), None),
-        _cat(("1-10M", "10-50M", "50-250M", "250M+"), np.where(b2b, revenue_band, 4), "revenue_band"),
+        _cat(("1-10M", "10-50M", "50-250M", "250M+"), np.where(b2b, revenue_band, 4), "revenue_band", pl.Categorical),
         pl.Series("consent_marketing", consent == 0).set(pl.Series(consent == 2), None),
         pl.Series("objected_marketing", rng.random(n) < 0.01),
         pl.Series("phone_sha256_meta", _hex(rng, n, 64)),
     ])
     weight = rng.gamma(ACTIVITY_SHAPE, 1 / ACTIVITY_SHAPE, n)
-    return Customers(contacts, created, group, country, np.cumsum(weight), emails)
+    offline = acquisition == demo.ORIGINAL_SOURCE.index("Offline Sources")
+    return Customers(contacts, created, group, country, np.cumsum(weight), offline, seed)
 
 
 def _campaign_tables(campaigns: tuple[demo.Campaign, ...]) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -346,8 +384,9 @@ class HistoryGenerator:
 
     def blocks(self) -> Iterator[tuple[int, int]]:
         """[a, b) day offsets of each block."""
-        for a in range(0, self.scale.days, BLOCK_DAYS):
-            yield a, min(a + BLOCK_DAYS, self.scale.days)
+        days = block_days(self.scale)
+        for a in range(0, self.scale.days, days):
+            yield a, min(a + days, self.scale.days)
 
     def run(self, writer: HistoryWriter) -> Written:
         """Write the whole history: each entity's rows of a block once the block is complete."""
@@ -362,7 +401,7 @@ class HistoryGenerator:
                 produced.setdefault(entity, []).append(frame)
 
             new = np.nonzero((created_day >= a) & (created_day < b))[0]
-            add("contact", c.contacts[new].with_columns(
+            add("contact", c.rows(new).with_columns(
                 pl.Series("_day", created_day[new]), pl.lit("crm_contacts").alias("source"),
                 pl.lit("hubspot_contacts").alias("source_format")))
             for entity, frame in self._journeys(a, b).items():
@@ -379,7 +418,7 @@ class HistoryGenerator:
                 later = frame.filter((pl.col("_day") >= b) & (pl.col("_day") < self.scale.days))
                 writer.write(entity, now.sort("_day", maintain_order=True))
                 if later.height:
-                    pending[entity] = [later]
+                    pending[entity] = [_compact(later)]
         return writer.written
 
     # -- journeys: touchpoints, orders, deals, contact updates ------------------------------------
@@ -409,7 +448,7 @@ class HistoryGenerator:
         j = np.repeat(np.arange(n), counts)
         pos = demo._position_in_run(counts)
         t = np.where(pos == 0, t0[j], t0[j] + rng.random(len(j)) * length[j])
-        acquisition = np.where(c.contacts["original_source"].to_numpy()[cust] == "Offline Sources", demo.DIRECT, 0)
+        acquisition = np.where(c.offline[cust], demo.DIRECT, 0)
         ch = _pick(rng, self.channel_probs[group[j]])
         acq_channel = demo._pick_by_group(rng, group[j], demo.ACQUISITION[:, :len(CHANNELS)])
         ch = np.where((pos == 0) & first[j], np.where(acquisition[j] == demo.DIRECT, demo.DIRECT, acq_channel), ch)
@@ -430,7 +469,7 @@ class HistoryGenerator:
         first_orders = by_time[first_idx]
         new_buyers = first_orders[~self.has_ordered[seen_cust]]
         self.has_ordered[order_cust] = True
-        updates = c.contacts[order_cust[new_buyers]].with_columns(
+        updates = c.rows(order_cust[new_buyers]).with_columns(
             pl.lit("customer").alias("lifecycle_stage"), pl.Series("_day", order_day[new_buyers]),
             pl.lit("crm_contacts").alias("source"), pl.lit("hubspot_contacts").alias("source_format"))
         deal_orders = deal_orders.drop("_cust", "_t")
@@ -576,7 +615,7 @@ class HistoryGenerator:
         self.deal_seq += m
         amount = np.round(np.clip(np.exp(rng.normal(math.log(36000), 0.4, m)), 20000, 80000), -3)
         usd = c.country[cust] == demo.COUNTRIES.index("United States")
-        company = c.contacts["company"].gather(pl.Series(cust))
+        company = c.contacts["company"].gather(pl.Series(cust)).cast(pl.Utf8)
         base = pl.DataFrame([
             ids, pl.Series("source_system", ["hubspot"] * m, dtype=pl.Utf8),
             c.contacts["customer_id"].gather(pl.Series(cust)), company.alias("company"),
@@ -763,7 +802,7 @@ def write_new_day(inbox: Path, generator: HistoryGenerator, day: date, seed: int
     contacts = world.contacts
     existing = (contacts["file_day"] < day).to_numpy()
     mapped = rng.integers(0, scale.customers, contacts.height)
-    emails = np.where(existing, np.array(generator.customers.emails, dtype=object)[mapped],
+    emails = np.where(existing, generator.customers.emails(mapped),
                       contacts["email"].to_numpy())
     remap = pl.DataFrame({"contact_idx": contacts["contact_idx"], "_email": pl.Series(emails, dtype=pl.Utf8)})
 
