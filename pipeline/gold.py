@@ -148,9 +148,10 @@ class Silver:
             self._files[entity] = plan.files if plan else records.files if records else tuple(files)
             self._frames[entity] = self._slim(lake.scan_clean(entity, files), entity).collect()
         self._versions: dict[str, pl.DataFrame] = {}
-        self._truths: dict[str, pl.DataFrame] = {}
+        self._truths: dict[str, pl.LazyFrame] = {}
         self._held: dict[str, pl.LazyFrame] = {}  # the truth of each entity the increment keeps (``current``)
         self._new_records: dict[str, pl.DataFrame] = {}  # the night's layer of each CRM record entity from the state
+        self.work: Path | None = None  # where ``keep`` writes what the run reads again (None: held in memory)
 
     @staticmethod
     def _slim(extractions: pl.LazyFrame, entity: str) -> pl.LazyFrame:
@@ -172,7 +173,23 @@ class Silver:
         silver._truths = {}
         silver._held = {}
         silver._new_records = {}
+        silver.work = None
         return silver
+
+    def keep(self, name: str, frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+        """A table the run built and reads again, written to the run's ``work`` folder and read back lazily.
+
+        Each reader then reads only the columns and rows it asks for, and the per-customer and
+        per-order tables (fct_orders, the segments, the CRM records, dim_customer: 10M rows or more
+        at the large scale) are not held in memory between their readers. Without a work folder
+        (a Silver of given frames, a test) the frame is collected once and held.
+        """
+        if self.work is None:
+            return (frame.collect() if isinstance(frame, pl.LazyFrame) else frame).lazy()
+        self.work.mkdir(parents=True, exist_ok=True)
+        path = self.work / f"{name}-{uuid.uuid4().hex[:8]}.parquet"
+        frame.lazy().sink_parquet(path, compression="lz4", statistics=True)
+        return pl.scan_parquet(path)
 
     def _versioned(self, entity: str) -> pl.DataFrame:
         if entity not in self._versions:
@@ -194,13 +211,9 @@ class Silver:
         """The current truth of an entity as of ``up_to`` (assembled from the state when incremental)."""
         if self._plan(entity) is not None:
             return self.current(entity).collect()
-        if entity not in self._truths:
-            partial = silver_as_of(self._versioned(entity), entity, self.up_to)
-            if self._records(entity) is None:
-                return partial.collect()
-            self._new_records[entity] = partial.collect()
-            self._truths[entity] = self._record_truth(entity, self._new_records[entity])
-        return self._truths[entity]
+        if self._records(entity) is None:
+            return silver_as_of(self._versioned(entity), entity, self.up_to).collect()
+        return self._record_truth(entity).collect()
 
     def current(self, entity: str) -> pl.LazyFrame:
         """``truth`` as a LazyFrame; for an entity the increment keeps, its months before W stay in the lake.
@@ -208,6 +221,8 @@ class Silver:
         Those are read by each reader that collects it, only the months and columns it asks for
         (``incremental.assemble``): the night holds the months it rebuilt, not the history.
         """
+        if self._records(entity) is not None:
+            return self._record_truth(entity)
         if self._plan(entity) is None:
             return self.truth(entity).lazy()
         if entity not in self._held:
@@ -215,29 +230,35 @@ class Silver:
             self._held[entity] = assemble(self.lake, self.increment, entity, partial)
         return self._held[entity]
 
-    def _record_truth(self, entity: str, new: pl.DataFrame) -> pl.DataFrame:
-        """A CRM record entity's truth from the state's layers and the night's (``new``): each key's newest row.
+    def _record_truth(self, entity: str) -> pl.LazyFrame:
+        """A CRM record entity's truth from the state's layers and the night's: each key's newest row (``keep``-ed).
 
         Every new row is newer than every held one, and a later layer than an earlier one. Each
         layer keeps the keys no later layer has; all are sorted by key, so the base's rows and the
         few later ones are merged, not sorted.
         """
+        if entity in self._truths:
+            return self._truths[entity]
+        new = self._new_records[entity] = silver_as_of(self._versioned(entity), entity, self.up_to).collect()
         key = list(BUSINESS_KEYS[entity])
-        base, *nightly = [self.lake.read(self.lake.root / path) for path in self.increment.state.records[entity].layers]
+        base, *nightly = self.increment.state.records[entity].layers
         later, newer = [new], new.select(key)
-        for layer in reversed(nightly):
+        for layer in map(self.lake.read, (self.lake.root / path for path in reversed(nightly))):
             later.append(layer.join(newer, on=key, how="anti", nulls_equal=True))
             newer = pl.concat([newer, layer.select(key)])
         rows = pl.concat(later, how="vertical_relaxed").sort(key).with_columns(pl.struct(key).alias("_key"))
-        kept = base.join(newer, on=key, how="anti", nulls_equal=True, maintain_order="left")
-        return kept.with_columns(pl.struct(key).alias("_key")).merge_sorted(rows, key="_key").drop("_key")
+        # the base (every record, 10M contacts at the large scale) is streamed through, not read whole
+        kept = self.lake.scan(base).join(newer.lazy(), on=key, how="anti", nulls_equal=True, maintain_order="left")
+        truth = kept.with_columns(pl.struct(key).alias("_key")).merge_sorted(rows.lazy(), key="_key").drop("_key")
+        self._truths[entity] = self.keep(entity, truth)
+        return self._truths[entity]
 
     def as_of(self, entity: str, as_of: date) -> pl.LazyFrame:
         """The current truth of an entity as of a date (a filter on its versions, see silver.versions)."""
         if self._records(entity) is not None:
             if as_of != self.up_to:
                 raise ValueError(f"an incremental run holds {entity} records as of {self.up_to} only, not {as_of}")
-            return self.truth(entity).lazy()
+            return self._record_truth(entity)
         plan = self._plan(entity)
         if plan is None:
             return silver_as_of(self._versioned(entity), entity, as_of)
@@ -291,7 +312,7 @@ class Silver:
 
     def _record_layers(self, entity: str) -> RecordLayers:
         """What the next state keeps of a CRM record entity: the night's layer on the state's, or a new base."""
-        truth = self.truth(entity)  # for an entity taken from the state, this also sets the night's layer
+        truth = self.current(entity)  # for an entity taken from the state, this also sets the night's layer
         held = None if self._records(entity) is None else self.increment.state.records[entity]
         if held is not None and len(held.layers) < RECORD_LAYERS:
             stages = self._versioned(entity).select(DEAL_STAGE_COLUMNS).unique() if entity == "deal" else None
@@ -429,18 +450,20 @@ def first_run_steps(lake: Lake, up_to: date, settings: Settings) -> list[date]:
     return [*steps, last] if steps else []
 
 
-def advance_state(lake: Lake, as_of: date, settings: Settings, *, labels: bool = False) -> None:
+def advance_state(lake: Lake, as_of: date, settings: Settings, *, labels: bool = False, work: Path | None = None) -> None:
     """Move the lake's state to ``as_of`` without building anything for the warehouse.
 
     A step of a first run (``first_run_steps``): the state's truth and derived attribution rows as
     of ``as_of``, built on the state when there is one (with every new file since as its increment),
     else from the lake's history up to ``as_of``. No CLV or warehouse tables; the segment labels of
-    ``as_of`` only with ``labels`` (kept in the state for the night 30 days later).
+    ``as_of`` only with ``labels`` (kept in the state for the night 30 days later). ``work``: the
+    step's work folder (``Silver.keep``).
     """
     state, _ = read_state(lake)
     increment = None if state is None else plan_increment(lake, as_of, state, {})  # a str: why it cannot be used
     kept = SegmentLabels(lake, settings, {}, as_of) if labels else None
     silver = Silver(lake, as_of, None if isinstance(increment, str) else increment, kept)
+    silver.work = work
     facts = build_facts(silver, as_of, settings, state_only=True)
     if kept is not None:
         segments = segments_as_of(silver, as_of, settings, segment_rules(settings), facts.orders.lazy(),
@@ -464,13 +487,13 @@ class Facts:
     """The facts and the segment snapshot as of one date: built once, read by the current tables and that date's snapshot."""
 
     as_of: date
-    orders: pl.DataFrame
+    orders: pl.LazyFrame  # fct_orders and the segments: kept in the run's work folder (Silver.keep)
     ad_spend: pl.DataFrame
     # on an incremental run these two are lazy: the months the run did not rebuild are read from the state's parts
     # by each reader (see Silver.current), so the night does not hold the history's touches and credit rows
     touchpoints: pl.DataFrame | pl.LazyFrame
     attribution: pl.DataFrame | pl.LazyFrame  # the models of attribution_models (the snapshots' among them); orders and won deals
-    segments: pl.DataFrame
+    segments: pl.DataFrame | pl.LazyFrame  # an empty DataFrame when the facts were built for the state only
     derived: Derived | None = None  # for the next night's incremental run
     # built on the previous night's state: only these changed (None: nothing), so the warehouse may
     # replace just them when it holds that state (see run.build_and_load)
@@ -514,8 +537,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     and fct_attribution stay lazy over the state's parts (``Facts``).
     """
     fx = silver.fx(as_of)
-    orders = build_fct_orders(silver.as_of("order", as_of), fx).collect()
-    clv = None if state_only else _in_background(build_clv, orders.lazy(), as_of,
+    orders = silver.keep("fct_orders", build_fct_orders(silver.as_of("order", as_of), fx))
+    clv = None if state_only else _in_background(build_clv, orders, as_of,
                                                  annual_discount_rate=settings.clv_annual_discount_rate)
     touch_facts = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings))
     touchpoints = touch_facts if silver.increment is not None else touch_facts.collect()
@@ -524,7 +547,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     rule_based = tuple(m for m in models if m in RULE_BASED_MODELS)
     won_deals = won_deal_conversions(deals, fx, as_of)
 
-    def attribute(orders: pl.DataFrame, touches: pl.DataFrame | pl.LazyFrame, chosen: tuple[str, ...],
+    def attribute(orders: pl.DataFrame | pl.LazyFrame, touches: pl.DataFrame | pl.LazyFrame, chosen: tuple[str, ...],
                   with_deals: bool) -> pl.DataFrame:
         return build_fct_attribution(
             orders.lazy(), touches.lazy(), settings.attribution_lookback_days, chosen, contacts=contacts, deals=deals,
@@ -533,7 +556,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         ).collect()
 
     fingerprint = fact_settings(settings)
-    conversions = conversions_of(orders.lazy()).collect()
+    conversions = conversions_of(orders).collect()
     milestones = milestones_of(contacts, deals).collect() if set(rule_based) & set(MILESTONE_MODELS) else None
     state = None if silver.increment is None else silver.increment.state
     previous = state.derived if state is not None and state.derived is not None else None
@@ -554,7 +577,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         # lake), then those rebuilt from the window on; the won deals, computed whole, after them
         parts = [kept if window is None else kept.filter(pl.col("order_date") < window)]
         if window is not None:
-            changed = orders.filter(pl.col("order_date") >= window)
+            changed = orders.filter(pl.col("order_date") >= window).collect()
             first = changed.filter(pl.col("is_revenue"))["ordered_at"].min()
             lookback = timedelta(days=settings.attribution_lookback_days)
             touches = touchpoints.clear() if first is None else touchpoints.filter(pl.col("ts") >= first - lookback)
@@ -568,8 +591,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
         ad_spend=build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect(),
-        segments=pl.DataFrame() if state_only else segments_as_of(
-            silver, as_of, settings, segment_rules(settings), orders.lazy(), touchpoints.lazy()).collect(),
+        segments=pl.DataFrame() if state_only else silver.keep("mart_customer_segments", segments_as_of(
+            silver, as_of, settings, segment_rules(settings), orders, touchpoints.lazy())),
         derived=Derived(fingerprint, rule_rows, conversions, milestones, window, rebuilt_all=previous is None),
         on_state=None if previous is None else state.state_id, touch_window=touch_window, clv=clv,
     )
@@ -579,7 +602,8 @@ def build_current(silver: Silver, as_of: date, settings: Settings,
                   facts: Facts | None = None) -> dict[str, pl.DataFrame | pl.LazyFrame]:
     """Facts, dimensions and period marts as of the run's last date (``facts``: already built for that date).
 
-    fct_touchpoints and fct_attribution are lazy on an incremental run (``Facts``), every other table a DataFrame.
+    fct_touchpoints and fct_attribution are lazy on an incremental run (``Facts``); fct_orders and
+    dim_customer always (kept in the run's work folder, ``Silver.keep``); every other table is a DataFrame.
     """
     if facts is None or facts.as_of != as_of:
         facts = build_facts(silver, as_of, settings)
@@ -596,9 +620,8 @@ def build_current(silver: Silver, as_of: date, settings: Settings,
         "fct_touchpoints": touchpoints,
         "fct_attribution": attribution,
         "dim_campaign": build_dim_campaign(silver.as_of("ad_daily", as_of), silver.as_of("touchpoint", as_of)).collect(),
-        "dim_customer": build_dim_customer(
-            contacts, orders.lazy(), segments.select("customer_id", "rfm_segment", "value_tier"), as_of
-        ).collect(),
+        "dim_customer": silver.keep("dim_customer", build_dim_customer(
+            contacts, orders.lazy(), segments.select("customer_id", "rfm_segment", "value_tier"), as_of)),
         "mart_channel_roi": build_channel_roi(attribution.lazy(), ad_spend.lazy()).collect(),
         "mart_sales_costs": build_sales_costs(silver.as_of("sales_cost", as_of), orders.lazy(), fx,
                                               ad_spend.lazy()).collect(),
@@ -632,7 +655,7 @@ def _segments_from_silver(silver: Silver, as_of: date, settings: Settings, rules
 
 
 def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
-                    facts: Facts | None = None) -> dict[str, pl.DataFrame]:
+                    facts: Facts | None = None) -> dict[str, pl.DataFrame | pl.LazyFrame]:
     """Segments, segment summary, migration and quality, intent conversion, goal tracking, CLV, LTV:CAC and retargeting per as-of date.
 
     Each snapshot is computed from silver as of its own date, so a backfill leaves the snapshots
@@ -641,7 +664,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
     the run's current date) stand in for the facts, segments and attribution of their own date.
     """
     dates = list(dates)
-    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SNAPSHOT_TABLES}
+    parts: dict[str, list[pl.DataFrame | pl.LazyFrame]] = {name: [] for name in SNAPSHOT_TABLES}
     # slim segment labels by date, so migration reuses a snapshot of the range, or one an earlier run kept, when it can
     labels = silver.labels if silver.labels is not None else SegmentLabels(silver.lake, settings, {}, max(dates))
     rules, touch_rules = segment_rules(settings), channel_rules(settings)
@@ -652,7 +675,8 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
         if facts is not None and facts.as_of == as_of:
             orders, touchpoints, segments, spend = facts.orders.lazy(), facts.touchpoints, facts.segments, facts.ad_spend
             # rule-based credit of an order depends on its path alone: the current table's rows are these
-            touches = facts.attribution.lazy().filter((pl.col("conversion_type") == ORDER) & SNAPSHOT_CREDIT).collect()
+            touches: pl.DataFrame | pl.LazyFrame = silver.keep(
+                "snapshot_credit", facts.attribution.lazy().filter((pl.col("conversion_type") == ORDER) & SNAPSHOT_CREDIT))
         else:
             fx = silver.fx(as_of)
             orders = build_fct_orders(silver.as_of("order", as_of), fx).collect().lazy()
@@ -661,7 +685,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
             touches = build_fct_attribution(orders, touchpoints.lazy(), settings.attribution_lookback_days,
                                             SNAPSHOT_ATTRIBUTION_MODELS).filter(SNAPSHOT_CREDIT).collect()
             spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
-        parts["mart_customer_segments"].append(segments)
+        parts["mart_customer_segments"].append(segments.lazy())  # the facts' are in the work folder (Silver.keep)
         if facts is not None and facts.as_of == as_of and facts.clv is not None:
             clv, clv_model = facts.clv.result()
         else:
@@ -694,4 +718,11 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
         parts["mart_ltv_cac"].append(build_ltv_cac(clv, segments, first_touch, spend, as_of))
         parts["mart_retargeting"].append(build_retargeting(touchpoints.lazy(), orders, spend.lazy(), as_of,
                                                            settings.attribution_lookback_days).collect())
-    return {name: pl.concat(frames, how="vertical_relaxed") for name, frames in parts.items() if frames}
+    return {name: _concat(frames) for name, frames in parts.items() if frames}
+
+
+def _concat(frames: list[pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame | pl.LazyFrame:
+    """One snapshot table of a run's dates: lazy when one of them is (a table in the work folder)."""
+    if any(isinstance(frame, pl.LazyFrame) for frame in frames):
+        return pl.concat([frame.lazy() for frame in frames], how="vertical_relaxed")
+    return pl.concat([frame for frame in frames if isinstance(frame, pl.DataFrame)], how="vertical_relaxed")

@@ -217,7 +217,7 @@ class RecordLayers:
 
     files: tuple[str, ...]
     kept: tuple[str, ...]         # the previous state's layers this state reads too (none: ``layer`` is a base)
-    layer: pl.DataFrame           # the night's layer (or the whole truth)
+    layer: pl.DataFrame | pl.LazyFrame  # the night's layer (or the whole truth)
     kept_stages: tuple[str, ...]  # deals: likewise for the stages seen
     stages: pl.DataFrame | None
 
@@ -514,7 +514,7 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
     kept_records: dict[str, RecordState] = {}
     for entity, layers in (records or {}).items():
         layer = f"gold/records/{state_id}/{entity}.parquet"
-        lake.write(lake.root / layer, layers.layer, STATE_COMPRESSION)
+        _write_frame(lake, layer, layers.layer)
         stages = layers.kept_stages
         if layers.stages is not None:
             stages = (*stages, f"gold/records/{state_id}/{entity}_stages.parquet")
@@ -522,6 +522,14 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
         kept_records[entity] = RecordState(layers.files, (*layers.kept, layer), stages)
     return GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded,
                      kept_records)
+
+
+def _write_frame(lake: Lake, path: str, frame: pl.DataFrame | pl.LazyFrame) -> None:
+    """A state file: a frame written, a lazy one streamed."""
+    if isinstance(frame, pl.LazyFrame):
+        lake.write_lazy(lake.root / path, frame, STATE_COMPRESSION)
+    else:
+        lake.write(lake.root / path, frame, STATE_COMPRESSION)
 
 
 def publish_state(lake: Lake, state: GoldState) -> None:

@@ -162,15 +162,15 @@ class Lake:
         frame.write_parquet(tmp, compression=compression, statistics=True)
         tmp.replace(path)
 
-    def write_lazy(self, path: LakePath, frame: pl.LazyFrame) -> None:
-        """Stream a lazy frame into a Parquet file atomically, without collecting it."""
+    def write_lazy(self, path: LakePath, frame: pl.LazyFrame, compression: ParquetCompression = "zstd") -> None:
+        """Stream a lazy frame into a Parquet file atomically, without collecting it (``compression`` as ``write``)."""
         if not self.local:
-            frame.sink_parquet(self.source(path), compression="zstd", statistics=True,
+            frame.sink_parquet(self.source(path), compression=compression, statistics=True,
                                storage_options=self.storage_options)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".parquet.tmp")
-        frame.sink_parquet(tmp, compression="zstd", statistics=True)
+        frame.sink_parquet(tmp, compression=compression, statistics=True)
         tmp.replace(path)
 
     def clean(self, entity: str, up_to: date, since: date | None = None) -> pl.LazyFrame:

@@ -8,12 +8,14 @@ run leaves the warehouse exactly as it was; only ``ops_runs`` records that it fa
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import overload
 
 import polars as pl
@@ -123,8 +125,27 @@ def build_and_load(settings: Settings, start: date, end: date, files: list[FileR
     for number, step in enumerate(steps, 1):
         if progress:
             progress(f"first run: the lake's state as of {step} ({number}/{len(steps)})")
-        advance_state(lake, step, settings, labels=step == steps[-1])
+        with work_folder(settings) as work:
+            advance_state(lake, step, settings, labels=step == steps[-1], work=work)
+    with work_folder(settings) as work:
+        return _build_and_load(settings, lake, current_as_of, dates, steps, work, progress, run_id)
+
+
+@contextmanager
+def work_folder(settings: Settings) -> Iterator[Path]:
+    """A folder of its own under ``<home>/work`` for what a run's build reads again (``Silver.keep``), removed after."""
+    folder = settings.home / "work" / uuid.uuid4().hex
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _build_and_load(settings: Settings, lake: Lake, current_as_of: date, dates: list[date], steps: list[date],
+                    work: Path, progress: Progress | None, run_id: str | None) -> tuple[dict[str, int], str]:
+    """``build_and_load`` after the first run's steps: the tables built with ``work`` as the run's work folder."""
     silver, how = open_silver(lake, current_as_of, dates, settings)
+    silver.work = work
     if steps:
         how = f"first run, the state built in {len(steps)} steps to {steps[-1]}; {how}"
     if progress:
@@ -158,7 +179,7 @@ def _collected(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 
 
 def _load(settings: Settings, lake: Lake, silver: Silver, facts: Facts, tables: dict[str, pl.DataFrame | pl.LazyFrame],
-          snapshots: dict[str, pl.DataFrame], dates: list[date], state_id: str | None, current_as_of: date,
+          snapshots: dict[str, pl.DataFrame | pl.LazyFrame], dates: list[date], state_id: str | None, current_as_of: date,
           digests: dict[str, dict[str, str]], hashes: dict[str, pl.DataFrame], run_id: str | None,
           progress: Progress | None) -> tuple[dict[str, int], bool]:
     """The warehouse transaction of ``build_and_load``: rows loaded per table, and whether facts were loaded in part."""
@@ -233,7 +254,7 @@ def _keyed_loads(lake: Lake, tables: dict[str, pl.DataFrame | pl.LazyFrame], loa
         key = primary_key(name)
         changed, gone = keyed_changes(lake.read(lake.root / before.path), hashes[name], key)
         if changed.height or gone.height:
-            rows = _collected(tables[name]).join(changed, on=list(key), how="semi")
+            rows = tables[name].lazy().join(changed.lazy(), on=list(key), how="semi").collect()
             loads.append(TableLoad(name, rows, Keys(gone)))
     return loads
 

@@ -230,3 +230,27 @@ def test_a_chosen_set_of_attribution_models_gives_the_same_rows_for_those_models
         assert sorted(ours[table]["model"].unique().to_list()) == kept, table
         assert_same({table: ours[table]}, {table: full[table].filter(pl.col("model").is_in(kept))}, (table,))
     assert_same(ours, full, ("mart_goal_tracking", "mart_ltv_cac", "mart_segment_summary", "fct_orders"))
+
+
+def test_a_run_removes_its_work_folder_whether_it_loads_or_fails(tmp_path, demo_inbox, nightly, monkeypatch):
+    # the nightly runs kept their per-customer tables in $KOHDE_HOME/work/<uuid>/ and removed them
+    assert (nightly.home / "work").is_dir()
+    assert list((nightly.home / "work").iterdir()) == []
+    # a load that fails after the build: its folder goes too, and the warehouse is as it was
+    import pipeline.run as run_module
+
+    settings = _settings(tmp_path / "home", demo_inbox)
+    run_range(settings, START, START)
+    before = snapshot(settings)
+    seen: list[list[Path]] = []
+
+    def failing_load(*args, **kwargs):
+        seen.append(sorted((settings.home / "work").rglob("*.parquet")))
+        raise RuntimeError("the warehouse went away")
+
+    monkeypatch.setattr(run_module, "_load", failing_load)
+    with pytest.raises(RuntimeError, match="went away"):
+        run_range(settings, START + timedelta(days=1), START + timedelta(days=1))
+    assert {path.name.split("-")[0] for path in seen[0]} >= {"fct_orders", "mart_customer_segments", "dim_customer"}
+    assert list((settings.home / "work").iterdir()) == []
+    assert_same(before, snapshot(settings))

@@ -83,7 +83,7 @@ def test_silver_and_build_current_read_it(generated: tuple[Path, object]) -> Non
     settings = Settings.from_env({"KOHDE_HOME": str(root / "home")})
     end = START + timedelta(days=SCALE.days - 1)
     silver = Silver(Lake(settings.lake), end)
-    tables = build_current(silver, end, settings)
+    tables = {name: frame.lazy().collect() for name, frame in build_current(silver, end, settings).items()}
     orders = tables["fct_orders"]
     assert orders.height > 0.65 * SCALE.orders
     assert orders["net_revenue_eur"].null_count() == 0  # every currency has a rate

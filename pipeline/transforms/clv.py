@@ -660,7 +660,8 @@ def _acquisition(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.LazyFrame
     return acquisition_channel, channel_cac
 
 
-def customer_value_and_cost(mart_clv: pl.DataFrame, fct_attribution: pl.DataFrame, fct_ad_spend_daily: pl.DataFrame,
+def customer_value_and_cost(mart_clv: pl.DataFrame, fct_attribution: pl.DataFrame | pl.LazyFrame,
+                            fct_ad_spend_daily: pl.DataFrame,
                             as_of: date) -> pl.DataFrame:
     """One row per customer of mart_clv at as_of: predicted 12-month CLV and acquisition cost.
 
@@ -681,8 +682,8 @@ def customer_value_and_cost(mart_clv: pl.DataFrame, fct_attribution: pl.DataFram
 
 def build_ltv_cac(
     mart_clv: pl.DataFrame,
-    customer_segments: pl.DataFrame,
-    fct_attribution: pl.DataFrame,
+    customer_segments: pl.DataFrame | pl.LazyFrame,
+    fct_attribution: pl.DataFrame | pl.LazyFrame,
     fct_ad_spend_daily: pl.DataFrame,
     as_of: date,
 ) -> pl.DataFrame:

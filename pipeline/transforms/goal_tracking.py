@@ -107,7 +107,7 @@ def _scope_name(channel: str | None, segment: str | None) -> str:
     return f"{channel or '*'}|{segment or '*'}"
 
 
-def _segment_members(segments: pl.DataFrame, segment: str) -> pl.Series | None:
+def _segment_members(segments: pl.DataFrame | pl.LazyFrame, segment: str) -> pl.Series | None:
     """customer_ids in the named segment: ``column=value``, or a bare value of rfm_segment, persona or value_tier.
 
     None when the column does not exist (the filter cannot be applied).
@@ -117,9 +117,10 @@ def _segment_members(segments: pl.DataFrame, segment: str) -> pl.Series | None:
         columns = [column]
     else:
         value, columns = segment.strip(), list(BARE_SEGMENT_COLUMNS)
-    if any(c not in segments.columns for c in columns):
+    if any(c not in segments.lazy().collect_schema().names() for c in columns):
         return None
-    return segments.filter(pl.any_horizontal(pl.col(c).cast(pl.Utf8) == value for c in columns))["customer_id"]
+    members = segments.lazy().filter(pl.any_horizontal(pl.col(c).cast(pl.Utf8) == value for c in columns))
+    return members.select("customer_id").collect()["customer_id"]
 
 
 def _facts(scopes: list[tuple[str | None, str | None]], inputs: GoalInputs,
@@ -293,7 +294,7 @@ class GoalInputs:
     contacts: pl.LazyFrame
     ad_spend: pl.LazyFrame | None = None      # fct_ad_spend_daily
     attribution: pl.LazyFrame | None = None   # fct_attribution (GOAL_ATTRIBUTION_MODEL rows are used)
-    segments: pl.DataFrame | None = None      # mart_customer_segments as of the same date
+    segments: pl.DataFrame | pl.LazyFrame | None = None  # mart_customer_segments as of the same date
 
 
 def build_goal_tracking(
@@ -304,7 +305,7 @@ def build_goal_tracking(
     *,
     ad_spend: pl.LazyFrame | None = None,
     attribution: pl.LazyFrame | None = None,
-    segments: pl.DataFrame | None = None,
+    segments: pl.DataFrame | pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per as_of_date and goal_id (goals with period_start <= as_of): actual, pacing, status.
 

@@ -463,7 +463,7 @@ class Warehouse:
         finally:
             with suppress(duckdb.Error):
                 raw.unregister(view)
-        _check_keys_duckdb(raw, table, table.name, "all")
+        _check_streamed_keys_duckdb(raw, table, replace)
         return inserted[0]
 
     def append(self, table: str, data: pl.DataFrame | pa.Table) -> int:
@@ -606,6 +606,37 @@ def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
         if kept:
             raise WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
                                  f"({', '.join(map(str, kept))}): already in the table outside the replaced rows")
+
+
+def _check_streamed_keys_duckdb(raw: Any, table: TableDef,
+                                replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> None:
+    """The primary key of a table after a streamed load into it, checked by query.
+
+    When every replaced column is a key column (a snapshot's ``as_of_date``), rows kept cannot
+    share a key with the new ones, which all lie in the replaced rows: only those are checked,
+    so the check does not grow with the snapshots the table holds. Otherwise the whole table.
+    """
+    if not table.primary_key:
+        return
+    keys = ", ".join(quote(k) for k in table.primary_key)
+    scoped = replace != "all" and replace and set(replace) <= set(table.primary_key)
+    conditions: list[str] = []
+    params: list[object] = []
+    for column, value in (replace.items() if scoped and not isinstance(replace, str) else ()):
+        if isinstance(value, Since):
+            conditions.append(f"{quote(column)} >= ?")
+            params.append(value.start)
+        else:
+            listed = _values(value)
+            conditions.append(f"{quote(column)} IN ({', '.join('?' for _ in listed)})" if listed else "false")
+            params.extend(listed)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    duplicate = raw.execute(f"SELECT {keys} FROM {quote(table.name)}{where} GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
+                            params).fetchone()
+    if duplicate:
+        place = "in the data" if scoped else "in the data or between it and the rows kept"
+        raise WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
+                             f"({', '.join(map(str, duplicate))}) {place}")
 
 
 def _duckdb_session(dbapi_connection: Any, _record: Any) -> None:
