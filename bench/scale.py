@@ -645,22 +645,30 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
     rollback_day(lake_root, day)
     for file in home.glob("warehouse.duckdb*"):
         file.unlink()
-    silver = rec.run_fresh("nightly run end to end, first run (no state): run_range(D, D)", env, day, args.max_rss_gb)
+    months = f"KOHDE_FIRST_RUN_MONTHS={env.get('KOHDE_FIRST_RUN_MONTHS', '3')}"
+    silver = rec.run_fresh(f"nightly run end to end, first run (no state, {months}): run_range(D, D)", env, day,
+                           args.max_rss_gb)
     print(f"  silver: {silver}", flush=True)
-    rollback_day(lake_root, day)
-    for file in home.glob("warehouse.duckdb*"):
-        file.unlink()
-    silver = rec.run_fresh("nightly run end to end, full rebuild (KOHDE_FIRST_RUN_MONTHS=off): run_range(D, D)",
-                           {**env, "KOHDE_FIRST_RUN_MONTHS": "off"}, day, args.max_rss_gb)
-    print(f"  silver: {silver}", flush=True)
-    if not args.no_incremental:
-        # not measured: the state the measured night starts from, as the nights before leave it. A run of
-        # D - 30 on the lake up to D - 1 leaves the state of D - 1 with the segment labels of D - 30, which
-        # the night of D compares with (the nightly runs of D - 30 .. D - 1 would leave the same)
+    if not args.no_full_rebuild:
         rollback_day(lake_root, day)
         for file in home.glob("warehouse.duckdb*"):
             file.unlink()
-        run_range(settings, day - timedelta(days=MIGRATION_LAG_DAYS), day - timedelta(days=MIGRATION_LAG_DAYS))
+        silver = rec.run_fresh("nightly run end to end, full rebuild (KOHDE_FIRST_RUN_MONTHS=off): run_range(D, D)",
+                               {**env, "KOHDE_FIRST_RUN_MONTHS": "off"}, day, args.max_rss_gb)
+        print(f"  silver: {silver}", flush=True)
+    if not args.no_incremental:
+        # not measured: the state the measured night starts from, as the nights before leave it. A run of
+        # D - 30 on the lake up to D - 1 leaves the state of D - 1 with the segment labels of D - 30, which
+        # the night of D compares with (the nightly runs of D - 30 .. D - 1 would leave the same). That run
+        # reads the whole history (a run of an earlier date); without the full rebuild, a first run of D - 1
+        # leaves the state instead, and the night computes the segments of D - 30 from the lake
+        rollback_day(lake_root, day)
+        for file in home.glob("warehouse.duckdb*"):
+            file.unlink()
+        if args.no_full_rebuild:
+            run_range(Settings.from_env(env), day - timedelta(days=1), day - timedelta(days=1))
+        else:
+            run_range(settings, day - timedelta(days=MIGRATION_LAG_DAYS), day - timedelta(days=MIGRATION_LAG_DAYS))
         silver = rec.run_fresh("nightly run end to end, incremental: run_range(D, D) on the state of D - 1", env, day,
                                args.max_rss_gb)
         print(f"  silver: {silver}", flush=True)
@@ -680,6 +688,9 @@ def main() -> int:
     parser.add_argument("--references-only", action="store_true",
                         help="only ingest and the per-table kohde / DuckDB pairs (for scales whose nightly run does not fit)")
     parser.add_argument("--max-rss-gb", type=float, default=16.0)
+    parser.add_argument("--no-full-rebuild", action="store_true",
+                        help="skip the full rebuild (KOHDE_FIRST_RUN_MONTHS=off): the large scale's does not fit")
+    parser.add_argument("--first-run-months", help="KOHDE_FIRST_RUN_MONTHS of the first run (default: the setting's)")
     parser.add_argument("--no-incremental", action="store_true",
                         help="skip the second end-to-end run (incremental, on the state the night before leaves)")
     parser.add_argument("--nightly-only", action="store_true",
@@ -702,6 +713,8 @@ def main() -> int:
     root.mkdir(parents=True, exist_ok=True)
     home, inbox = root / "home", root / "inbox"
     env = {"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox), "KOHDE_ATTRIBUTION_MODELS": args.models or ""}
+    if args.first_run_months:
+        env["KOHDE_FIRST_RUN_MONTHS"] = args.first_run_months
     settings = Settings.from_env(env)
     lake_root = Path(settings.lake)
     marker = root / "history.json"
