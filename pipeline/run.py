@@ -139,6 +139,8 @@ def work_folder(settings: Settings) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        with suppress(OSError):  # and ``work`` itself unless another run's folder is in it
+            folder.parent.rmdir()
 
 
 def _build_and_load(settings: Settings, lake: Lake, current_as_of: date, dates: list[date], steps: list[date],

@@ -234,8 +234,7 @@ def test_a_chosen_set_of_attribution_models_gives_the_same_rows_for_those_models
 
 def test_a_run_removes_its_work_folder_whether_it_loads_or_fails(tmp_path, demo_inbox, nightly, monkeypatch):
     # the nightly runs kept their per-customer tables in $KOHDE_HOME/work/<uuid>/ and removed them
-    assert (nightly.home / "work").is_dir()
-    assert list((nightly.home / "work").iterdir()) == []
+    assert not (nightly.home / "work").exists()
     # a load that fails after the build: its folder goes too, and the warehouse is as it was
     import pipeline.run as run_module
 
@@ -252,5 +251,5 @@ def test_a_run_removes_its_work_folder_whether_it_loads_or_fails(tmp_path, demo_
     with pytest.raises(RuntimeError, match="went away"):
         run_range(settings, START + timedelta(days=1), START + timedelta(days=1))
     assert {path.name.split("-")[0] for path in seen[0]} >= {"fct_orders", "mart_customer_segments", "dim_customer"}
-    assert list((settings.home / "work").iterdir()) == []
+    assert not (settings.home / "work").exists()
     assert_same(before, snapshot(settings))
