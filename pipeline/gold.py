@@ -311,14 +311,24 @@ class Silver:
                            leads, self.increment, derived, labels, digests, hashes, records)
 
     def _record_layers(self, entity: str) -> RecordLayers:
-        """What the next state keeps of a CRM record entity: the night's layer on the state's, or a new base."""
+        """What the next state keeps of a CRM record entity: the night's layer on the state's, or a new base.
+
+        A new base every ``RECORD_LAYERS`` layers, or sooner when the layers after the base would hold
+        more rows than the base: the next run reads those layers whole, the base it streams through
+        (a first run's steps each add a month of records, not a night's).
+        """
         truth = self.current(entity)  # for an entity taken from the state, this also sets the night's layer
         held = None if self._records(entity) is None else self.increment.state.records[entity]
-        if held is not None and len(held.layers) < RECORD_LAYERS:
+        if held is not None and len(held.layers) < RECORD_LAYERS and not self._layers_outgrow_base(entity, held.layers):
             stages = self._versioned(entity).select(DEAL_STAGE_COLUMNS).unique() if entity == "deal" else None
             return RecordLayers(self._files[entity], held.layers, self._new_records[entity], held.history, stages)
         stages = self.history(entity, self.up_to).select(DEAL_STAGE_COLUMNS).unique().collect() if entity == "deal" else None
         return RecordLayers(self._files[entity], (), truth, (), stages)
+
+    def _layers_outgrow_base(self, entity: str, layers: tuple[str, ...]) -> bool:
+        """Whether the layers after the base, with the night's, hold more rows than the base (from file metadata)."""
+        base, *later = (self.lake.scan(path).select(pl.len()).collect().item() for path in layers)
+        return sum(later) + self._new_records[entity].height > base
 
 
 def _file_digest(path: Path | None) -> str | None:

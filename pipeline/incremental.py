@@ -134,8 +134,9 @@ class RecordState:
 
     The truth is kept in layers: a base (the whole truth as of some night, sorted by business key),
     then each later night's newest rows of the keys its new files had. A key's truth is its row in
-    the newest layer that has it. A night writes only its own layer; every ``RECORD_LAYERS`` nights
-    the whole truth is written as a new base.
+    the newest layer that has it. A night writes only its own layer; every ``RECORD_LAYERS`` nights,
+    or sooner when the layers would hold more rows than the base, the whole truth is written as a
+    new base (``gold.Silver._record_layers``).
     """
 
     files: tuple[str, ...]
