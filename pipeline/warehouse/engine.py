@@ -463,7 +463,7 @@ class Warehouse:
         finally:
             with suppress(duckdb.Error):
                 raw.unregister(view)
-        _check_streamed_keys_duckdb(raw, table, replace)
+        _check_streamed_keys_duckdb(conn, table, replace)
         return inserted[0]
 
     def append(self, table: str, data: pl.DataFrame | pa.Table) -> int:
@@ -477,19 +477,11 @@ class Warehouse:
         if replace == "all":
             conn.exec_driver_sql(f"DELETE FROM {quote(table.name)}")
             return
-        values = {column: v if isinstance(v, Since) else _values(v) for column, v in replace.items()}
-        if not values or any(not v for v in values.values() if not isinstance(v, Since)):
-            return  # an empty IN list matches nothing: nothing to delete
-        names = {column: f"replace_{position}" for position, column in enumerate(values)}
-        condition = " AND ".join(
-            f"{quote(column)} >= :{names[column]}" if isinstance(v, Since) else f"{quote(column)} IN :{names[column]}"
-            for column, v in values.items())
-        statement = sa.text(f"DELETE FROM {quote(table.name)} WHERE {condition}").bindparams(*[
-            sa.bindparam(names[column], value=v.start) if isinstance(v, Since)
-            else sa.bindparam(names[column], value=v, expanding=True)
-            for column, v in values.items()
-        ])
-        conn.execute(statement)
+        rows = _replaced_rows(replace)
+        if rows is None:
+            return  # nothing to delete
+        condition, params = rows
+        conn.execute(sa.text(f"DELETE FROM {quote(table.name)} WHERE {condition}").bindparams(*params))
 
     def _delete_keys(self, conn: sa.Connection, table: TableDef, keys: pa.Table) -> None:
         """Delete the rows whose primary key is a row of ``keys``: a join with the keys, loaded like rows."""
@@ -597,8 +589,7 @@ def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
     keys = ", ".join(quote(k) for k in table.primary_key)
     duplicate = raw.execute(f"SELECT {keys} FROM {quote(view)} GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchone()
     if duplicate:
-        raise WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
-                             f"({', '.join(map(str, duplicate))}) in the data")
+        raise _duplicate_key(table, duplicate, "in the data")
     if not isinstance(replace, Keys) and replace != "all" and (not replace or not set(replace) <= set(table.primary_key)):
         # rows kept outside the replaced ones may share a key with the new rows
         kept = raw.execute(f"SELECT {keys} FROM {quote(table.name)} JOIN {quote(view)} USING ({keys}) LIMIT 1"
@@ -608,7 +599,7 @@ def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
                                  f"({', '.join(map(str, kept))}): already in the table outside the replaced rows")
 
 
-def _check_streamed_keys_duckdb(raw: Any, table: TableDef,
+def _check_streamed_keys_duckdb(conn: sa.Connection, table: TableDef,
                                 replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> None:
     """The primary key of a table after a streamed load into it, checked by query.
 
@@ -619,24 +610,37 @@ def _check_streamed_keys_duckdb(raw: Any, table: TableDef,
     if not table.primary_key:
         return
     keys = ", ".join(quote(k) for k in table.primary_key)
-    scoped = replace != "all" and replace and set(replace) <= set(table.primary_key)
-    conditions: list[str] = []
-    params: list[object] = []
-    for column, value in (replace.items() if scoped and not isinstance(replace, str) else ()):
-        if isinstance(value, Since):
-            conditions.append(f"{quote(column)} >= ?")
-            params.append(value.start)
-        else:
-            listed = _values(value)
-            conditions.append(f"{quote(column)} IN ({', '.join('?' for _ in listed)})" if listed else "false")
-            params.extend(listed)
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    duplicate = raw.execute(f"SELECT {keys} FROM {quote(table.name)}{where} GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
-                            params).fetchone()
+    rows = _replaced_rows(replace) if replace != "all" and replace and set(replace) <= set(table.primary_key) else None
+    condition, params = rows if rows is not None else ("true", [])
+    duplicate = conn.execute(sa.text(
+        f"SELECT {keys} FROM {quote(table.name)} WHERE {condition} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+    ).bindparams(*params)).fetchone()
     if duplicate:
-        place = "in the data" if scoped else "in the data or between it and the rows kept"
-        raise WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
-                             f"({', '.join(map(str, duplicate))}) {place}")
+        raise _duplicate_key(table, duplicate, "in the data" if rows is not None else
+                             "in the data or between it and the rows kept")
+
+
+def _duplicate_key(table: TableDef, key: Sequence[object], place: str) -> WarehouseError:
+    """The error of a repeated primary key found by query (DuckDB tables carry no key index)."""
+    return WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
+                          f"({', '.join(map(str, key))}) {place}")
+
+
+def _replaced_rows(replace: Mapping[str, Sequence[object] | Since]) -> tuple[str, list[sa.BindParameter[Any]]] | None:
+    """The SQL condition of the rows a load replaces by value, with its parameters; None when it matches no row.
+
+    ``{"as_of_date": [...]}``: the column IN the values; ``{"touch_date": Since(d)}``: the column >= d;
+    an empty mapping, or an empty list of values, matches nothing.
+    """
+    values = {column: v if isinstance(v, Since) else _values(v) for column, v in replace.items()}
+    if not values or any(not v for v in values.values() if not isinstance(v, Since)):
+        return None
+    names = {column: f"replace_{position}" for position, column in enumerate(values)}
+    condition = " AND ".join(
+        f"{quote(column)} >= :{names[column]}" if isinstance(v, Since) else f"{quote(column)} IN :{names[column]}"
+        for column, v in values.items())
+    return condition, [sa.bindparam(names[column], value=v.start) if isinstance(v, Since)
+                       else sa.bindparam(names[column], value=v, expanding=True) for column, v in values.items()]
 
 
 def _duckdb_session(dbapi_connection: Any, _record: Any) -> None:

@@ -202,6 +202,12 @@ def check_lazy_loads_are_inserted_batch_by_batch(url: str, tables_dir: Path, mon
                             TableLoad("t_daily", repeated, "all")])
         assert_frame_equal(read_daily(warehouse), daily(rows))
         assert read_money(warehouse).height == 0
+        # a key repeated within the replaced days (a key column): DuckDB finds it among the replaced rows alone
+        with pytest.raises(WarehouseError, match="t_daily.*duplicate key") as repeated_day:
+            warehouse.load([TableLoad("t_daily", daily([*rows[2:], (DAY2, "search", "8")]).lazy(), {"day": [DAY2]})])
+        if url.startswith("duckdb"):
+            assert str(repeated_day.value).endswith(f"duplicate key (day, channel) = ({DAY2}, search) in the data")
+        assert_frame_equal(read_daily(warehouse), daily(rows))
         # a batch outside what the load replaces is refused as an eager one is
         with pytest.raises(WarehouseError, match="t_daily"):
             warehouse.load([TableLoad("t_daily", daily(rows).lazy(), {"day": Since(DAY2)})])
