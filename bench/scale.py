@@ -666,7 +666,7 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
         for file in home.glob("warehouse.duckdb*"):
             file.unlink()
         if args.no_full_rebuild:
-            run_range(Settings.from_env(env), day - timedelta(days=1), day - timedelta(days=1))
+            run_range(settings, day - timedelta(days=1), day - timedelta(days=1))
         else:
             run_range(settings, day - timedelta(days=MIGRATION_LAG_DAYS), day - timedelta(days=MIGRATION_LAG_DAYS))
         silver = rec.run_fresh("nightly run end to end, incremental: run_range(D, D) on the state of D - 1", env, day,

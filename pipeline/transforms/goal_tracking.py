@@ -117,9 +117,10 @@ def _segment_members(segments: pl.DataFrame | pl.LazyFrame, segment: str) -> pl.
         columns = [column]
     else:
         value, columns = segment.strip(), list(BARE_SEGMENT_COLUMNS)
-    if any(c not in segments.lazy().collect_schema().names() for c in columns):
+    frame = segments.lazy()
+    if not set(columns) <= set(frame.collect_schema().names()):
         return None
-    members = segments.lazy().filter(pl.any_horizontal(pl.col(c).cast(pl.Utf8) == value for c in columns))
+    members = frame.filter(pl.any_horizontal(pl.col(c).cast(pl.Utf8) == value for c in columns))
     return members.select("customer_id").collect()["customer_id"]
 
 
