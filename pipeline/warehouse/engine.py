@@ -43,6 +43,10 @@ _LOAD_LOCK_TIMEOUT = "60s"
 _COPY_BATCH_ROWS = 100_000
 # a lazy load's rows per insert: a fact table of a first run (20M touches at medium) never held whole
 STREAM_ROWS = 1_000_000
+# DuckDB's own default is 80 % of the machine's memory, but it shares the process with the run's polars
+# frames: past this it spills to ``<database>.tmp`` instead (a URL's ``?memory_limit=8GB`` overrides it).
+# Medium's first night: 3.9 GB peak instead of 5.8 GB, in the same time (docs/benchmarks.md)
+DUCKDB_MEMORY_LIMIT = "2GB"
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # columns that identify a person (pseudonymous ids and hashes are personal data, GDPR Recital 26)
 _IDENTIFIER = re.compile(r"customer_id|contact_id|sha256|email|phone", re.IGNORECASE)
@@ -121,7 +125,8 @@ class Warehouse:
                 except OSError as exc:
                     raise WarehouseError(f"cannot create the warehouse folder: {exc.strerror}",
                                          file=str(self.path.parent)) from None
-            self._engine = sa.create_engine(parsed)
+            # duckdb_engine lets the URL's query (e.g. ?memory_limit=8GB) override this config
+            self._engine = sa.create_engine(parsed, connect_args={"config": {"memory_limit": DUCKDB_MEMORY_LIMIT}})
             sa.event.listen(self._engine, "connect", _duckdb_session)
         elif backend == "postgresql":
             if parsed.get_driver_name() not in ("psycopg", "postgresql", "psycopg2"):
