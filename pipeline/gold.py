@@ -130,12 +130,15 @@ class Silver:
     """
 
     ENTITIES = ("contact", "deal", "touchpoint", "ad_daily", "order", "goal", "budget", "sales_cost", "fx_rate")
+    # read when versioned and versioned into the work folder; the plan files (goals, budgets, costs, rates) are held
+    LARGE = (*INCREMENTAL_ENTITIES, *RECORD_ENTITIES)
 
     def __init__(self, lake: Lake, up_to: date, increment: Increment | None = None,
                  labels: SegmentLabels | None = None) -> None:
         self.lake, self.up_to, self.increment, self.labels = lake, up_to, increment, labels
         self._files: dict[str, tuple[str, ...]] = {}
-        self._frames: dict[str, pl.DataFrame] = {}
+        # each entity's extractions: a scan of its files, read when its versions are computed (``_versioned``)
+        self._frames: dict[str, pl.DataFrame | pl.LazyFrame] = {}
         for entity in self.ENTITIES:
             plan = None if increment is None else increment.entities.get(entity)
             records = None if increment is None else increment.records.get(entity)
@@ -146,8 +149,9 @@ class Silver:
             else:
                 files = lake.clean_files(entity, up_to)
             self._files[entity] = plan.files if plan else records.files if records else tuple(files)
-            self._frames[entity] = self._slim(lake.scan_clean(entity, files), entity).collect()
-        self._versions: dict[str, pl.DataFrame] = {}
+            scan = self._slim(lake.scan_clean(entity, files), entity)
+            self._frames[entity] = scan if entity in self.LARGE else scan.collect()
+        self._versions: dict[str, pl.DataFrame | pl.LazyFrame] = {}
         self._truths: dict[str, pl.LazyFrame] = {}
         self._held: dict[str, pl.LazyFrame] = {}  # the truth of each entity the increment keeps (``current``)
         self._new_records: dict[str, pl.DataFrame] = {}  # the night's layer of each CRM record entity from the state
@@ -191,14 +195,23 @@ class Silver:
         frame.lazy().sink_parquet(path, compression="lz4", statistics=True)
         return pl.scan_parquet(path)
 
-    def _versioned(self, entity: str) -> pl.DataFrame:
+    def _versioned(self, entity: str) -> pl.DataFrame | pl.LazyFrame:
+        """An entity's versions (``silver.versions``), computed on first use; in the work folder when the run has one.
+
+        Its extractions are read only then, and let go once versioned; the versions are written to
+        the work folder (``keep``) and read back by each reader, the rows and columns it asks for:
+        a run does not hold every entity's extractions at once, nor the touches' versions while it
+        builds everything after the facts (a month's step at the large scale held 2-3 GB of them).
+        """
         if entity not in self._versions:
-            versioned = versions(self._frames.pop(entity), entity)
+            extractions = self._frames.pop(entity)
+            versioned = versions(extractions.collect() if isinstance(extractions, pl.LazyFrame) else extractions, entity)
             if entity in INCREMENTAL_ENTITIES:
                 # the truth of any date comes out in truth_order, as an incremental run gives it: one sort here
                 # instead of one per read (and the unsorted frame is let go before the facts are built)
                 versioned = versioned.sort([*truth_order(entity), VALID_FROM])
-            self._versions[entity] = versioned
+            large = self.work is not None and entity in self.LARGE
+            self._versions[entity] = self.keep(f"versions-{entity}", versioned) if large else versioned
         return self._versions[entity]
 
     def _plan(self, entity: str) -> EntityPlan | None:
@@ -320,7 +333,7 @@ class Silver:
         truth = self.current(entity)  # for an entity taken from the state, this also sets the night's layer
         held = None if self._records(entity) is None else self.increment.state.records[entity]
         if held is not None and len(held.layers) < RECORD_LAYERS and not self._layers_outgrow_base(entity, held.layers):
-            stages = self._versioned(entity).select(DEAL_STAGE_COLUMNS).unique() if entity == "deal" else None
+            stages = self._versioned(entity).lazy().select(DEAL_STAGE_COLUMNS).unique().collect() if entity == "deal" else None
             return RecordLayers(self._files[entity], held.layers, self._new_records[entity], held.history, stages)
         stages = self.history(entity, self.up_to).select(DEAL_STAGE_COLUMNS).unique().collect() if entity == "deal" else None
         return RecordLayers(self._files[entity], (), truth, (), stages)

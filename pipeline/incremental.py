@@ -437,11 +437,9 @@ def assemble(lake: Lake, increment: Increment, entity: str, partial_truth: pl.La
     return pl.concat([scan_parts(lake, before, ENTITIES[entity]).select(columns), rebuilt.lazy()], how="vertical_relaxed")
 
 
-def lead_days(versions: pl.DataFrame, entity: str) -> int:
+def lead_days(versions: pl.DataFrame | pl.LazyFrame, entity: str) -> int:
     """The largest ``event date - extract date`` of an entity's rows (0 when none is later than its extraction)."""
-    if versions.height == 0:
-        return 0
-    lead = versions.select((EVENT_DATE[entity] - pl.col("extract_date")).dt.total_days().max()).item()
+    lead = versions.lazy().select((EVENT_DATE[entity] - pl.col("extract_date")).dt.total_days().max()).collect().item()
     return max(0, int(lead or 0))
 
 

@@ -96,10 +96,11 @@ def _next_of_same(key: list[str], column: str) -> pl.Expr:
     return pl.when(same).then(pl.col(column).shift(-1))
 
 
-def as_of(versioned: pl.DataFrame, entity: str, day: date) -> pl.LazyFrame:
-    """One row per business key as of ``day``, from ``versions``: equal to ``current``."""
+def as_of(versioned: pl.DataFrame | pl.LazyFrame, entity: str, day: date) -> pl.LazyFrame:
+    """One row per business key as of ``day``, from ``versions`` (or a scan of them): equal to ``current``."""
     valid = (pl.col(VALID_FROM) <= day) & (pl.col(VALID_TO).is_null() | (pl.col(VALID_TO) > day))
-    return versioned.lazy().filter(valid).select([c for c in ENTITIES[entity] if c in versioned.columns])
+    held = versioned.lazy().collect_schema().names()
+    return versioned.lazy().filter(valid).select([c for c in ENTITIES[entity] if c in held])
 
 
 def fx_rates(extractions: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
