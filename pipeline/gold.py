@@ -512,10 +512,11 @@ class Facts:
     as_of: date
     orders: pl.LazyFrame  # fct_orders and the segments: kept in the run's work folder (Silver.keep)
     ad_spend: pl.DataFrame
-    # on an incremental run these two are lazy: the months the run did not rebuild are read from the state's parts
-    # by each reader (see Silver.current), so the night does not hold the history's touches and credit rows
+    # on an incremental run the touches are lazy: the months the run did not rebuild are read from the state's parts
+    # by each reader (see Silver.current), so the night does not hold the history's touches; the credit rows are
+    # always lazy: those it rebuilt are kept in the work folder (Silver.keep), the others read from the state's parts
     touchpoints: pl.DataFrame | pl.LazyFrame
-    attribution: pl.DataFrame | pl.LazyFrame  # the models of attribution_models (the snapshots' among them); orders and won deals
+    attribution: pl.LazyFrame  # the models of attribution_models (the snapshots' among them); orders and won deals
     segments: pl.DataFrame | pl.LazyFrame  # an empty DataFrame when the facts were built for the state only
     derived: Derived | None = None  # for the next night's incremental run
     # built on the previous night's state: only these changed (None: nothing), so the warehouse may
@@ -523,7 +524,7 @@ class Facts:
     on_state: str | None = None
     touch_window: date | None = None
     # build_clv of the orders, computed in a thread (mostly numpy) while the rest is built (mostly polars)
-    clv: Future[tuple[pl.DataFrame, pl.DataFrame]] | None = None
+    clv: Future[tuple[pl.LazyFrame, pl.DataFrame]] | None = None
 
 
 T = TypeVar("T")
@@ -557,12 +558,16 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     rule-based order rows are taken from the state before ``attribution_window`` and computed from
     it on; the data-driven models (fitted on every journey) and the won deals are computed whole.
     Either way the rows are those a full computation gives. On an incremental run fct_touchpoints
-    and fct_attribution stay lazy over the state's parts (``Facts``).
+    stays lazy over the state's parts; fct_attribution is lazy either way (``Facts``). The credit
+    rows, the conversions and the CLV frames are kept in the work folder (``Silver.keep``).
     """
     fx = silver.fx(as_of)
     orders = silver.keep("fct_orders", build_fct_orders(silver.as_of("order", as_of), fx))
-    clv = None if state_only else _in_background(build_clv, orders, as_of,
-                                                 annual_discount_rate=settings.clv_annual_discount_rate)
+    def clv_kept() -> tuple[pl.LazyFrame, pl.DataFrame]:  # mart_clv has a row per customer: 10M at the large scale
+        rows, model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate)
+        return silver.keep("mart_clv", rows), model
+
+    clv = None if state_only else _in_background(clv_kept)
     touch_facts = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings))
     touchpoints = touch_facts if silver.increment is not None else touch_facts.collect()
     deals, contacts = silver.as_of("deal", as_of), silver.as_of("contact", as_of)
@@ -571,15 +576,17 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     won_deals = won_deal_conversions(deals, fx, as_of)
 
     def attribute(orders: pl.DataFrame | pl.LazyFrame, touches: pl.DataFrame | pl.LazyFrame, chosen: tuple[str, ...],
-                  with_deals: bool) -> pl.DataFrame:
-        return build_fct_attribution(
+                  with_deals: bool) -> pl.LazyFrame:
+        # credit rows are kept in the work folder: a first night's at the large scale (the won deals' and the
+        # window's, about 3M orders) are gigabytes held to the load otherwise
+        return silver.keep("attribution", build_fct_attribution(
             orders.lazy(), touches.lazy(), settings.attribution_lookback_days, chosen, contacts=contacts, deals=deals,
             markov_order=settings.attribution_markov_order, time_decay_half_life_days=settings.attribution_half_life_days,
             won_deals=won_deals if with_deals else None,
-        ).collect()
+        ))
 
     fingerprint = fact_settings(settings)
-    conversions = conversions_of(orders).collect()
+    conversions = silver.keep("conversions", conversions_of(orders))  # every revenue order: 25M at the large scale
     milestones = milestones_of(contacts, deals).collect() if set(rule_based) & set(MILESTONE_MODELS) else None
     state = None if silver.increment is None else silver.increment.state
     previous = state.derived if state is not None and state.derived is not None else None
@@ -587,7 +594,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         previous = None
     touch_window = None if silver.increment is None else silver.increment.entities["touchpoint"].window
     if previous is None:
-        attribution: pl.DataFrame | pl.LazyFrame = attribute(orders, touchpoints, models, True)
+        attribution = attribute(orders, touchpoints, models, True)
         window = None
     else:
         lake = silver.lake
@@ -595,7 +602,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
             lake.scan(previous.conversions), conversions, touch_window,
             None if previous.milestones is None else lake.scan(previous.milestones), milestones)
         won = attribute(orders.clear(), touchpoints, models, True)
-        kept = scan_parts(lake, previous.attribution) if previous.attribution else won.clear().lazy()
+        kept = scan_parts(lake, previous.attribution) if previous.attribution else won.clear()
         # in ATTRIBUTION_ORDER, order rows by day: the kept days (the state's parts in month order, left in the
         # lake), then those rebuilt from the window on; the won deals, computed whole, after them
         parts = [kept if window is None else kept.filter(pl.col("order_date") < window)]
@@ -604,12 +611,12 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
             first = changed.filter(pl.col("is_revenue"))["ordered_at"].min()
             lookback = timedelta(days=settings.attribution_lookback_days)
             touches = touchpoints.clear() if first is None else touchpoints.filter(pl.col("ts") >= first - lookback)
-            parts.append(attribute(changed, touches, rule_based, False).lazy())
+            parts.append(attribute(changed, touches, rule_based, False))
         data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
         if data_driven:  # their rows go between the rule-based ones of each order: sorted in
-            parts = [pl.concat([*parts, attribute(orders, touchpoints, data_driven, False).lazy()],
-                               how="vertical_relaxed").sort(ATTRIBUTION_ORDER).collect().lazy()]
-        attribution = pl.concat([*parts, won.lazy()], how="vertical_relaxed")
+            parts = [silver.keep("attribution", pl.concat([*parts, attribute(orders, touchpoints, data_driven, False)],
+                                                          how="vertical_relaxed").sort(ATTRIBUTION_ORDER))]
+        attribution = pl.concat([*parts, won], how="vertical_relaxed")
     rule_rows = attribution.filter((pl.col("conversion_type") == ORDER) & pl.col("model").is_in(rule_based))
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
@@ -625,7 +632,7 @@ def build_current(silver: Silver, as_of: date, settings: Settings,
                   facts: Facts | None = None) -> dict[str, pl.DataFrame | pl.LazyFrame]:
     """Facts, dimensions and period marts as of the run's last date (``facts``: already built for that date).
 
-    fct_touchpoints and fct_attribution are lazy on an incremental run (``Facts``); fct_orders and
+    fct_touchpoints is lazy on an incremental run (``Facts``); fct_attribution, fct_orders and
     dim_customer always (kept in the run's work folder, ``Silver.keep``); every other table is a DataFrame.
     """
     if facts is None or facts.as_of != as_of:
@@ -709,6 +716,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
                                             SNAPSHOT_ATTRIBUTION_MODELS).filter(SNAPSHOT_CREDIT).collect()
             spend = build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect()
         parts["mart_customer_segments"].append(segments.lazy())  # the facts' are in the work folder (Silver.keep)
+        clv: pl.DataFrame | pl.LazyFrame
         if facts is not None and facts.as_of == as_of and facts.clv is not None:
             clv, clv_model = facts.clv.result()
         else:

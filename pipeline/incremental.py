@@ -229,7 +229,7 @@ class Derived:
 
     settings: str
     attribution: pl.DataFrame | pl.LazyFrame  # every rule-based order row of fct_attribution
-    conversions: pl.DataFrame       # ``conversions_of`` the run's fct_orders
+    conversions: pl.DataFrame | pl.LazyFrame  # ``conversions_of`` the run's fct_orders
     milestones: pl.DataFrame | None  # ``milestones_of`` the run's contacts and deals
     window: date | None             # the order dates whose rows the run rebuilt from the previous state's (None: none)
     rebuilt_all: bool               # no previous rows were used: every part is written
@@ -493,7 +493,7 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
                                    lambda day: pl.col("order_date") >= day,
                                    {} if before is None else before.attribution, derived.window,
                                    rebuilt_all=derived.rebuilt_all or before is None)
-        lake.write(lake.root / f"{folder}/conversions.parquet", derived.conversions, STATE_COMPRESSION)
+        _write_frame(lake, f"{folder}/conversions.parquet", derived.conversions)
         milestones = None
         if derived.milestones is not None:
             milestones = f"{folder}/milestones.parquet"
@@ -573,26 +573,39 @@ def _remove(lake: Lake, paths: set[str]) -> None:
                 folder.parent.rmdir()
 
 
-def month_digests(frame: pl.DataFrame, day: str) -> dict[str, str]:
+def month_digests(frame: pl.DataFrame | pl.LazyFrame, day: str) -> dict[str, str]:
     """Per month of the ``day`` column ("null" for none): the row count and the sum of polars' row hashes.
 
     Equal digests mean equal rows (up to a 64-bit hash collision), whatever their order; a digest
-    names the polars version, whose row hash is stable only within a version.
+    names the polars version, whose row hash is stable only within a version. Read batch by batch
+    (fct_orders has 30M rows at the large scale); the sum wraps at 2^64, as polars' own sum does.
     """
-    if frame.height == 0:
-        return {}
-    sums = (frame.select(pl.col(day).dt.strftime("%Y-%m").fill_null("null").alias(_MONTH),
-                         frame.hash_rows().alias("_hash"))
-            .group_by(_MONTH).agg(pl.len().alias("_rows"), pl.col("_hash").sum().alias("_sum")))
-    return {month: f"{pl.__version__}:{rows}:{total}" for month, rows, total in sums.sort(_MONTH).iter_rows()}
+    totals: dict[str, tuple[int, int]] = {}
+    for batch in frame.lazy().collect_batches(chunk_size=DIGEST_ROWS):
+        sums = (batch.select(pl.col(day).dt.strftime("%Y-%m").fill_null("null").alias(_MONTH),
+                             batch.hash_rows().alias("_hash"))
+                .group_by(_MONTH).agg(pl.len().alias("_rows"), pl.col("_hash").sum().alias("_sum")))
+        for month, rows, total in sums.iter_rows():
+            held_rows, held_total = totals.get(month, (0, 0))
+            totals[month] = (held_rows + rows, (held_total + total) % 2**64)
+    return {month: f"{pl.__version__}:{rows}:{total}" for month, (rows, total) in sorted(totals.items())}
 
 
 _ROW_HASH = "_row_hash"
+DIGEST_ROWS = 1_000_000  # rows per batch of month_digests and row_hashes
 
 
-def row_hashes(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
-    """The key columns of every row and polars' hash of the whole row: what ``keyed_changes`` compares."""
-    return frame.select(*key, frame.hash_rows().alias(_ROW_HASH))
+def row_hashes(frame: pl.DataFrame | pl.LazyFrame, key: Sequence[str]) -> pl.DataFrame:
+    """The key columns of every row and polars' hash of the whole row: what ``keyed_changes`` compares.
+
+    Read batch by batch: only the keys and hashes are held (dim_customer has 10M rows at the large scale).
+    """
+    frame = frame.lazy()
+    hashed = [batch.select(*key, batch.hash_rows().alias(_ROW_HASH))
+              for batch in frame.collect_batches(chunk_size=DIGEST_ROWS)]
+    if not hashed:
+        return frame.select(*key).clear().collect().with_columns(pl.lit(None, pl.UInt64).alias(_ROW_HASH))
+    return pl.concat(hashed)
 
 
 def keyed_changes(before: pl.DataFrame, after: pl.DataFrame, key: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -673,7 +686,7 @@ def milestones_of(contacts: pl.LazyFrame, deals: pl.LazyFrame) -> pl.LazyFrame:
     return leads.join(opportunities, on="customer_id", how="full", coalesce=True).sort("customer_id")
 
 
-def attribution_window(previous: pl.LazyFrame, conversions: pl.DataFrame, touch_window: date | None,
+def attribution_window(previous: pl.LazyFrame, conversions: pl.DataFrame | pl.LazyFrame, touch_window: date | None,
                        previous_milestones: pl.LazyFrame | None, milestones: pl.DataFrame | None) -> date | None:
     """The earliest order date whose rule-based credit may differ from the previous night's (None: none).
 

@@ -157,8 +157,8 @@ def _build_and_load(settings: Settings, lake: Lake, current_as_of: date, dates: 
     snapshots = build_snapshots(silver, dates, settings, facts)
     state_id = f"{current_as_of.isoformat()}-{uuid.uuid4().hex[:12]}" if settings.incremental else None
     tables = {name: stable_floats(frame) for name, frame in tables.items()}
-    digests = {name: month_digests(_collected(tables[name]), day) for name, day in MONTHLY_TABLES.items()} if state_id else {}
-    hashes = {name: row_hashes(_collected(tables[name]), primary_key(name)) for name in KEYED_TABLES} if state_id else {}
+    digests = {name: month_digests(tables[name], day) for name, day in MONTHLY_TABLES.items()} if state_id else {}
+    hashes = {name: row_hashes(tables[name], primary_key(name)) for name in KEYED_TABLES} if state_id else {}
     # the state's parts are written while the warehouse loads; the state is published only after its commit
     with ThreadPoolExecutor(max_workers=1) as writer:
         parts = writer.submit(silver.state_parts, state_id, facts.derived, digests, hashes) if state_id else None

@@ -128,7 +128,7 @@ def test_current_tables_count_order_revenue_once_and_won_deals_apart() -> None:
     from pipeline.gold import ATTRIBUTION_MODELS, build_current
 
     tables = build_current(Silver.from_frames(frames), END, Settings.from_env({"KOHDE_HOME": "/nonexistent"}))
-    attribution = tables["fct_attribution"]
+    attribution = tables["fct_attribution"].lazy().collect()  # lazy: kept in the work folder when the run has one
     # both conversions carry id "a", one row per model each, all to paid search g1
     assert attribution.group_by("conversion_type").agg(pl.col("revenue_eur").sum(), pl.len()).sort(
         "conversion_type").rows() == [("order", Decimal("90000.0000"), 10), ("won_deal", Decimal("87000.0000"), 10)]

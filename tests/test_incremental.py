@@ -182,7 +182,7 @@ def test_the_state_holds_the_truth_a_full_read_gives(runs):
     assert written == {label.path for label in state.labels.values()}
     # the rule-based order rows kept for the next night: those of a full build, in its row order too (float
     # sums over them follow it), though each night appended its rebuilt days to the kept ones unsorted
-    full = build_facts(silver, END, nightly).attribution
+    full = build_facts(silver, END, nightly).attribution.lazy().collect()  # lazy: kept in the work folder when the run has one
     rule = full.filter((pl.col("conversion_type") == ORDER) & pl.col("model").is_in(RULE_BASED_MODELS))
     assert state.derived is not None and rule.height > 1000
     kept = scan_parts(lake, state.derived.attribution).select(rule.columns).collect()

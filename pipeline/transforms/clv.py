@@ -660,7 +660,7 @@ def _acquisition(fct_attribution: pl.LazyFrame, fct_ad_spend_daily: pl.LazyFrame
     return acquisition_channel, channel_cac
 
 
-def customer_value_and_cost(mart_clv: pl.DataFrame, fct_attribution: pl.DataFrame | pl.LazyFrame,
+def customer_value_and_cost(mart_clv: pl.DataFrame | pl.LazyFrame, fct_attribution: pl.DataFrame | pl.LazyFrame,
                             fct_ad_spend_daily: pl.DataFrame,
                             as_of: date) -> pl.DataFrame:
     """One row per customer of mart_clv at as_of: predicted 12-month CLV and acquisition cost.
@@ -681,7 +681,7 @@ def customer_value_and_cost(mart_clv: pl.DataFrame, fct_attribution: pl.DataFram
 
 
 def build_ltv_cac(
-    mart_clv: pl.DataFrame,
+    mart_clv: pl.DataFrame | pl.LazyFrame,
     customer_segments: pl.DataFrame | pl.LazyFrame,
     fct_attribution: pl.DataFrame | pl.LazyFrame,
     fct_ad_spend_daily: pl.DataFrame,
