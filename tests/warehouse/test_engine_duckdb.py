@@ -103,6 +103,6 @@ def test_file_held_by_another_process_is_busy(duckdb_url: str, tables_dir: Path)
 def test_duckdb_memory_is_limited_unless_the_url_says_otherwise(duckdb_url: str, tables_dir: Path) -> None:
     # DuckDB's own default (80 % of the machine) would compete with the run's polars frames in the same process
     with Warehouse.connect(duckdb_url, tables_dir=tables_dir) as warehouse:
-        assert warehouse.query("SELECT current_setting('memory_limit') AS m")["m"].item() == "1.8 GiB"  # 2 GB
+        assert warehouse.query("SELECT current_setting('memory_limit') AS m")["m"].item() == "3.7 GiB"  # 4 GB
     with Warehouse.connect(f"{duckdb_url}?memory_limit=5GB", tables_dir=tables_dir) as warehouse:
         assert warehouse.query("SELECT current_setting('memory_limit') AS m")["m"].item() == "4.6 GiB"
