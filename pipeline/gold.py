@@ -575,15 +575,19 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     rule_based = tuple(m for m in models if m in RULE_BASED_MODELS)
     won_deals = won_deal_conversions(deals, fx, as_of)
 
+    def credit(orders: pl.DataFrame | pl.LazyFrame, touches: pl.DataFrame | pl.LazyFrame, chosen: tuple[str, ...],
+               with_deals: bool) -> pl.LazyFrame:
+        return build_fct_attribution(
+            orders.lazy(), touches.lazy(), settings.attribution_lookback_days, chosen, contacts=contacts, deals=deals,
+            markov_order=settings.attribution_markov_order, time_decay_half_life_days=settings.attribution_half_life_days,
+            won_deals=won_deals if with_deals else None,
+        )
+
     def attribute(orders: pl.DataFrame | pl.LazyFrame, touches: pl.DataFrame | pl.LazyFrame, chosen: tuple[str, ...],
                   with_deals: bool) -> pl.LazyFrame:
         # credit rows are kept in the work folder: a first night's at the large scale (the won deals' and the
         # window's, about 3M orders) are gigabytes held to the load otherwise
-        return silver.keep("attribution", build_fct_attribution(
-            orders.lazy(), touches.lazy(), settings.attribution_lookback_days, chosen, contacts=contacts, deals=deals,
-            markov_order=settings.attribution_markov_order, time_decay_half_life_days=settings.attribution_half_life_days,
-            won_deals=won_deals if with_deals else None,
-        ))
+        return silver.keep("attribution", credit(orders, touches, chosen, with_deals))
 
     fingerprint = fact_settings(settings)
     conversions = silver.keep("conversions", conversions_of(orders))  # every revenue order: 25M at the large scale
@@ -614,7 +618,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
             parts.append(attribute(changed, touches, rule_based, False))
         data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
         if data_driven:  # their rows go between the rule-based ones of each order: sorted in
-            parts = [silver.keep("attribution", pl.concat([*parts, attribute(orders, touchpoints, data_driven, False)],
+            parts = [silver.keep("attribution", pl.concat([*parts, credit(orders, touchpoints, data_driven, False)],
                                                           how="vertical_relaxed").sort(ATTRIBUTION_ORDER))]
         attribution = pl.concat([*parts, won], how="vertical_relaxed")
     rule_rows = attribution.filter((pl.col("conversion_type") == ORDER) & pl.col("model").is_in(rule_based))

@@ -99,8 +99,9 @@ def _next_of_same(key: list[str], column: str) -> pl.Expr:
 def as_of(versioned: pl.DataFrame | pl.LazyFrame, entity: str, day: date) -> pl.LazyFrame:
     """One row per business key as of ``day``, from ``versions`` (or a scan of them): equal to ``current``."""
     valid = (pl.col(VALID_FROM) <= day) & (pl.col(VALID_TO).is_null() | (pl.col(VALID_TO) > day))
-    held = versioned.lazy().collect_schema().names()
-    return versioned.lazy().filter(valid).select([c for c in ENTITIES[entity] if c in held])
+    frame = versioned.lazy()
+    held = frame.collect_schema().names()
+    return frame.filter(valid).select([c for c in ENTITIES[entity] if c in held])
 
 
 def fx_rates(extractions: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
