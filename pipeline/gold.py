@@ -156,6 +156,8 @@ class Silver:
         self._held: dict[str, pl.LazyFrame] = {}  # the truth of each entity the increment keeps (``current``)
         self._new_records: dict[str, pl.DataFrame] = {}  # the night's layer of each CRM record entity from the state
         self.work: Path | None = None  # where ``keep`` writes what the run reads again (None: held in memory)
+        # the segments of 30 days before, when their labels are not kept: on the state's base (``open_silver``)
+        self.earlier: Increment | None = None
 
     @staticmethod
     def _slim(extractions: pl.LazyFrame, entity: str) -> pl.LazyFrame:
@@ -178,6 +180,7 @@ class Silver:
         silver._held = {}
         silver._new_records = {}
         silver.work = None
+        silver.earlier = None
         return silver
 
     def keep(self, name: str, frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
@@ -299,19 +302,28 @@ class Silver:
         """Rates known as of a date (plan files + shipped defaults)."""
         return fx_rates(self._frames["fx_rate"].lazy(), as_of)
 
+    def on(self, as_of: date) -> Silver:
+        """Where the truth as of an earlier date is read: this Silver, or one on the state's base (``earlier``)."""
+        if self.earlier is None or self.earlier.as_of != as_of:
+            return self
+        silver = Silver(self.lake, as_of, self.earlier)
+        silver.work = self.work
+        return silver
+
     def new_state(self, state_id: str, derived: Derived | None, digests: dict[str, dict[str, str]] | None = None,
-                  hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
+                  hashes: dict[str, pl.DataFrame] | None = None, *, base: bool = True) -> GoldState:
         """Write the truth of the incremental entities as of ``up_to`` and ``derived`` to the lake's gold zone, and publish it.
 
         Called after the warehouse commit; ``state_id`` is what the warehouse's ops_gold_state got,
         ``digests`` the ``month_digests`` and ``hashes`` the ``row_hashes`` of the tables it loaded.
+        ``base``: keep an earlier state for the next nights' segments when they need one (``migration_base``).
         """
-        state = self.state_parts(state_id, derived, digests, hashes)
+        state = self.state_parts(state_id, derived, digests, hashes, base=base)
         publish_state(self.lake, state)
         return state
 
     def state_parts(self, state_id: str, derived: Derived | None, digests: dict[str, dict[str, str]] | None = None,
-                    hashes: dict[str, pl.DataFrame] | None = None) -> GoldState:
+                    hashes: dict[str, pl.DataFrame] | None = None, *, base: bool = True) -> GoldState:
         """``new_state``'s parts only (``write_parts``): a run writes them while the warehouse loads, publishes after."""
         truths = {entity: self.current(entity) for entity in INCREMENTAL_ENTITIES}
         if self.increment is None:
@@ -320,8 +332,11 @@ class Silver:
             leads = {entity: plan.lead_days for entity, plan in self.increment.entities.items()}
         labels = None if self.labels is None else self.labels.to_keep()
         records = {entity: self._record_layers(entity) for entity in RECORD_ENTITIES}
+        earlier = None
+        if base and labels is not None and self.increment is not None:
+            earlier = migration_base(self.increment.state, self.up_to, labels)
         return write_parts(self.lake, state_id, self.up_to, truths, {e: self._files[e] for e in INCREMENTAL_ENTITIES},
-                           leads, self.increment, derived, labels, digests, hashes, records)
+                           leads, self.increment, derived, labels, digests, hashes, records, earlier)
 
     def _record_layers(self, entity: str) -> RecordLayers:
         """What the next state keeps of a CRM record entity: the night's layer on the state's, or a new base.
@@ -419,13 +434,32 @@ class SegmentLabels:
         return kept
 
 
+def migration_base(previous: GoldState, as_of: date, labelled: Iterable[date]) -> GoldState | None:
+    """The earlier state the state of ``as_of`` keeps for the next 30 nights' segments, None when they need none.
+
+    The night of D + n compares with the segments of D + n - 30: the state of D keeps the labels of
+    D - 30 and later that it has (``SegmentLabels.to_keep``), and for the dates among D - 29 .. D
+    without them, a state of one of those dates or earlier: the previous state itself (after a first
+    run, its last step, of D - 30; after a gap, the night before it) or the base it kept. Of those,
+    the one that serves the most of these dates, the nearer on a tie: the fewer files each night
+    reads on top of it.
+    """
+    held = set(labelled)
+    missing = [day for day in (as_of - timedelta(days=n) for n in range(MIGRATION_LAG_DAYS)) if day not in held]
+    served = [(sum(day >= candidate.as_of for day in missing), candidate.as_of, candidate)
+              for candidate in (previous, previous.base) if candidate is not None]
+    count, _, best = max(served, key=lambda item: item[:2])
+    return best.as_base() if count else None
+
+
 def open_silver(lake: Lake, up_to: date, dates: list[date], settings: Settings) -> tuple[Silver, str]:
     """Silver for a run as of ``up_to`` with snapshot ``dates``: incremental when it can be, and how it was opened.
 
     Incremental only for a nightly run of the lake's newest date (snapshots of earlier dates read
     the whole history), with a readable state written by this kohde from files that are all still
     in the lake, and ``KOHDE_INCREMENTAL`` not off. The state's segment labels (``SegmentLabels``)
-    are used by any run while they are exact.
+    are used by any run while they are exact; a night without those of 30 days before computes
+    them on the state's base when it has one (``migration_base``), else from the whole history.
     """
     if not settings.incremental:
         return Silver(lake, up_to), "full: KOHDE_INCREMENTAL is off"
@@ -436,14 +470,23 @@ def open_silver(lake: Lake, up_to: date, dates: list[date], settings: Settings) 
     if state is None:
         return Silver(lake, up_to, labels=labels), f"full: {why}"
     compared_to = up_to - timedelta(days=MIGRATION_LAG_DAYS)
-    # without the labels of 30 days earlier, their segments read the touches of the 90 days up to then and every order
-    exact_from = {} if labels.holds(compared_to) else {
+    earlier: Increment | str | None = None
+    kept = ""
+    if labels.holds(compared_to):
+        kept = f"; the segments of {compared_to} from the state"
+    elif state.base is not None and state.base.as_of <= compared_to:
+        # the segments of 30 days earlier on an earlier state, with the files since as its increment
+        earlier = plan_increment(lake, compared_to, state.base, {})
+        kept = f"; the segments of {compared_to} on the state of {state.base.as_of}"
+    # else their segments read the touches of the 90 days up to then and every order
+    exact_from = {} if labels.holds(compared_to) or isinstance(earlier, Increment) else {
         "touchpoint": compared_to - timedelta(days=INTENT_WINDOW_DAYS + 1), "order": EVERY_EVENT}
     increment = plan_increment(lake, up_to, state, exact_from)
     if isinstance(increment, str):
         return Silver(lake, up_to, labels=labels), f"full: {increment}"
-    kept = f"; the segments of {compared_to} from the state" if not exact_from else ""
-    return Silver(lake, up_to, increment, labels), increment.describe() + kept
+    silver = Silver(lake, up_to, increment, labels)
+    silver.earlier = earlier if isinstance(earlier, Increment) else None
+    return silver, increment.describe() + (kept if not exact_from else "")
 
 
 def first_run_steps(lake: Lake, up_to: date, settings: Settings) -> list[date]:
@@ -492,7 +535,8 @@ def advance_state(lake: Lake, as_of: date, settings: Settings, *, labels: bool =
         segments = segments_as_of(silver, as_of, settings, segment_rules(settings), facts.orders.lazy(),
                                   facts.touchpoints.lazy())
         kept.add(as_of, segment_labels_of(segments).collect())
-    silver.new_state(f"{as_of.isoformat()}-{uuid.uuid4().hex[:12]}", facts.derived)
+    # a step keeps no base: the night after the last one takes that step's state as its base (``migration_base``)
+    silver.new_state(f"{as_of.isoformat()}-{uuid.uuid4().hex[:12]}", facts.derived, base=False)
 
 
 def channel_rules(settings: Settings) -> tuple[ChannelRule, ...]:
@@ -734,7 +778,8 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
         labels.add(as_of, segment_labels_of(segments.lazy()).collect())
         previous = labels.get(compared_to)
         if previous is None:
-            previous = segment_labels_of(_segments_from_silver(silver, compared_to, settings, rules, touch_rules)).collect()
+            earlier = silver.on(compared_to)
+            previous = segment_labels_of(_segments_from_silver(earlier, compared_to, settings, rules, touch_rules)).collect()
             labels.add(compared_to, previous)
         migration = build_segment_migration(segments.lazy(), previous.lazy(), as_of, compared_to).collect()
         parts["mart_segment_migration"].append(migration)

@@ -27,8 +27,8 @@ the newest new row of every other key: the same truth, without reading every ext
 years. Deals keep with it the stages each deal was ever seen in (``deal_stage_depth`` reads the
 furthest). Both are kept in layers (``RecordState``): a night writes only its own rows. A new
 file extracted on or before the state's date, or a run that needs these records as of an earlier
-date (the segments of 30 days before, when their labels are not kept), reads every extraction
-instead.
+date (the segments of 30 days before, when neither their labels nor an earlier state to compute
+them on are kept: ``GoldState.as_base``), reads every extraction instead.
 
 The state is written after the warehouse transaction commits, last the state file itself, so a
 run that fails or is killed leaves the previous state, whose files are still there: the next run
@@ -36,7 +36,7 @@ sees the same new files again. Any doubt means a full rebuild (``plan_increment`
 
 Layout::
 
-    lake/gold/state.json                                         the state: files covered, leads, parts
+    lake/gold/state.json                                         the state: files covered, leads, parts (and its base's)
     lake/gold/truth/<entity>/<state id>/<YYYY-MM>.parquet        the truth, one part per event month
     lake/gold/derived/<state id>/...                             fct_attribution's rule-based rows and inputs
     lake/gold/labels/<state id>/<YYYY-MM-DD>.parquet             segment labels of the last 31 as-of dates
@@ -166,6 +166,8 @@ class GoldState:
     digests: dict[str, dict[str, str]] = field(default_factory=dict)
     loaded: dict[str, RowHashes] = field(default_factory=dict)  # per warehouse table loaded by key
     records: dict[str, RecordState] = field(default_factory=dict)  # per CRM record entity (``RECORD_ENTITIES``)
+    # the truth of an earlier date, kept while the next nights lack segment labels they compare with (``as_base``)
+    base: GoldState | None = None
 
     def paths(self) -> set[str]:
         """Every file of the lake the state reads."""
@@ -173,14 +175,28 @@ class GoldState:
                 | (self.derived.paths() if self.derived else set())
                 | {label.path for label in self.labels.values()}
                 | {hashes.path for hashes in self.loaded.values()}
-                | {path for r in self.records.values() for path in (*r.layers, *r.history)})
+                | {path for r in self.records.values() for path in (*r.layers, *r.history)}
+                | (self.base.paths() if self.base else set()))
+
+    def as_base(self) -> GoldState:
+        """The state as a later one keeps it for the segments of its date and after: its truth and CRM records only.
+
+        A night compares its segments with those of 30 days before. When their labels are not kept
+        (the 30 nights after a first run, whose steps keep the labels of one date only; a night after
+        a gap), that earlier snapshot is computed on such a state with the files since as its
+        increment (``gold.open_silver``), not from every extraction of the history.
+        """
+        return GoldState(self.state_id, self.as_of, self.code, self.entities, records=self.records)
 
     def to_json(self) -> str:
         """The state file's text."""
+        return json.dumps(self._raw(), sort_keys=True)
+
+    def _raw(self) -> dict[str, object]:
         derived = None if self.derived is None else {
             "settings": self.derived.settings, "attribution": self.derived.attribution,
             "conversions": self.derived.conversions, "milestones": self.derived.milestones}
-        return json.dumps({
+        return {
             "format": STATE_FORMAT, "state_id": self.state_id, "as_of": self.as_of.isoformat(), "code": self.code,
             "entities": {name: {"files": list(e.files), "lead_days": e.lead_days, "parts": e.parts}
                          for name, e in self.entities.items()},
@@ -190,12 +206,16 @@ class GoldState:
             "loaded": {table: {"path": hashes.path, "polars": hashes.polars} for table, hashes in self.loaded.items()},
             "records": {name: {"files": list(r.files), "layers": list(r.layers), "history": list(r.history)}
                         for name, r in self.records.items()},
-        }, sort_keys=True)
+            "base": None if self.base is None else self.base._raw(),
+        }
 
     @classmethod
     def from_json(cls, text: str) -> GoldState:
         """A state from its file's text (ValueError / KeyError when it is not one of this format)."""
-        raw = json.loads(text)
+        return cls._from_raw(json.loads(text))
+
+    @classmethod
+    def _from_raw(cls, raw: dict) -> GoldState:
         if raw.get("format") != STATE_FORMAT:
             raise ValueError(f"state format {raw.get('format')!r}, this kohde writes {STATE_FORMAT}")
         derived = raw.get("derived")
@@ -209,7 +229,8 @@ class GoldState:
                    loaded={table: RowHashes(hashes["path"], hashes["polars"])
                            for table, hashes in raw.get("loaded", {}).items()},
                    records={name: RecordState(tuple(r["files"]), tuple(r["layers"]), tuple(r["history"]))
-                            for name, r in raw.get("records", {}).items()})
+                            for name, r in raw.get("records", {}).items()},
+                   base=None if raw.get("base") is None else cls._from_raw(raw["base"]))
 
 
 @dataclass(frozen=True)
@@ -465,7 +486,7 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
                 derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
                 hashes: dict[str, pl.DataFrame] | None = None,
-                records: dict[str, RecordLayers] | None = None,
+                records: dict[str, RecordLayers] | None = None, base: GoldState | None = None,
                 ) -> GoldState:
     """Write the parts a run changed under ``state_id``'s folders; the state that reads them (not yet published).
 
@@ -473,7 +494,8 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
     ``labels``: the segment labels to keep by as-of date, a kept ``LabelState`` or (fingerprint, new labels).
     ``digests``: ``month_digests`` of the tables the run loaded, for the next run's loads;
     ``hashes``: the ``row_hashes`` of the tables it loads by key; ``records``: per CRM record entity,
-    the files covered, the layers kept and the night's new one. Nothing reads the parts until
+    the files covered, the layers kept and the night's new one; ``base``: an earlier state the next
+    nights' segments are computed on (``GoldState.as_base``). Nothing reads the parts until
     ``publish_state``; ``discard_parts`` removes them.
     """
     previous = None if increment is None else increment.state
@@ -520,7 +542,7 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
             lake.write(lake.root / stages[-1], layers.stages, STATE_COMPRESSION)
         kept_records[entity] = RecordState(layers.files, (*layers.kept, layer), stages)
     return GoldState(state_id, as_of, code_version(), entities, derived_state, kept_labels, digests or {}, loaded,
-                     kept_records)
+                     kept_records, base)
 
 
 def _write_frame(lake: Lake, path: str, frame: pl.DataFrame | pl.LazyFrame) -> None:

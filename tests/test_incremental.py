@@ -21,11 +21,13 @@ import pytest
 
 from pipeline import gold
 from pipeline.demo import generate_demo
-from pipeline.gold import Silver, build_facts, open_silver
+from pipeline.gold import Silver, build_facts, migration_base, open_silver
 from pipeline.incremental import (
     DEAL_STAGE_COLUMNS,
     INCREMENTAL_ENTITIES,
     RECORD_ENTITIES,
+    GoldState,
+    LabelState,
     drop_state,
     parts_scan,
     read_state,
@@ -356,6 +358,69 @@ def test_a_first_run_builds_the_state_block_by_block_and_equals_a_full_rebuild(r
     left, right = _of_the_last_night(settings), _of_the_last_night(full)
     assert left["fct_attribution"].height > 1000
     assert_same(left, right, DATA_TABLES)
+
+
+def test_the_nights_after_a_first_run_compute_the_segments_they_compare_with_on_its_last_step(runs, tmp_path):
+    """A first run keeps the segment labels of its last step and its own date: the next nights need those between.
+
+    They compute them on the last step's state (kept as the state's base) with the files since, not
+    from every order and contact extraction of the history, and leave what a full rebuild leaves.
+    """
+    nightly, full, _ = runs
+    settings = _settings(tmp_path / "first", nightly.inbox, KOHDE_FIRST_RUN_MONTHS="1")
+    lake = Lake(settings.lake)
+    ingest_range(settings, START, END - timedelta(days=1))
+    first = run_range(settings, END - timedelta(days=1), END - timedelta(days=1)).silver
+    assert first.startswith("first run, the state built in 3 steps to 2026-07-08; ")
+    state = read_state(lake)[0]
+    assert state.base is not None and state.base.as_of == date(2026, 7, 8)
+    assert sorted(state.labels) == ["2026-07-08", (END - timedelta(days=1)).isoformat()]
+    assert not state.base.labels and state.base.derived is None  # its truth and records only
+    ingest_range(settings, END, END)
+    report = run_range(settings, END, END)
+    assert report.silver.startswith(f"incremental on the state of {END - timedelta(days=1)}: ")
+    assert "; the segments of 2026-07-09 on the state of 2026-07-08" in report.silver
+    assert ", contact and deal from the state with " in report.silver  # not every extraction of them
+    left, right = _of_the_last_night(settings), _of_the_last_night(full)
+    assert left["mart_segment_migration"].height > 10
+    assert_same(left, right, DATA_TABLES)
+    # the night keeps the base for the nights after it, and the lake holds what its state reads, nothing more
+    after = read_state(lake)[0]
+    assert after.base == state.base
+    assert sorted(after.labels) == ["2026-07-09", (END - timedelta(days=1)).isoformat(), END.isoformat()]
+    assert {str(p.relative_to(lake.root)) for p in (lake.root / "gold").rglob("*") if p.is_file()} == (
+        after.paths() | {"gold/state.json"})
+    assert after.paths() >= {path for e in state.base.entities.values() for path in e.parts.values()}
+
+
+def test_a_state_keeps_an_earlier_base_while_the_next_nights_lack_the_labels_they_compare_with():
+    day = date(2026, 9, 30)
+
+    def state(state_id: str, as_of: date, base: GoldState | None = None) -> GoldState:
+        return GoldState(state_id, as_of, "code", {}, labels={"x": LabelState("x", "y")}, base=base)
+
+    def days(first: date, last: date) -> list[date]:
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    # the night after a first run (of D - 30, its last step): the labels of D - 30 and D only, the step is the base
+    base = migration_base(state("step", day - timedelta(days=30)), day, [day - timedelta(days=30), day])
+    assert base is not None and base.state_id == "step" and base.labels == {}
+    # the nights after keep it until they hold the labels of every date they will compare with
+    for n in range(1, 30):
+        labelled = [day + timedelta(days=n - 30), *days(day, day + timedelta(days=n))]
+        kept = migration_base(state("night", day + timedelta(days=n - 1), base), day + timedelta(days=n), labelled)
+        assert (kept is not None and kept.state_id == "step") == (n < 29), n
+    # nightly runs with every label: no base
+    assert migration_base(state("night", day - timedelta(days=1)), day, days(day - timedelta(days=30), day)) is None
+    # a gap of a week after a night of D - 7 that kept no base: that night's state serves the dates of the gap
+    labelled = [*days(day - timedelta(days=30), day - timedelta(days=7)), day]
+    gap = migration_base(state("before", day - timedelta(days=7)), day, labelled)
+    assert gap is not None and gap.state_id == "before"
+    # with an older base too: the one serving every missing date, the nearer on a tie
+    older = state("older", day - timedelta(days=40)).as_base()
+    assert migration_base(state("before", day - timedelta(days=7), older), day, labelled).state_id == "before"
+    labelled = [*days(day - timedelta(days=30), day - timedelta(days=20)), day]
+    assert migration_base(state("before", day - timedelta(days=7), older), day, labelled).state_id == "older"
 
 
 def test_other_attribution_settings_recompute_attribution_whole(runs, tmp_path):
