@@ -66,7 +66,10 @@ def build_retargeting(
             sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
         )
     )
-    touches = fct_touchpoints.filter(pl.col("customer_id").is_not_null() & (pl.col("touch_date") <= as_of))
+    # customers as categories while joined and grouped (4 bytes instead of a string each): 958 -> 679 MB at medium
+    customer = pl.col("customer_id").cast(pl.Categorical(pl.Categories("kohde_retargeting")))
+    touches = (fct_touchpoints.filter(pl.col("customer_id").is_not_null() & (pl.col("touch_date") <= as_of))
+               .with_columns(customer))
     # Collected where read more than once (polars would compute them again): the retargeting touches (for the
     # campaigns' periods and for exposure), the campaigns (a few rows every step below reads) and the anchors.
     retargeting_touches = (
@@ -121,7 +124,7 @@ def build_retargeting(
                                      on=_CAMPAIGN, how="left")
             .select("customer_id", "ts", "_campaign", "_campaign_period", pl.lit(False).alias("_is_order")),
             fct_orders.filter(pl.col("is_revenue").fill_null(False) & (pl.col("order_date") <= as_of))
-            .select("customer_id", pl.col("ordered_at").alias("ts"), "net_revenue_eur", pl.lit(True).alias("_is_order")),
+            .select(customer, pl.col("ordered_at").alias("ts"), "net_revenue_eur", pl.lit(True).alias("_is_order")),
         ],
         how="diagonal_relaxed",
     )

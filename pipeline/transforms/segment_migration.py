@@ -11,11 +11,18 @@ from pipeline.transforms.segments import SEGMENTATIONS, segment_labels
 MIGRATION_LAG_DAYS = 30  # the earlier snapshot is as_of_date - 30 days, computed from silver as of that date
 NEW = "(new)"  # not a customer in the earlier snapshot
 GONE = "(gone)"  # a customer then, no longer in this snapshot (a deleted contact)
+# the labels while migration counts them; named categories, let go with the frames that use them
+SEGMENT_LABEL = pl.Categorical(pl.Categories("kohde_segment_labels"))
 
 
 def segment_labels_of(customer_segments: pl.LazyFrame) -> pl.LazyFrame:
     """customer_id and every segmentation as text: the slim frame migration needs from a snapshot."""
     return customer_segments.select("customer_id", *segment_labels())
+
+
+def _coded(labels: pl.LazyFrame) -> pl.LazyFrame:
+    """The labels as categories: 4 bytes a label instead of a string each (12 per customer; 715 -> 343 MB at 1M)."""
+    return labels.with_columns(pl.col(name).cast(SEGMENT_LABEL) for name in SEGMENTATIONS)
 
 
 def _flag_customer_order(labels: pl.LazyFrame) -> pl.LazyFrame:
@@ -47,8 +54,8 @@ def build_segment_migration(
     segmentation_order = {name: i for i, name in enumerate(SEGMENTATIONS)}
     # one join of the two snapshots on customer_id, then one count per segmentation: the same cells as
     # joining the long (customer, segmentation) frames, without 12 rows per customer on either side
-    before = _flag_customer_order(segment_labels_of(previous).rename({name: f"_from_{name}" for name in SEGMENTATIONS}))
-    after = _flag_customer_order(segment_labels_of(current).rename({name: f"_to_{name}" for name in SEGMENTATIONS}))
+    before = _flag_customer_order(_coded(segment_labels_of(previous)).rename({name: f"_from_{name}" for name in SEGMENTATIONS}))
+    after = _flag_customer_order(_coded(segment_labels_of(current)).rename({name: f"_to_{name}" for name in SEGMENTATIONS}))
     both = before.join(after, on="customer_id", how="full", coalesce=True).drop("customer_id").collect().lazy()
     # counted on the labels as they are, a missing side (NULL) named after: a label equal to NEW or GONE then
     # shares that name's cell, as when the NULLs are named first
@@ -59,7 +66,7 @@ def build_segment_migration(
             .with_columns(pl.lit(name).alias("segmentation"))
             for name in SEGMENTATIONS
         ], how="vertical")
-        .with_columns(pl.col("from_segment").fill_null(NEW), pl.col("to_segment").fill_null(GONE))
+        .with_columns(pl.col("from_segment").cast(pl.Utf8).fill_null(NEW), pl.col("to_segment").cast(pl.Utf8).fill_null(GONE))
         .group_by("segmentation", "from_segment", "to_segment")
         .agg(pl.col("customers").sum())
     )
