@@ -388,7 +388,7 @@ class SegmentLabels:
         self._keep_from = as_of - timedelta(days=MIGRATION_LAG_DAYS)
         self._settings = segment_settings(settings)
         self._fingerprints: dict[date, str] = {}
-        self._new: dict[date, pl.DataFrame] = {}
+        self._new: dict[date, pl.LazyFrame] = {}
 
     def fingerprint(self, day: date) -> str:
         """The settings and every clean file up to ``day``: equal fingerprints, equal segments as of ``day``."""
@@ -409,23 +409,27 @@ class SegmentLabels:
         stored = self._stored.get(day.isoformat())
         return day in self._new or (stored is not None and stored.fingerprint == self.fingerprint(day))
 
-    def get(self, day: date) -> pl.DataFrame | None:
+    def get(self, day: date) -> pl.LazyFrame | None:
         """The labels of ``day`` when ``holds``, else None."""
         if day in self._new:
             return self._new[day]
         if not self.holds(day):
             return None
-        return self.lake.read(self.lake.root / self._stored[day.isoformat()].path)
+        return self.lake.scan(self._stored[day.isoformat()].path)
 
-    def add(self, day: date, labels: pl.DataFrame) -> None:
-        """Labels this run computed (a backfill holds those its later dates compare with and the state keeps)."""
+    def add(self, day: date, labels: pl.LazyFrame) -> None:
+        """Labels this run computed (a backfill holds those its later dates compare with and the state keeps).
+
+        Kept in the run's work folder (``Silver.keep``), not in memory: 10M customers' labels are
+        2-3 GB, held from the night's segments until its state is written.
+        """
         self._new[day] = labels
         for held in [d for d in self._new if d < day - timedelta(days=MIGRATION_LAG_DAYS) and d < self._keep_from]:
             del self._new[held]
 
-    def to_keep(self) -> dict[date, LabelState | tuple[str, pl.DataFrame]]:
+    def to_keep(self) -> dict[date, LabelState | tuple[str, pl.LazyFrame]]:
         """What the new state keeps: the labels of its as-of date - 30 and later."""
-        kept: dict[date, LabelState | tuple[str, pl.DataFrame]] = {
+        kept: dict[date, LabelState | tuple[str, pl.LazyFrame]] = {
             day: (self.fingerprint(day), frame) for day, frame in self._new.items() if day >= self._keep_from}
         for text, label in self._stored.items():
             day = date.fromisoformat(text)
@@ -534,7 +538,7 @@ def advance_state(lake: Lake, as_of: date, settings: Settings, *, labels: bool =
     if kept is not None:
         segments = segments_as_of(silver, as_of, settings, segment_rules(settings), facts.orders.lazy(),
                                   facts.touchpoints.lazy())
-        kept.add(as_of, segment_labels_of(segments).collect())
+        kept.add(as_of, silver.keep("labels", segment_labels_of(segments)))
     # a step keeps no base: the night after the last one takes that step's state as its base (``migration_base``)
     silver.new_state(f"{as_of.isoformat()}-{uuid.uuid4().hex[:12]}", facts.derived, base=False)
 
@@ -746,8 +750,8 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
     # slim segment labels by date, so migration reuses a snapshot of the range, or one an earlier run kept, when it can
     labels = silver.labels if silver.labels is not None else SegmentLabels(silver.lake, settings, {}, max(dates))
     rules, touch_rules = segment_rules(settings), channel_rules(settings)
-    if facts is not None:
-        labels.add(facts.as_of, segment_labels_of(facts.segments.lazy()).collect())
+    if facts is not None and facts.as_of not in dates:  # a backfill's: kept for the nights that compare with them
+        labels.add(facts.as_of, silver.keep("labels", segment_labels_of(facts.segments.lazy())))
     for as_of in dates:
         contacts = silver.as_of("contact", as_of)
         if facts is not None and facts.as_of == as_of:
@@ -775,11 +779,12 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
             build_segment_summary(segments.lazy(), orders, as_of, customer_values=values.lazy()).collect()
         )
         compared_to = as_of - timedelta(days=MIGRATION_LAG_DAYS)
-        labels.add(as_of, segment_labels_of(segments.lazy()).collect())
+        labels.add(as_of, silver.keep("labels", segment_labels_of(segments.lazy())))
         previous = labels.get(compared_to)
         if previous is None:
             earlier = silver.on(compared_to)
-            previous = segment_labels_of(_segments_from_silver(earlier, compared_to, settings, rules, touch_rules)).collect()
+            previous = silver.keep("labels", segment_labels_of(
+                _segments_from_silver(earlier, compared_to, settings, rules, touch_rules)))
             labels.add(compared_to, previous)
         migration = build_segment_migration(segments.lazy(), previous.lazy(), as_of, compared_to).collect()
         parts["mart_segment_migration"].append(migration)

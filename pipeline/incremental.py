@@ -466,7 +466,7 @@ def lead_days(versions: pl.DataFrame | pl.LazyFrame, entity: str) -> int:
 
 def write_state(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.DataFrame | pl.LazyFrame],
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
-                derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
+                derived: Derived | None, labels: Mapping[date, LabelState | tuple[str, pl.DataFrame | pl.LazyFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
                 hashes: dict[str, pl.DataFrame] | None = None,
                 records: dict[str, RecordLayers] | None = None,
@@ -483,7 +483,7 @@ def write_state(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
 
 def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.DataFrame | pl.LazyFrame],
                 files: dict[str, tuple[str, ...]], leads: dict[str, int], increment: Increment | None,
-                derived: Derived | None, labels: dict[date, LabelState | tuple[str, pl.DataFrame]] | None = None,
+                derived: Derived | None, labels: Mapping[date, LabelState | tuple[str, pl.DataFrame | pl.LazyFrame]] | None = None,
                 digests: dict[str, dict[str, str]] | None = None,
                 hashes: dict[str, pl.DataFrame] | None = None,
                 records: dict[str, RecordLayers] | None = None, base: GoldState | None = None,
@@ -526,7 +526,7 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
         if not isinstance(label, LabelState):
             fingerprint, frame = label
             label = LabelState(f"gold/labels/{state_id}/{day.isoformat()}.parquet", fingerprint)
-            lake.write(lake.root / label.path, frame, STATE_COMPRESSION)
+            _write_frame(lake, label.path, frame)
         kept_labels[day.isoformat()] = label
     loaded: dict[str, RowHashes] = {}
     for table, frame in (hashes or {}).items():
