@@ -231,6 +231,10 @@ class Silver:
             return silver_as_of(self._versioned(entity), entity, self.up_to).collect()
         return self._record_truth(entity).collect()
 
+    def assembled(self, entity: str, as_of: date) -> bool:
+        """Whether the truth as of a date is read from the state's parts and the months rebuilt (cheap to read again)."""
+        return as_of == self.up_to and self._plan(entity) is not None
+
     def current(self, entity: str) -> pl.LazyFrame:
         """``truth`` as a LazyFrame; for an entity the increment keeps, its months before W stay in the lake.
 
@@ -610,7 +614,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     rows, the conversions and the CLV frames are kept in the work folder (``Silver.keep``).
     """
     fx = silver.fx(as_of)
-    orders = silver.keep("fct_orders", build_fct_orders(silver.as_of("order", as_of), fx))
+    orders = silver.keep("fct_orders", build_fct_orders(silver.as_of("order", as_of), fx,
+                                                        cache=not silver.assembled("order", as_of)))
     def clv_kept() -> tuple[pl.LazyFrame, pl.DataFrame]:  # mart_clv has a row per customer: 10M at the large scale
         rows, model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate)
         return silver.keep("mart_clv", rows), model

@@ -10,7 +10,7 @@ from pipeline.fx import with_eur
 REVENUE_STATUSES: tuple[str, ...] = ("paid", "partially_refunded", "refunded")
 
 
-def build_fct_orders(orders: pl.LazyFrame, fx_rates: pl.LazyFrame) -> pl.LazyFrame:
+def build_fct_orders(orders: pl.LazyFrame, fx_rates: pl.LazyFrame, *, cache: bool = True) -> pl.LazyFrame:
     """One row per order_id: native and EUR amounts, status, is_revenue and is_first_order.
 
     ``orders`` is the current truth of the ``order`` entity (order ids unique). EUR amounts use
@@ -19,9 +19,13 @@ def build_fct_orders(orders: pl.LazyFrame, fx_rates: pl.LazyFrame) -> pl.LazyFra
     revenue order by ``ordered_at``, then ``order_id``, then ``source_system`` (one order per
     customer); false for every other order, for non-revenue orders, and for orders without a
     customer_id.
+
+    ``cache``: hold ``orders`` while the three narrow frames below read it, else the optimizer
+    computes it three times. Off for a truth read from the state's parts (``Silver.assembled``):
+    reading their columns again costs less than holding every order (medium: 934 -> 698 MB, the
+    same time; 30M orders at the large scale).
     """
-    # cached: the three narrow frames below read it, and the optimizer would otherwise compute it three times
-    orders = orders.cache().with_columns(
+    orders = (orders.cache() if cache else orders).with_columns(
         pl.col("status").is_in(list(REVENUE_STATUSES)).fill_null(False).alias("is_revenue")
     )
     # The EUR amounts and the first-order flag are each computed on a narrow frame of the columns they read

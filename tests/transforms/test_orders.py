@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from pipeline.entities import MONEY, conform
@@ -61,13 +62,14 @@ def fx_rates() -> pl.LazyFrame:
     return pl.concat([default_rates(), plan]).lazy()
 
 
-def build() -> pl.DataFrame:
+def build(*, cache: bool = True) -> pl.DataFrame:
     silver = pl.DataFrame(ORDERS).pipe(lambda f: conform(f, "order").with_columns(f["extract_date"]))
-    return build_fct_orders(silver.lazy(), fx_rates()).collect()
+    return build_fct_orders(silver.lazy(), fx_rates(), cache=cache).collect()
 
 
-def test_amounts_flags_and_columns() -> None:
-    got = build().sort("order_id")
+@pytest.mark.parametrize("cache", [True, False])
+def test_amounts_flags_and_columns(cache: bool) -> None:
+    got = build(cache=cache).sort("order_id")
     d = Decimal
     expected = pl.DataFrame(
         {
