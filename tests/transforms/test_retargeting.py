@@ -127,3 +127,13 @@ def test_the_demo_worlds_retargeting_campaigns_show_lift() -> None:
     assert (got["conversion_lift_pct"] > 25).all(), got.select("campaign_id", "conversion_lift_pct")
     assert (got["incremental_conversions"] > 0).all()
     assert (got["ctr_pct"] > 0).all() and got["cost_per_conversion_eur"].is_not_null().all()
+
+
+def test_no_retargeting_campaign_no_rows(monkeypatch) -> None:
+    """Without a retargeting campaign in the ad reports or the touches: no periods to anchor visitors in, no rows."""
+    monkeypatch.setattr("tests.transforms.test_retargeting.TOUCHES",
+                        [t for t in TOUCHES if t["channel"] != "display_retargeting"])
+    monkeypatch.setattr("tests.transforms.test_retargeting.SPEND", [s for s in SPEND if s[4] != "display_retargeting"])
+    got = build()
+    assert got.height == 0
+    assert_matches_ddl(got, "mart_retargeting")
