@@ -24,6 +24,10 @@ with the same scale and seed (the new day is rolled back before the end-to-end r
 ``--profile FILE`` also runs the nightly run under cProfile and prints its top functions.
 ``--days N`` writes N days of history of the same customers at the scale's daily volume: with
 ``--nightly-only``, what a longer history does to the night's time and peak memory.
+``--repeat N`` runs the incremental night N times on the same state of D - 1 (restored between
+runs) and prints its fastest, median and slowest: on a shared virtual machine one run's wall time
+varies by a third or more. Each fresh-process night also reports the steal time of its run (the
+share of the machine's CPU time the hypervisor gave to other guests, from ``/proc/stat``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import os
 import platform
 import pstats
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -98,6 +103,7 @@ class Step:
     reference_seconds: float | None = None
     cpu_seconds: float | None = None       # process CPU time (all threads): less sensitive to a busy machine
     reference_cpu_seconds: float | None = None
+    steal_pct: float | None = None         # the machine's steal time during the step (fresh-process nights)
 
     @property
     def ratio(self) -> float | None:
@@ -111,6 +117,8 @@ class Step:
         ref = "-" if self.reference_seconds is None else f"{self.reference} {self.reference_seconds:.2f} s"
         ratio = "-" if self.ratio is None else f"{self.ratio:.2f}"
         cpu = "-" if self.cpu_seconds is None else f"{self.cpu_seconds:.2f}"
+        if self.steal_pct is not None:
+            cpu += f" (steal {self.steal_pct:.0f} %)"
         if self.reference_cpu_seconds:
             ref += f" (CPU {self.reference_cpu_seconds:.2f} s)"
             ratio += f" (CPU {(self.cpu_seconds or 0) / self.reference_cpu_seconds:.2f})"
@@ -154,8 +162,11 @@ class Recorder:
         child.join()
         if not measured:
             raise SystemExit(f"{name}: the fresh process ended with exit code {child.exitcode} and no result")
-        self.steps.append(Step(name, measured["seconds"], None, measured["peak_mb"], cpu_seconds=measured["cpu_seconds"]))
-        print(f"  {name}: {measured['seconds']:.2f} s (CPU {measured['cpu_seconds']:.2f} s), fresh process, "
+        steal = steal_pct(measured["jiffies"], cpu_jiffies())
+        self.steps.append(Step(name, measured["seconds"], None, measured["peak_mb"], cpu_seconds=measured["cpu_seconds"],
+                               steal_pct=steal))
+        stolen = "" if steal is None else f", steal {steal:.0f} %"
+        print(f"  {name}: {measured['seconds']:.2f} s (CPU {measured['cpu_seconds']:.2f} s{stolen}), fresh process, "
               f"peak {measured['peak_mb']:,.0f} MB", flush=True)
         return str(measured["silver"])
 
@@ -172,10 +183,11 @@ def _night_in_fresh_process(env: dict[str, str], day: date, limit_gb: float, sen
     import great_expectations  # noqa: F401  (imported once per nightly process, before the clock starts)
 
     settings = Settings.from_env(env)
+    jiffies = cpu_jiffies()
     started, cpu = time.perf_counter(), time.process_time()
     report = run_range(settings, day, day)
     send.send({"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu,
-               "peak_mb": step_peak_mb(), "silver": report.silver})
+               "peak_mb": step_peak_mb(), "silver": report.silver, "jiffies": jiffies})
     send.close()
     sys.stdout.flush()
     os._exit(0)  # skip finalisation, as in pipeline.cli.entry
@@ -617,6 +629,65 @@ def clv_reference(rec: Recorder, orders: Path, as_of: date) -> str:
 # -- the run ------------------------------------------------------------------------------------------------
 
 
+def cpu_jiffies() -> tuple[int, int] | None:
+    """The machine's (steal, total) CPU time so far in clock ticks (``/proc/stat``), None where there is none."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields[7], sum(fields)
+
+
+def steal_pct(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The steal time between two ``cpu_jiffies``, as a percentage of all CPU time then."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return 100 * (after[0] - before[0]) / (after[1] - before[1])
+
+
+def keep_night_state(lake_root: Path, home: Path, saved: Path) -> None:
+    """Copy the lake's state (``gold``) and the warehouse to ``saved``: what the night of D starts from."""
+    shutil.rmtree(saved, ignore_errors=True)
+    saved.mkdir(parents=True)
+    shutil.copytree(lake_root / "gold", saved / "gold")
+    for file in home.glob("warehouse.duckdb*"):
+        shutil.copy2(file, saved / file.name)
+
+
+def restore_night_state(lake_root: Path, home: Path, saved: Path, day: date) -> None:
+    """Undo the night of D: its ingest (``rollback_day``), then the state and the warehouse ``keep_night_state`` copied."""
+    rollback_day(lake_root, day)
+    shutil.rmtree(lake_root / "gold", ignore_errors=True)
+    shutil.copytree(saved / "gold", lake_root / "gold")
+    for file in home.glob("warehouse.duckdb*"):
+        file.unlink()
+    for file in saved.glob("warehouse.duckdb*"):
+        shutil.copy2(file, home / file.name)
+
+
+def incremental_nights(args: argparse.Namespace, env: dict[str, str], rec: Recorder, lake_root: Path, home: Path,
+                       day: date, name: str) -> None:
+    """The incremental night of D on the state the lake holds, ``--repeat`` times (that state restored before each)."""
+    saved = home.parent / "state-of-d-1"
+    if args.repeat > 1:
+        keep_night_state(lake_root, home, saved)
+    runs = []
+    for run in range(args.repeat):
+        if run:
+            restore_night_state(lake_root, home, saved, day)
+        label = name if args.repeat == 1 else f"{name} (run {run + 1} of {args.repeat})"
+        silver = rec.run_fresh(label, env, day, args.max_rss_gb)
+        runs.append(rec.steps[-1])
+        print(f"  silver: {silver}", flush=True)
+    if args.repeat > 1:
+        shutil.rmtree(saved, ignore_errors=True)
+        walls = sorted(step.seconds for step in runs)
+        cpus = sorted(step.cpu_seconds or 0.0 for step in runs)
+        print(f"  incremental night, {args.repeat} runs: wall fastest {walls[0]:.2f} s, median "
+              f"{statistics.median(walls):.2f} s, slowest {walls[-1]:.2f} s; CPU median {statistics.median(cpus):.2f} s",
+              flush=True)
+
+
 def rollback_day(lake_root: Path, day: date) -> None:
     """Remove everything ingest wrote for ``day`` (clean, raw, landing, quarantine, its manifest entries and index rows)."""
     stamp = f"extract_date={day.isoformat()}"
@@ -658,9 +729,8 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
                                env, before, args.max_rss_gb)
         print(f"  silver: {silver}", flush=True)
         if not args.no_incremental:  # the night of D on the state the first run of D - 1 left
-            silver = rec.run_fresh("nightly run end to end, incremental: run_range(D, D) on the state of D - 1", env,
-                                   day, args.max_rss_gb)
-            print(f"  silver: {silver}", flush=True)
+            incremental_nights(args, env, rec, lake_root, home, day,
+                               "nightly run end to end, incremental: run_range(D, D) on the state of D - 1")
         return
     silver = rec.run_fresh(f"nightly run end to end, first run (no state, {months}): run_range(D, D)", env, day,
                            args.max_rss_gb)
@@ -676,9 +746,8 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
         # reads the whole history (a run of an earlier date)
         fresh_lake()
         run_range(settings, day - timedelta(days=MIGRATION_LAG_DAYS), day - timedelta(days=MIGRATION_LAG_DAYS))
-        silver = rec.run_fresh("nightly run end to end, incremental: run_range(D, D) on the state of D - 1", env, day,
-                               args.max_rss_gb)
-        print(f"  silver: {silver}", flush=True)
+        incremental_nights(args, env, rec, lake_root, home, day,
+                           "nightly run end to end, incremental: run_range(D, D) on the state of D - 1")
 
 
 def main() -> int:
@@ -699,6 +768,9 @@ def main() -> int:
                         help="skip the full rebuild (KOHDE_FIRST_RUN_MONTHS=off), which the large scale's memory does not fit; "
                              "the first run is then the night of D - 1 and the incremental night of D runs on its state")
     parser.add_argument("--first-run-months", help="KOHDE_FIRST_RUN_MONTHS of the first run (default: the setting's)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the incremental night this many times on the same state of D - 1 (fastest, median, "
+                             "slowest): one run's wall time varies by a third or more on a shared machine")
     parser.add_argument("--no-incremental", action="store_true",
                         help="skip the second end-to-end run (incremental, on the state the night before leaves)")
     parser.add_argument("--nightly-only", action="store_true",

@@ -114,3 +114,55 @@ def test_new_day_inbox_uses_the_demo_writers_and_history_customers(generated: tu
     assert lines["crm_touchpoints"] > 0
     events = (root / "inbox" / "crm_touchpoints" / day.isoformat() / f"marketing_events_{day.isoformat()}.csv").read_text()
     assert "@scale.example" in events  # touches of customers who are in the history
+
+
+def test_steal_pct_is_the_share_of_steal_time_between_two_readings() -> None:
+    from bench.scale import steal_pct
+
+    assert steal_pct((10, 1_000), (40, 1_200)) == pytest.approx(15.0)  # 30 of 200 ticks
+    assert steal_pct((10, 1_000), (10, 1_000)) is None  # no time passed
+    assert steal_pct(None, (40, 1_200)) is None  # no /proc/stat
+
+
+def test_a_night_repeated_on_the_restored_state_is_the_same_night(tmp_path: Path) -> None:
+    # --repeat: the night of D, undone (its ingest, state and warehouse), then run again on the same state of D - 1
+    import duckdb
+
+    from bench.scale import keep_night_state, restore_night_state
+    from pipeline.run import run_range
+
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    days = 40
+    _, generator = write_history(home / "lake", Scale(60, 1_200, 180, days=days), START, seed=5)
+    day = START + timedelta(days=days)
+    write_new_day(inbox, generator, day, seed=5)
+    settings = Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox),
+                                  "KOHDE_ATTRIBUTION_MODELS": "linear"})
+    lake = Path(settings.lake)
+    run_range(settings, day - timedelta(days=1), day - timedelta(days=1))
+
+    def warehouse_orders() -> int:
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            row = con.execute("SELECT count(*) FROM fct_orders").fetchone()
+            assert row is not None
+            return int(row[0])
+
+    def state_files() -> set[str]:
+        return {str(p.relative_to(lake / "gold")) for p in (lake / "gold").rglob("*") if p.is_file()}
+
+    before, state = warehouse_orders(), state_files()
+    keep_night_state(lake, home, tmp_path / "saved")
+    first = run_range(settings, day, day)
+    assert first.silver is not None and first.silver.startswith("incremental")
+    assert warehouse_orders() > before  # the new day's orders
+    assert state_files() != state
+
+    restore_night_state(lake, home, tmp_path / "saved", day)
+    assert warehouse_orders() == before
+    assert state_files() == state
+    assert not list((lake / "clean").glob(f"*/extract_date={day.isoformat()}"))
+
+    second = run_range(settings, day, day)
+    assert second.silver == first.silver
+    assert second.rows_loaded_per_table == first.rows_loaded_per_table
+    assert [f.rows_read for f in second.files] == [f.rows_read for f in first.files]
