@@ -654,13 +654,18 @@ def keep_night_state(lake_root: Path, home: Path, saved: Path) -> None:
         shutil.copy2(file, saved / file.name)
 
 
-def restore_night_state(lake_root: Path, home: Path, saved: Path, day: date) -> None:
-    """Undo the night of D: its ingest (``rollback_day``), then the state and the warehouse ``keep_night_state`` copied."""
+def fresh_lake(lake_root: Path, home: Path, day: date) -> None:
+    """The lake up to D - 1 (``rollback_day``), no state, no warehouse."""
     rollback_day(lake_root, day)
-    shutil.rmtree(lake_root / "gold", ignore_errors=True)
-    shutil.copytree(saved / "gold", lake_root / "gold")
     for file in home.glob("warehouse.duckdb*"):
         file.unlink()
+
+
+def restore_night_state(lake_root: Path, home: Path, saved: Path, day: date) -> None:
+    """Undo the night of D (``fresh_lake``), then put back the state and the warehouse ``keep_night_state`` copied."""
+    fresh_lake(lake_root, home, day)
+    shutil.rmtree(lake_root / "gold", ignore_errors=True)
+    shutil.copytree(saved / "gold", lake_root / "gold")
     for file in saved.glob("warehouse.duckdb*"):
         shutil.copy2(file, home / file.name)
 
@@ -681,10 +686,10 @@ def incremental_nights(args: argparse.Namespace, env: dict[str, str], rec: Recor
         print(f"  silver: {silver}", flush=True)
     if args.repeat > 1:
         shutil.rmtree(saved, ignore_errors=True)
-        walls = sorted(step.seconds for step in runs)
-        cpus = sorted(step.cpu_seconds or 0.0 for step in runs)
-        print(f"  incremental night, {args.repeat} runs: wall fastest {walls[0]:.2f} s, median "
-              f"{statistics.median(walls):.2f} s, slowest {walls[-1]:.2f} s; CPU median {statistics.median(cpus):.2f} s",
+        walls = [step.seconds for step in runs]
+        cpus = [step.cpu_seconds or 0.0 for step in runs]
+        print(f"  incremental night, {args.repeat} runs: wall fastest {min(walls):.2f} s, median "
+              f"{statistics.median(walls):.2f} s, slowest {max(walls):.2f} s; CPU median {statistics.median(cpus):.2f} s",
               flush=True)
 
 
@@ -716,13 +721,8 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
     Each measured night runs in a fresh process (``Recorder.run_fresh``), as a scheduled night does: its peak is
     its own, not what the steps before left in this process.
     """
-    def fresh_lake() -> None:  # the lake up to D - 1, no state, no warehouse
-        rollback_day(lake_root, day)
-        for file in home.glob("warehouse.duckdb*"):
-            file.unlink()
-
     months = f"KOHDE_FIRST_RUN_MONTHS={env.get('KOHDE_FIRST_RUN_MONTHS', '3')}"
-    fresh_lake()
+    fresh_lake(lake_root, home, day)
     if args.no_full_rebuild:
         before = day - timedelta(days=1)
         silver = rec.run_fresh(f"nightly run end to end, first run (no state, {months}): run_range(D - 1, D - 1)",
@@ -735,7 +735,7 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
     silver = rec.run_fresh(f"nightly run end to end, first run (no state, {months}): run_range(D, D)", env, day,
                            args.max_rss_gb)
     print(f"  silver: {silver}", flush=True)
-    fresh_lake()
+    fresh_lake(lake_root, home, day)
     silver = rec.run_fresh("nightly run end to end, full rebuild (KOHDE_FIRST_RUN_MONTHS=off): run_range(D, D)",
                            {**env, "KOHDE_FIRST_RUN_MONTHS": "off"}, day, args.max_rss_gb)
     print(f"  silver: {silver}", flush=True)
@@ -744,7 +744,7 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
         # D - 30 on the lake up to D - 1 leaves the state of D - 1 with the segment labels of D - 30, which
         # the night of D compares with (the nightly runs of D - 30 .. D - 1 would leave the same). That run
         # reads the whole history (a run of an earlier date)
-        fresh_lake()
+        fresh_lake(lake_root, home, day)
         run_range(settings, day - timedelta(days=MIGRATION_LAG_DAYS), day - timedelta(days=MIGRATION_LAG_DAYS))
         incremental_nights(args, env, rec, lake_root, home, day,
                            "nightly run end to end, incremental: run_range(D, D) on the state of D - 1")
@@ -780,6 +780,8 @@ def main() -> int:
                         help="write (or reuse) the history and the new day's inbox under --keep, measure nothing")
     parser.add_argument("--json", type=Path, help="write the measured steps as JSON here")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     watchdog(args.max_rss_gb)
     scale = SCALES[args.scale]
     if args.customers:
