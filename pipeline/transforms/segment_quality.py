@@ -30,11 +30,11 @@ from fractions import Fraction
 
 import polars as pl
 
+from pipeline.transforms.customer_orders import CustomerOrders, customer_revenue
 from pipeline.transforms.segment_migration import GONE, NEW
 from pipeline.transforms.segments import (
     SEGMENTATIONS,
     SQUARE_SPLIT,
-    customer_revenue,
     money_squares,
     segment_labels,
     sums_by_segment,
@@ -77,13 +77,15 @@ def build_segment_quality(
     as_of: date,
     min_customers: int = 30,
     min_share: float = 0.02,
+    customer_orders: CustomerOrders | None = None,
 ) -> pl.LazyFrame:
     """One row per as_of_date and segmentation: size, distribution, value separation, stability and verdict.
 
     ``customer_segments`` holds the ``as_of`` snapshot (other dates are ignored), ``migration`` the
     ``mart_segment_migration`` rows of that date (or none: stability is then NULL). Rules in the
     module docstring. Customers are counted and their values summed once per pair of
-    segmentations, each segmentation's segments then from the pair's cells.
+    segmentations, each segmentation's segments then from the pair's cells. ``customer_orders``: the
+    orders grouped by customer (``customer_orders``) when the caller has them.
     """
     segmentation_order = {name: i for i, name in enumerate(SEGMENTATIONS)}
     snapshot = customer_segments.filter(pl.col("as_of_date") == as_of).select("customer_id", *segment_labels()).collect()
@@ -91,7 +93,7 @@ def build_segment_quality(
     # order, its values line up with the snapshot's rows
     values = (
         snapshot.lazy().select("customer_id").with_row_index("_row")
-        .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
+        .join(customer_revenue(fct_orders, as_of, customer_orders), on="customer_id", how="left")
         .sort("_row")
         .select(pl.col("revenue_eur").to_physical().fill_null(0).alias("_value"))
         .with_columns(money_squares(pl.col("_value")))

@@ -55,6 +55,7 @@ import polars as pl
 
 from pipeline.entities import MONEY, empty_frame
 from pipeline.transforms.clusters import DEFAULT_CLUSTERS, DEFAULT_SEED, cluster_expr
+from pipeline.transforms.customer_orders import CustomerOrders, customer_orders, customer_revenue
 from pipeline.transforms.customers import age_band
 
 PROSPECTS = "Prospects"
@@ -236,47 +237,31 @@ def _rfm_score_columns(as_of: date) -> list[pl.Expr]:
     ]
 
 
-def _order_history(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> pl.LazyFrame:
+def _order_history(fct_orders: pl.LazyFrame, as_of: date, window_days: int,
+                   given: CustomerOrders | None = None) -> pl.LazyFrame:
     """One row per customer with a revenue order up to as-of: lifetime figures and the RFM columns.
 
     historical_value_eur, lifetime_orders and luxury_order_share cover every revenue order up to
     as-of; recency_days, frequency, monetary_eur and the scores are ``_rfm_scores``' (the same
-    orders in the window), NULL for a customer without an order in the window. One pass over the
-    orders instead of one for the history and one for the RFM scores.
+    orders in the window), NULL for a customer without an order in the window. From ``given``
+    (``customer_orders`` of these orders, date and window), else from one pass over the orders.
     """
-    in_window = pl.col("order_date") > as_of - timedelta(days=window_days)
-    scored = pl.col("_window_orders") > 0
+    scored = pl.col("window_orders") > 0
     return (
-        fct_orders.filter(
-            pl.col("is_revenue").fill_null(False)
-            & pl.col("customer_id").is_not_null()
-            & (pl.col("order_date") <= as_of)
-        )
-        # the window's figures as plain sums and maxima of masked columns (NULL outside the window),
-        # much cheaper than filters inside the aggregation
-        .with_columns(
-            in_window.alias("_in_window"),
-            pl.when(in_window).then(pl.col("order_date")).alias("_window_date"),
-            pl.when(in_window).then(pl.col("net_revenue_eur")).alias("_window_revenue"),
-        )
-        .group_by("customer_id")
-        .agg(
-            pl.col("net_revenue_eur").sum().cast(MONEY).alias("historical_value_eur"),
-            pl.len().cast(pl.Int64).alias("lifetime_orders"),
+        (given or customer_orders(fct_orders, as_of, window_days)).of(as_of, window_days)
+        .filter(pl.col("orders") > 0)
+        .select(
+            "customer_id",
+            pl.col("net_revenue_eur").alias("historical_value_eur"),
+            pl.col("orders").alias("lifetime_orders"),
             # luxury share = luxury orders / revenue orders
-            (pl.col("price_tier").str.to_lowercase() == "luxury").fill_null(False).mean().alias(
-                "luxury_order_share"
-            ),
-            pl.col("_window_date").max().alias("last_order_date"),
-            pl.col("_in_window").sum().alias("_window_orders"),
-            pl.col("_window_revenue").sum().cast(MONEY).alias("_window_revenue"),
-        )
-        .with_columns(
-            pl.when(scored).then(pl.col("_window_orders").cast(pl.Int64)).alias("frequency"),
-            pl.when(scored).then(pl.col("_window_revenue")).alias("monetary_eur"),
+            (pl.col("luxury_orders") / pl.col("orders")).alias("luxury_order_share"),
+            pl.col("window_last_order_date").alias("last_order_date"),
+            pl.when(scored).then(pl.col("window_orders")).alias("frequency"),
+            pl.when(scored).then(pl.col("window_revenue_eur")).alias("monetary_eur"),
         )
         .with_columns(*_rfm_score_columns(as_of))
-        .drop("last_order_date", "_window_orders", "_window_revenue")
+        .drop("last_order_date")
     )
 
 
@@ -434,6 +419,7 @@ def build_customer_segments(
     seed: int = DEFAULT_SEED,
     personas: tuple[PersonaRule, ...] = PERSONA_RULES,
     psychographic: tuple[PersonaRule, ...] | None = None,
+    customer_orders: CustomerOrders | None = None,
 ) -> pl.LazyFrame:
     """One row per as_of_date and customer_id: RFM scores and every segmentation of the customer.
 
@@ -469,6 +455,9 @@ def build_customer_segments(
       deal seen only once does not say how far it got.
     - ``cluster`` / ``cluster_description``: k-means (``clusters`` clusters, ``seed``) on the
       customers with RFM scores, see ``pipeline.transforms.clusters``; NULL without scores.
+
+    ``customer_orders``: ``customer_orders`` of these orders, as-of date and window, when the caller
+    has it (the pipeline groups the orders once for every per-customer table); else grouped here.
     """
     as_of_end = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
     engagement_start = as_of_end - timedelta(days=ENGAGEMENT_WINDOW_DAYS)
@@ -500,7 +489,8 @@ def build_customer_segments(
 
     return (
         # the customers: those of the contacts and those with a revenue order
-        profiles.join(_order_history(fct_orders, as_of, window_days), on="customer_id", how="full", coalesce=True)
+        profiles.join(_order_history(fct_orders, as_of, window_days, customer_orders), on="customer_id", how="full",
+                      coalesce=True)
         .join(touches, on="customer_id", how="left")
         .join(deal_depth, on="customer_id", how="left")
         .with_columns(
@@ -590,22 +580,6 @@ def segment_labels() -> list[pl.Expr]:
     return [pl.col(c).cast(pl.Utf8).fill_null(UNSCORED).alias(c) for c in SEGMENTATIONS]
 
 
-def customer_revenue(fct_orders: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """One row per customer with a revenue order up to as-of: revenue_eur (net, EUR) and orders."""
-    return (
-        fct_orders.filter(
-            pl.col("is_revenue").fill_null(False)
-            & pl.col("customer_id").is_not_null()
-            & (pl.col("order_date") <= as_of)
-        )
-        .group_by("customer_id")
-        .agg(
-            pl.col("net_revenue_eur").sum().cast(MONEY).alias("revenue_eur"),
-            pl.len().cast(pl.Int64).alias("orders"),
-        )
-    )
-
-
 SQUARE_SPLIT = 1 << 30  # an amount in 1e-4 EUR (below 2^60) times its part above or below this stays below 2^90
 
 
@@ -664,6 +638,7 @@ def build_segment_summary(
     min_customers: int = 30,
     min_share: float = 0.02,
     customer_values: pl.LazyFrame | None = None,
+    customer_orders: CustomerOrders | None = None,
 ) -> pl.LazyFrame:
     """One row per as_of_date, segmentation and segment: size, revenue and quality figures.
 
@@ -675,6 +650,7 @@ def build_segment_summary(
     (customer_id, predicted_clv_12m_eur, acquisition_cost_eur; see ``clv.customer_value_and_cost``)
     ``clv_eur`` and ``cac_eur`` are their means over the segment's customers that have one;
     without, or when none has, NULL.
+    ``customer_orders``: the orders grouped by customer (``customer_orders``) when the caller has them.
 
     Customers are summed once per pair of segmentations and each segmentation's segments from
     the pair's cells: all figures are sums, so this is the same as summing per segment.
@@ -687,7 +663,7 @@ def build_segment_summary(
     # the customers' figures joined to the snapshot's row numbers, not to its labels, then put in the snapshot's order
     figures = (
         snapshot.lazy().select("customer_id").with_row_index("_row")
-        .join(customer_revenue(fct_orders, as_of), on="customer_id", how="left")
+        .join(customer_revenue(fct_orders, as_of, customer_orders), on="customer_id", how="left")
         .join(customer_values.select("customer_id", pl.col("predicted_clv_12m_eur").alias("_clv"),
                                      pl.col("acquisition_cost_eur").alias("_cac")),
               on="customer_id", how="left")

@@ -1,0 +1,83 @@
+"""Each customer's orders as of a date, in one pass over fct_orders: what every per-customer table reads of them.
+
+The segments, dim_customer, the segment summary and segment quality each need a customer's
+revenue-order figures. Grouping the orders once and handing the result to each (``CustomerOrders``)
+replaces four group-bys of every order (2.9M at medium, 30M at the large scale) with one; given
+none, each builder groups the orders itself with ``customer_orders``, so both give the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from pipeline.entities import MONEY
+
+
+@dataclass(frozen=True)
+class CustomerOrders:
+    """``customer_orders``' rows and the as-of date and RFM window they describe."""
+
+    rows: pl.LazyFrame
+    as_of: date
+    window_days: int
+
+    def of(self, as_of: date, window_days: int | None = None) -> pl.LazyFrame:
+        """The rows, refused (ValueError) when asked for another date or RFM window than they were grouped for."""
+        if as_of != self.as_of or (window_days is not None and window_days != self.window_days):
+            raise ValueError(f"customer orders of {self.as_of} over {self.window_days} days, asked for {as_of}"
+                             + ("" if window_days is None else f" over {window_days} days"))
+        return self.rows
+
+
+def customer_orders(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> CustomerOrders:
+    """One row per customer_id with an order dated up to ``as_of`` (any status), in no particular order.
+
+    Over the customer's revenue orders (``is_revenue``) dated up to as-of: ``orders`` (0 when
+    none), ``first_order_date`` and ``last_order_date``, ``net_revenue_eur`` (the sum of their
+    EUR amounts; a missing amount, an order without an FX rate, adds nothing) with ``eur_missing``
+    true when one is missing, and ``luxury_orders`` (price_tier ``luxury`` in any case). Over
+    those in the RFM window ``(as_of - window_days, as_of]``: ``window_orders``,
+    ``window_last_order_date`` and ``window_revenue_eur``. Orders without a customer_id or an
+    order_date are not counted.
+    """
+    revenue = pl.col("is_revenue").fill_null(False)
+    in_window = revenue & (pl.col("order_date") > as_of - timedelta(days=window_days))
+    # masked columns (NULL where the condition fails) summed and compared plainly: much cheaper
+    # than a filter inside each aggregation
+    rows = (
+        fct_orders.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
+        .select(
+            "customer_id",
+            revenue.alias("_revenue"),
+            pl.when(revenue).then(pl.col("order_date")).alias("_revenue_date"),
+            pl.when(revenue).then(pl.col("net_revenue_eur")).alias("_revenue_eur"),
+            (revenue & pl.col("net_revenue_eur").is_null()).alias("_eur_missing"),
+            (revenue & (pl.col("price_tier").str.to_lowercase() == "luxury").fill_null(False)).alias("_luxury"),
+            in_window.alias("_in_window"),
+            pl.when(in_window).then(pl.col("order_date")).alias("_window_date"),
+            pl.when(in_window).then(pl.col("net_revenue_eur")).alias("_window_eur"),
+        )
+        .group_by("customer_id")
+        .agg(
+            pl.col("_revenue").sum().cast(pl.Int64).alias("orders"),
+            pl.col("_revenue_date").min().alias("first_order_date"),
+            pl.col("_revenue_date").max().alias("last_order_date"),
+            pl.col("_revenue_eur").sum().cast(MONEY).alias("net_revenue_eur"),
+            pl.col("_eur_missing").any().alias("eur_missing"),
+            pl.col("_luxury").sum().cast(pl.Int64).alias("luxury_orders"),
+            pl.col("_in_window").sum().cast(pl.Int64).alias("window_orders"),
+            pl.col("_window_date").max().alias("window_last_order_date"),
+            pl.col("_window_eur").sum().cast(MONEY).alias("window_revenue_eur"),
+        )
+    )
+    return CustomerOrders(rows, as_of, window_days)
+
+
+def customer_revenue(fct_orders: pl.LazyFrame, as_of: date, given: CustomerOrders | None = None) -> pl.LazyFrame:
+    """One row per customer with a revenue order up to as-of: revenue_eur (net, EUR) and orders."""
+    rows = (given or customer_orders(fct_orders, as_of, 1)).of(as_of)
+    return rows.filter(pl.col("orders") > 0).select("customer_id", pl.col("net_revenue_eur").alias("revenue_eur"),
+                                                    "orders")
