@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -163,11 +164,14 @@ class Recorder:
         if not measured:
             raise SystemExit(f"{name}: the fresh process ended with exit code {child.exitcode} and no result")
         steal = steal_pct(measured["jiffies"], cpu_jiffies())
+        yardstick, yardstick_cpu = measured["yardstick"]
         self.steps.append(Step(name, measured["seconds"], None, measured["peak_mb"], cpu_seconds=measured["cpu_seconds"],
-                               steal_pct=steal))
+                               steal_pct=steal, reference="machine yardstick", reference_seconds=yardstick,
+                               reference_cpu_seconds=yardstick_cpu))
         stolen = "" if steal is None else f", steal {steal:.0f} %"
         print(f"  {name}: {measured['seconds']:.2f} s (CPU {measured['cpu_seconds']:.2f} s{stolen}), fresh process, "
-              f"peak {measured['peak_mb']:,.0f} MB", flush=True)
+              f"peak {measured['peak_mb']:,.0f} MB; machine yardstick {yardstick:.2f} s (CPU {yardstick_cpu:.2f} s), "
+              f"night / yardstick {measured['seconds'] / yardstick:.2f}", flush=True)
         return str(measured["silver"])
 
     def reference(self, name: str, label: str, seconds: float, cpu_seconds: float | None = None) -> None:
@@ -177,17 +181,53 @@ class Recorder:
                 step.reference, step.reference_seconds, step.reference_cpu_seconds = label, seconds, cpu_seconds
 
 
+YARDSTICK_ROWS = 4_000_000
+YARDSTICK_CUSTOMERS = 500_000
+
+
+def machine_yardstick(folder: Path) -> tuple[float, float]:
+    """A fixed piece of work like the night's, timed in the night's own process: (wall, CPU seconds).
+
+    Seeded rows (``YARDSTICK_ROWS`` orders of ``YARDSTICK_CUSTOMERS`` text customer ids, a day and an
+    amount) that polars groups by customer, sorts, joins the sums back to, writes to Parquet and reads
+    back, and DuckDB groups too. The work is the same on every machine and every run, so the night
+    divided by it compares nights measured on machines of different speed, or on one host whose speed
+    per core changes by the hour (the eleventh part of docs/benchmarks.md: the same night took
+    61-92 s on one machine in one day).
+    """
+    rng = np.random.default_rng(0)
+    frame = pl.DataFrame({
+        "customer_id": rng.integers(0, YARDSTICK_CUSTOMERS, YARDSTICK_ROWS),
+        "day": rng.integers(0, 1095, YARDSTICK_ROWS),
+        "amount": rng.integers(1, 100_000, YARDSTICK_ROWS),
+    }).with_columns(pl.format("customer-{}", pl.col("customer_id")).alias("customer_id"),
+                    pl.col("day").cast(pl.Int32), pl.col("amount").cast(pl.Decimal(18, 2)) / 100)
+    path = folder / f"yardstick-{os.getpid()}.parquet"
+    started, cpu = time.perf_counter(), time.process_time()
+    sums = frame.group_by("customer_id").agg(pl.col("amount").sum(), pl.len(), pl.col("day").max().alias("last_day"))
+    frame.sort("customer_id", "day").join(sums, on="customer_id", how="left").write_parquet(path)
+    pl.read_parquet(path)
+    duckdb.sql("SELECT customer_id, sum(amount), count(*) FROM frame GROUP BY ALL").arrow()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    path.unlink()
+    return seconds, cpu
+
+
 def _night_in_fresh_process(env: dict[str, str], day: date, limit_gb: float, send: Any) -> None:
-    """The child of ``Recorder.run_fresh``: one measured ``run_range(D, D)``, its figures sent back."""
+    """The child of ``Recorder.run_fresh``: one measured ``run_range(D, D)``, its figures sent back.
+
+    The machine yardstick runs first, in the same process, before the night's clock starts.
+    """
     watchdog(limit_gb)
     import great_expectations  # noqa: F401  (imported once per nightly process, before the clock starts)
 
     settings = Settings.from_env(env)
+    yardstick = machine_yardstick(Path(settings.home))
     jiffies = cpu_jiffies()
     started, cpu = time.perf_counter(), time.process_time()
     report = run_range(settings, day, day)
     send.send({"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu,
-               "peak_mb": step_peak_mb(), "silver": report.silver, "jiffies": jiffies})
+               "peak_mb": step_peak_mb(), "silver": report.silver, "jiffies": jiffies, "yardstick": yardstick})
     send.close()
     sys.stdout.flush()
     os._exit(0)  # skip finalisation, as in pipeline.cli.entry

@@ -124,6 +124,14 @@ def test_steal_pct_is_the_share_of_steal_time_between_two_readings() -> None:
     assert steal_pct(None, (40, 1_200)) is None  # no /proc/stat
 
 
+def test_machine_yardstick_times_its_work_and_leaves_no_file(tmp_path: Path) -> None:
+    from bench.scale import machine_yardstick
+
+    seconds, cpu = machine_yardstick(tmp_path)
+    assert seconds > 0 and cpu > 0
+    assert not list(tmp_path.iterdir())  # its Parquet file is removed
+
+
 def test_a_night_repeated_on_the_restored_state_is_the_same_night(tmp_path: Path) -> None:
     # --repeat: the night of D, undone (its ingest, state and warehouse), then run again on the same state of D - 1
     import duckdb
