@@ -393,7 +393,8 @@ class Warehouse:
     def load(self, loads: Sequence[TableLoad]) -> dict[str, int]:
         """Replace and insert every load in ONE transaction; rows inserted per table.
 
-        For each load in order: delete what ``replace`` names, then bulk insert the rows. Any error
+        For each load in order: delete what ``replace`` names, then bulk insert the rows (DuckDB
+        updates the rows of a load by key whose key it holds instead: the same rows). Any error
         rolls everything back, so the warehouse is exactly as before (WarehouseError, or WarehouseBusy
         when a retry may help). Eager data is checked before the transaction begins; a lazy load's
         rows are checked batch by batch as they are inserted (see ``_stream``).
@@ -416,6 +417,9 @@ class Warehouse:
         with self._transaction("load", _LOAD_LOCK_TIMEOUT) as conn:
             for table, item, arrow, keys in prepared:
                 try:
+                    if keys is not None and arrow is not None and self.dialect == "duckdb":
+                        counts[table.name] = counts.get(table.name, 0) + self._upsert_duckdb(conn, table, arrow, keys)
+                        continue
                     if keys is None:
                         self._delete(conn, table, item.replace)
                     else:
@@ -508,6 +512,41 @@ class Warehouse:
         self._copy(raw, "kohde_keys", keys)
         conn.exec_driver_sql(f"DELETE FROM {quote(table.name)} USING kohde_keys WHERE {match}")
         conn.exec_driver_sql("DROP TABLE kohde_keys")
+
+    def _upsert_duckdb(self, conn: sa.Connection, table: TableDef, arrow: pa.Table, keys: pa.Table) -> int:
+        """A load by key into DuckDB: the keys without a row deleted, rows of keys the table holds updated, others inserted.
+
+        The same rows as deleting every key and inserting the data (a column the data lacks becomes
+        NULL either way), but DuckDB's checkpoint compacts every row group a DELETE touched: the 7k
+        changed customers of a medium night, spread over all of dim_customer's 1M rows, cost 1.9 s
+        of rewriting at the commit, their UPDATE 0.1 s.
+        """
+        raw = _driver(conn)
+        view = f"kohde_load_{table.name}"
+        key_list = ", ".join(quote(k) for k in table.primary_key)
+        target = quote(table.name)
+        raw.register("kohde_keys", keys)
+        raw.register(view, arrow)
+        try:
+            _check_keys_duckdb(raw, table, view, Keys())
+            gone = f"SELECT {key_list} FROM kohde_keys EXCEPT SELECT {key_list} FROM {quote(view)}"
+            raw.execute(f"DELETE FROM {target} USING ({gone}) AS kohde_gone WHERE "
+                        + " AND ".join(f"{target}.{quote(k)} = kohde_gone.{quote(k)}" for k in table.primary_key))
+            if arrow.num_rows:
+                names = set(arrow.column_names)
+                values = ", ".join(f"{quote(c.name)} = " + (f"{quote(view)}.{quote(c.name)}" if c.name in names else "NULL")
+                                   for c in table.columns if c.name not in table.primary_key)
+                match = " AND ".join(f"{target}.{quote(k)} = {quote(view)}.{quote(k)}" for k in table.primary_key)
+                if values:
+                    raw.execute(f"UPDATE {target} SET {values} FROM {quote(view)} WHERE {match}")
+                columns = ", ".join(quote(name) for name in arrow.column_names)
+                raw.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {quote(view)} "
+                            f"ANTI JOIN {target} USING ({key_list})")
+        finally:
+            for name in (view, "kohde_keys"):
+                with suppress(duckdb.Error):  # an aborted transaction refuses even this; keep the first error
+                    raw.unregister(name)
+        return arrow.num_rows
 
     def _insert(self, conn: sa.Connection, table: TableDef, arrow: pa.Table,
                 replace: Literal["all"] | Mapping[str, Sequence[object] | Since] | Keys) -> int:
