@@ -27,7 +27,10 @@ with the same scale and seed (the new day is rolled back before the end-to-end r
 ``--repeat N`` runs the incremental night N times on the same state of D - 1 (restored between
 runs) and prints its fastest, median and slowest: on a shared virtual machine one run's wall time
 varies by a third or more. Each fresh-process night also reports the steal time of its run (the
-share of the machine's CPU time the hypervisor gave to other guests, from ``/proc/stat``).
+share of the machine's CPU time the hypervisor gave to other guests, from ``/proc/stat``), and
+has a machine yardstick as its reference: a fixed piece of polars and DuckDB work timed in the
+same process just before the night (``machine_yardstick``), so night / yardstick compares runs
+on machines, or hours, of different speed.
 """
 
 from __future__ import annotations
