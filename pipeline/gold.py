@@ -20,7 +20,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -626,9 +626,10 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         return silver.keep("mart_clv", rows), model
 
     clv = None if state_only else _in_background(clv_kept)
-    by_customer = None if state_only else CustomerOrders(
-        silver.keep("customer_orders", customer_orders(orders, as_of, settings.rfm_window_days).rows), as_of,
-        settings.rfm_window_days)
+    by_customer = None
+    if not state_only:
+        grouped = customer_orders(orders, as_of, settings.rfm_window_days)
+        by_customer = replace(grouped, rows=silver.keep("customer_orders", grouped.rows))
     touch_facts = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings))
     touchpoints = touch_facts if silver.increment is not None else touch_facts.collect()
     deals, contacts = silver.as_of("deal", as_of), silver.as_of("contact", as_of)

@@ -76,8 +76,18 @@ def customer_orders(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> 
     return CustomerOrders(rows, as_of, window_days)
 
 
+def grouped_orders(fct_orders: pl.LazyFrame, as_of: date, given: CustomerOrders | None,
+                   window_days: int | None = None) -> pl.LazyFrame:
+    """``given``'s rows (refused for another date or window), else ``customer_orders`` of the orders, grouped here.
+
+    ``window_days``: the RFM window of the caller that reads the window's columns; one that reads
+    none passes None (every other column is the same whatever the window).
+    """
+    return (given or customer_orders(fct_orders, as_of, window_days or 1)).of(as_of, window_days)
+
+
 def customer_revenue(fct_orders: pl.LazyFrame, as_of: date, given: CustomerOrders | None = None) -> pl.LazyFrame:
     """One row per customer with a revenue order up to as-of: revenue_eur (net, EUR) and orders."""
-    rows = (given or customer_orders(fct_orders, as_of, 1)).of(as_of)
+    rows = grouped_orders(fct_orders, as_of, given)
     return rows.filter(pl.col("orders") > 0).select("customer_id", pl.col("net_revenue_eur").alias("revenue_eur"),
                                                     "orders")

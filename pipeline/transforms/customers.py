@@ -8,8 +8,7 @@ from typing import Any
 import polars as pl
 
 from pipeline.entities import MONEY
-from pipeline.transforms.customer_orders import CustomerOrders
-from pipeline.transforms.customer_orders import customer_orders as group_orders
+from pipeline.transforms.customer_orders import CustomerOrders, grouped_orders
 
 # (lowest age, highest age or None, label); age = as-of year - birth year. Other ages (under 18,
 # a birth year in the future) and a missing birth year are "unknown".
@@ -95,7 +94,7 @@ def build_dim_customer(
         .last(),
     ]).drop("_several")
     # one row per customer with an order dated up to as_of (of any status)
-    order_history = (customer_orders or group_orders(fct_orders, as_of, 1)).of(as_of).select(
+    order_history = grouped_orders(fct_orders, as_of, customer_orders).select(
         "customer_id",
         "first_order_date",
         "last_order_date",

@@ -55,7 +55,7 @@ import polars as pl
 
 from pipeline.entities import MONEY, empty_frame
 from pipeline.transforms.clusters import DEFAULT_CLUSTERS, DEFAULT_SEED, cluster_expr
-from pipeline.transforms.customer_orders import CustomerOrders, customer_orders, customer_revenue
+from pipeline.transforms.customer_orders import CustomerOrders, customer_revenue, grouped_orders
 from pipeline.transforms.customers import age_band
 
 PROSPECTS = "Prospects"
@@ -248,7 +248,7 @@ def _order_history(fct_orders: pl.LazyFrame, as_of: date, window_days: int,
     """
     scored = pl.col("window_orders") > 0
     return (
-        (given or customer_orders(fct_orders, as_of, window_days)).of(as_of, window_days)
+        grouped_orders(fct_orders, as_of, given, window_days)
         .filter(pl.col("orders") > 0)
         .select(
             "customer_id",

@@ -497,7 +497,7 @@ class Warehouse:
         """Delete the rows whose primary key is a row of ``keys``: a join with the keys, loaded like rows."""
         if keys.num_rows == 0:
             return
-        match = " AND ".join(f"{quote(table.name)}.{quote(k)} = kohde_keys.{quote(k)}" for k in table.primary_key)
+        match = _key_match(table, quote(table.name), "kohde_keys")
         raw = _driver(conn)
         if self.dialect == "duckdb":
             raw.register("kohde_keys", keys)
@@ -530,15 +530,13 @@ class Warehouse:
         try:
             _check_keys_duckdb(raw, table, view, Keys())
             gone = f"SELECT {key_list} FROM kohde_keys EXCEPT SELECT {key_list} FROM {quote(view)}"
-            raw.execute(f"DELETE FROM {target} USING ({gone}) AS kohde_gone WHERE "
-                        + " AND ".join(f"{target}.{quote(k)} = kohde_gone.{quote(k)}" for k in table.primary_key))
+            raw.execute(f"DELETE FROM {target} USING ({gone}) AS kohde_gone WHERE {_key_match(table, target, 'kohde_gone')}")
             if arrow.num_rows:
                 names = set(arrow.column_names)
                 values = ", ".join(f"{quote(c.name)} = " + (f"{quote(view)}.{quote(c.name)}" if c.name in names else "NULL")
                                    for c in table.columns if c.name not in table.primary_key)
-                match = " AND ".join(f"{target}.{quote(k)} = {quote(view)}.{quote(k)}" for k in table.primary_key)
                 if values:
-                    raw.execute(f"UPDATE {target} SET {values} FROM {quote(view)} WHERE {match}")
+                    raw.execute(f"UPDATE {target} SET {values} FROM {quote(view)} WHERE {_key_match(table, target, quote(view))}")
                 columns = ", ".join(quote(name) for name in arrow.column_names)
                 raw.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {quote(view)} "
                             f"ANTI JOIN {target} USING ({key_list})")
@@ -624,6 +622,11 @@ def _driver(conn: sa.Connection) -> Any:
     if driver is None:
         raise WarehouseError("the warehouse connection is closed")
     return driver
+
+
+def _key_match(table: TableDef, left: str, right: str) -> str:
+    """SQL: the rows of ``left`` and ``right`` (quoted names) have the same primary key."""
+    return " AND ".join(f"{left}.{quote(k)} = {right}.{quote(k)}" for k in table.primary_key)
 
 
 def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
