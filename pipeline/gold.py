@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,6 +55,7 @@ from pipeline.incremental import (
     read_state,
     scan_parts,
     truth_order,
+    won_deal_window,
     write_parts,
 )
 from pipeline.lake import Lake
@@ -67,6 +68,7 @@ from pipeline.transforms.attribution import (
     ATTRIBUTION_ORDER,
     ORDER,
     RULE_BASED_MODELS,
+    WON_DEAL,
     build_fct_attribution,
     won_deal_conversions,
 )
@@ -613,7 +615,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
 
     On an incremental run whose state was derived under the same settings, fct_attribution's
     rule-based order rows are taken from the state before ``attribution_window`` and computed from
-    it on; the data-driven models (fitted on every journey) and the won deals are computed whole.
+    it on, its rule-based won-deal rows likewise from ``won_deal_window``; the data-driven models
+    (fitted on every journey) are computed whole.
     Either way the rows are those a full computation gives. On an incremental run fct_touchpoints
     stays lazy over the state's parts; fct_attribution is lazy either way (``Facts``). The credit
     rows, the conversions and the CLV frames are kept in the work folder (``Silver.keep``).
@@ -635,21 +638,28 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     deals, contacts = silver.as_of("deal", as_of), silver.as_of("contact", as_of)
     models = attribution_models(settings)
     rule_based = tuple(m for m in models if m in RULE_BASED_MODELS)
-    won_deals = won_deal_conversions(deals, fx, as_of)
+    # one row per won deal: 85k at medium, compared with the previous night's to find what changed
+    won_deals = won_deal_conversions(deals, fx, as_of).collect()
 
     def credit(orders: pl.DataFrame | pl.LazyFrame, touches: pl.DataFrame | pl.LazyFrame, chosen: tuple[str, ...],
-               with_deals: bool) -> pl.LazyFrame:
+               won: pl.DataFrame | None) -> pl.LazyFrame:
         return build_fct_attribution(
             orders.lazy(), touches.lazy(), settings.attribution_lookback_days, chosen, contacts=contacts, deals=deals,
             markov_order=settings.attribution_markov_order, time_decay_half_life_days=settings.attribution_half_life_days,
-            won_deals=won_deals if with_deals else None,
+            won_deals=None if won is None else won.lazy(),
         )
 
     def attribute(orders: pl.DataFrame | pl.LazyFrame, touches: pl.DataFrame | pl.LazyFrame, chosen: tuple[str, ...],
-                  with_deals: bool) -> pl.LazyFrame:
+                  won: pl.DataFrame | None) -> pl.LazyFrame:
         # credit rows are kept in the work folder: a first night's at the large scale (the won deals' and the
         # window's, about 3M orders) are gigabytes held to the load otherwise
-        return silver.keep("attribution", credit(orders, touches, chosen, with_deals))
+        return silver.keep("attribution", credit(orders, touches, chosen, won))
+
+    def touches_since(day: date | None) -> pl.DataFrame | pl.LazyFrame:
+        """The touches that can lie on the path of a conversion on or after ``day`` (None: none)."""
+        if day is None:
+            return touchpoints.clear()
+        return touchpoints.filter(pl.col("ts") >= datetime.combine(day, time(), tzinfo=UTC) - lookback)
 
     fingerprint = fact_settings(settings)
     conversions = silver.keep("conversions", conversions_of(orders))  # every revenue order: 25M at the large scale
@@ -659,37 +669,57 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     if previous is not None and (previous.settings != fingerprint or (milestones is None) != (previous.milestones is None)):
         previous = None
     touch_window = None if silver.increment is None else silver.increment.entities["touchpoint"].window
+    lookback = timedelta(days=settings.attribution_lookback_days)
+    data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
+    window = won_window = None
     if previous is None:
-        attribution = attribute(orders, touchpoints, models, True)
-        window = None
+        attribution = attribute(orders, touchpoints, models, won_deals)
     else:
         lake = silver.lake
-        window = attribution_window(
-            lake.scan(previous.conversions), conversions, touch_window,
-            None if previous.milestones is None else lake.scan(previous.milestones), milestones)
-        won = attribute(orders.clear(), touchpoints, models, True)
-        kept = scan_parts(lake, previous.attribution) if previous.attribution else won.clear()
+        kept_milestones = None if previous.milestones is None else lake.scan(previous.milestones)
+        window = attribution_window(lake.scan(previous.conversions), conversions, touch_window, kept_milestones,
+                                    milestones)
+        empty = credit(orders.clear(), touchpoints.clear(), rule_based, won_deals.clear()).clear()
+        kept = scan_parts(lake, previous.attribution) if previous.attribution else empty
         # in ATTRIBUTION_ORDER, order rows by day: the kept days (the state's parts in month order, left in the
-        # lake), then those rebuilt from the window on; the won deals, computed whole, after them
+        # lake), then those rebuilt from the window on; then the won deals' likewise by close day
         parts = [kept if window is None else kept.filter(pl.col("order_date") < window)]
         if window is not None:
             changed = orders.filter(pl.col("order_date") >= window).collect()
             first = changed.filter(pl.col("is_revenue"))["ordered_at"].min()
-            lookback = timedelta(days=settings.attribution_lookback_days)
             touches = touchpoints.clear() if first is None else touchpoints.filter(pl.col("ts") >= first - lookback)
-            parts.append(attribute(changed, touches, rule_based, False))
-        data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
-        if data_driven:  # their rows go between the rule-based ones of each order: sorted in
-            parts = [silver.keep("attribution", pl.concat([*parts, credit(orders, touchpoints, data_driven, False)],
+            parts.append(attribute(changed, touches, rule_based, None))
+        if previous.won_conversions is None:  # a state of an earlier kohde: the won deals computed whole
+            won = [attribute(orders.clear(), touchpoints, models, won_deals)]
+        else:
+            won_window = won_deal_window(lake.scan(previous.won_conversions), won_deals, touch_window, kept_milestones,
+                                       milestones)
+            kept_won = scan_parts(lake, previous.won_attribution) if previous.won_attribution else empty
+            won = [kept_won if won_window is None else kept_won.filter(pl.col("order_date") < won_window)]
+            if won_window is not None:
+                recent = won_deals.filter(pl.col("close_date") >= won_window)
+                won.append(attribute(orders.clear(), touches_since(won_window), rule_based, recent))
+        if data_driven:  # their rows go between the rule-based ones of each conversion: sorted in
+            parts = [silver.keep("attribution", pl.concat([*parts, credit(orders, touchpoints, data_driven, None)],
                                                           how="vertical_relaxed").sort(ATTRIBUTION_ORDER))]
-        attribution = pl.concat([*parts, won], how="vertical_relaxed")
-    rule_rows = attribution.filter((pl.col("conversion_type") == ORDER) & pl.col("model").is_in(rule_based))
+            if previous.won_conversions is not None:
+                won = [silver.keep("attribution", pl.concat(
+                    [*won, credit(orders.clear(), touchpoints, data_driven, won_deals)],
+                    how="vertical_relaxed").sort(ATTRIBUTION_ORDER))]
+        attribution = pl.concat([*parts, *won], how="vertical_relaxed")
+    is_rule_based = pl.col("model").is_in(rule_based)
+    derived = Derived(
+        fingerprint, attribution.filter((pl.col("conversion_type") == ORDER) & is_rule_based), conversions, milestones,
+        window, rebuilt_all=previous is None,
+        won_attribution=attribution.filter((pl.col("conversion_type") == WON_DEAL) & is_rule_based),
+        won_conversions=won_deals, won_window=won_window,
+        won_rebuilt_all=previous is None or previous.won_conversions is None)
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
         ad_spend=build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect(),
         segments=pl.DataFrame() if state_only else silver.keep("mart_customer_segments", segments_as_of(
             silver, as_of, settings, segment_rules(settings), orders, touchpoints.lazy(), by_customer)),
-        derived=Derived(fingerprint, rule_rows, conversions, milestones, window, rebuilt_all=previous is None),
+        derived=derived,
         on_state=None if previous is None else state.state_id, touch_window=touch_window, clv=clv,
         customer_orders=by_customer,
     )

@@ -108,16 +108,20 @@ class EntityState:
 
 @dataclass(frozen=True)
 class DerivedState:
-    """What gold derived from the truth, kept for the next night: fct_attribution's rule-based order rows and their inputs."""
+    """What gold derived from the truth, kept for the next night: fct_attribution's rule-based rows and their inputs."""
 
     settings: str                # the settings they were computed with (``gold.fact_settings``)
     attribution: dict[str, str]  # "YYYY-MM" of order_date -> part of the rule-based order rows
     conversions: str             # one row per revenue order: what its credit was computed from
     milestones: str | None       # per customer: lead creation and deal dates (when a milestone model is chosen)
+    # likewise of the won deals ("YYYY-MM" of the close date); None: not kept (a state of an earlier kohde)
+    won_attribution: dict[str, str] = field(default_factory=dict)
+    won_conversions: str | None = None  # one row per won deal (``won_deal_conversions``)
 
     def paths(self) -> set[str]:
         """Every file of the lake it reads."""
-        return {*self.attribution.values(), self.conversions, *([self.milestones] if self.milestones else [])}
+        return {*self.attribution.values(), self.conversions, *([self.milestones] if self.milestones else []),
+                *self.won_attribution.values(), *([self.won_conversions] if self.won_conversions else [])}
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,8 @@ class GoldState:
     def _raw(self) -> dict[str, object]:
         derived = None if self.derived is None else {
             "settings": self.derived.settings, "attribution": self.derived.attribution,
-            "conversions": self.derived.conversions, "milestones": self.derived.milestones}
+            "conversions": self.derived.conversions, "milestones": self.derived.milestones,
+            "won_attribution": self.derived.won_attribution, "won_conversions": self.derived.won_conversions}
         return {
             "format": STATE_FORMAT, "state_id": self.state_id, "as_of": self.as_of.isoformat(), "code": self.code,
             "entities": {name: {"files": list(e.files), "lead_days": e.lead_days, "parts": e.parts}
@@ -223,7 +228,8 @@ class GoldState:
                    entities={name: EntityState(tuple(e["files"]), int(e["lead_days"]), dict(e["parts"]))
                              for name, e in raw["entities"].items()},
                    derived=None if derived is None else DerivedState(
-                       derived["settings"], dict(derived["attribution"]), derived["conversions"], derived["milestones"]),
+                       derived["settings"], dict(derived["attribution"]), derived["conversions"], derived["milestones"],
+                       dict(derived.get("won_attribution", {})), derived.get("won_conversions")),
                    labels={day: LabelState(label["path"], label["fingerprint"]) for day, label in raw["labels"].items()},
                    digests={table: dict(months) for table, months in raw["digests"].items()},
                    loaded={table: RowHashes(hashes["path"], hashes["polars"])
@@ -254,6 +260,10 @@ class Derived:
     milestones: pl.DataFrame | None  # ``milestones_of`` the run's contacts and deals
     window: date | None             # the order dates whose rows the run rebuilt from the previous state's (None: none)
     rebuilt_all: bool               # no previous rows were used: every part is written
+    won_attribution: pl.DataFrame | pl.LazyFrame  # every rule-based won-deal row of fct_attribution
+    won_conversions: pl.DataFrame   # ``won_deal_conversions`` as of the run's date
+    won_window: date | None         # the close dates whose won-deal rows the run rebuilt (None: none)
+    won_rebuilt_all: bool           # no previous won-deal rows were used
 
 
 def code_version() -> str:
@@ -515,12 +525,17 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
                                    lambda day: pl.col("order_date") >= day,
                                    {} if before is None else before.attribution, derived.window,
                                    rebuilt_all=derived.rebuilt_all or before is None)
+        won = _write_parts(lake, f"{folder}/won_attribution", derived.won_attribution, pl.col("order_date"),
+                           lambda day: pl.col("order_date") >= day, {} if before is None else before.won_attribution,
+                           derived.won_window, rebuilt_all=derived.won_rebuilt_all or before is None)
         _write_frame(lake, f"{folder}/conversions.parquet", derived.conversions)
+        lake.write(lake.root / f"{folder}/won_conversions.parquet", derived.won_conversions, STATE_COMPRESSION)
         milestones = None
         if derived.milestones is not None:
             milestones = f"{folder}/milestones.parquet"
             lake.write(lake.root / milestones, derived.milestones, STATE_COMPRESSION)
-        derived_state = DerivedState(derived.settings, attribution, f"{folder}/conversions.parquet", milestones)
+        derived_state = DerivedState(derived.settings, attribution, f"{folder}/conversions.parquet", milestones,
+                                     won, f"{folder}/won_conversions.parquet")
     kept_labels: dict[str, LabelState] = {}
     for day, label in sorted((labels or {}).items()):
         if not isinstance(label, LabelState):
@@ -720,15 +735,43 @@ def attribution_window(previous: pl.LazyFrame, conversions: pl.DataFrame | pl.La
     gone or changed (its old and new date), every conversion at or after the first changed touch,
     every conversion of a customer whose milestones changed.
     """
-    now = conversions.lazy()
-    dates = [_differing(previous, now, list(CONVERSION_COLUMNS)).select(pl.col("order_date").min())]
-    if touch_window is not None:
-        since = datetime.combine(touch_window, time(), tzinfo=UTC)
-        dates.append(now.filter(pl.col("ordered_at") >= since).select(pl.col("order_date").min()))
-    if milestones is not None and previous_milestones is not None:
-        moved = _differing(previous_milestones, milestones.lazy(), ["customer_id", "lead_created_at", "deal_dates"])
-        dates.append(now.join(moved.select("customer_id"), on="customer_id", how="semi")
-                     .select(pl.col("order_date").min()))
+    touched = None if touch_window is None else pl.col("ordered_at") >= datetime.combine(touch_window, time(), tzinfo=UTC)
+    return _earliest_changed(previous, conversions.lazy(), list(CONVERSION_COLUMNS), "order_date", touched,
+                             _moved(previous_milestones, milestones, ["customer_id", "lead_created_at", "deal_dates"]))
+
+
+# what a won deal's rule-based credit is computed from (``attribution.won_deal_conversions``)
+WON_COLUMNS = ("deal_id", "customer_id", "created_date", "close_date", "amount_eur")
+
+
+def won_deal_window(previous: pl.LazyFrame, won: pl.DataFrame | pl.LazyFrame, touch_window: date | None,
+               previous_milestones: pl.LazyFrame | None, milestones: pl.DataFrame | None) -> date | None:
+    """The earliest close date whose won deals' rule-based credit may differ from the previous night's (None: none).
+
+    As ``attribution_window`` for orders, except that a won deal converts at the end of its close
+    day (a touch of that day or later can be on the paths of the deals closed from then on) and its
+    opportunity is its own created date: of the milestones, only its customer's lead creation counts.
+    """
+    touched = None if touch_window is None else pl.col("close_date") >= touch_window
+    return _earliest_changed(previous, won.lazy(), list(WON_COLUMNS), "close_date", touched,
+                             _moved(previous_milestones, milestones, ["customer_id", "lead_created_at"]))
+
+
+def _moved(before: pl.LazyFrame | None, after: pl.DataFrame | None, columns: list[str]) -> pl.LazyFrame | None:
+    """The customers whose milestones (``columns`` of ``milestones_of``) differ between two nights (None: not kept)."""
+    if before is None or after is None:
+        return None
+    return _differing(before, after.lazy(), columns).select("customer_id")
+
+
+def _earliest_changed(previous: pl.LazyFrame, now: pl.LazyFrame, columns: list[str], day: str,
+                      touched: pl.Expr | None, moved: pl.LazyFrame | None) -> date | None:
+    """The earliest ``day`` of the conversions new, gone or changed, ``touched`` now, or of a ``moved`` customer."""
+    dates = [_differing(previous, now, columns).select(pl.col(day).min())]
+    if touched is not None:
+        dates.append(now.filter(touched).select(pl.col(day).min()))
+    if moved is not None:
+        dates.append(now.join(moved, on="customer_id", how="semi").select(pl.col(day).min()))
     found = [d for d in pl.collect_all(dates) for d in [d.item()] if d is not None]
     return min(found, default=None)
 

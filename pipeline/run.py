@@ -265,8 +265,8 @@ def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, se
     """The partial loads of the two fact tables an incremental run may replace in part.
 
     fct_touchpoints from the touch window on; fct_attribution's rule-based order rows from the
-    attribution window on, its data-driven order rows and its won deals whole. A window of None
-    means nothing changed there: no load.
+    attribution window on, its rule-based won-deal rows from the won-deal window on (whole when the
+    state kept none), its data-driven rows whole. A window of None means nothing changed there: no load.
     """
     loads: list[TableLoad] = []
     if facts.touch_window is not None:
@@ -277,17 +277,19 @@ def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, se
     models = attribution_models(settings)
     rule_based = [m for m in models if m in RULE_BASED_MODELS]
     data_driven = [m for m in models if m not in RULE_BASED_MODELS]
-    is_order = pl.col("conversion_type") == ORDER
-    window = None if facts.derived is None else facts.derived.window
-    if window is not None:
-        rows = attribution.filter(is_order & pl.col("model").is_in(rule_based) & (pl.col("order_date") >= window))
-        loads.append(TableLoad("fct_attribution", rows.collect(),
-                               {"conversion_type": [ORDER], "model": rule_based, "order_date": Since(window)}))
+    derived = facts.derived
+    assert derived is not None, "a run built on a state derives what the next one needs"
+    windows = {ORDER: derived.window, WON_DEAL: derived.won_window}
+    for kind, window in windows.items():
+        rows = attribution.filter((pl.col("conversion_type") == kind) & pl.col("model").is_in(rule_based))
+        if kind == WON_DEAL and derived.won_rebuilt_all:
+            loads.append(TableLoad("fct_attribution", rows.collect(), {"conversion_type": [kind], "model": rule_based}))
+        elif window is not None:
+            loads.append(TableLoad("fct_attribution", rows.filter(pl.col("order_date") >= window).collect(),
+                                   {"conversion_type": [kind], "model": rule_based, "order_date": Since(window)}))
     if data_driven:
-        loads.append(TableLoad("fct_attribution", attribution.filter(is_order & pl.col("model").is_in(data_driven)).collect(),
-                               {"conversion_type": [ORDER], "model": data_driven}))
-    loads.append(TableLoad("fct_attribution", attribution.filter(pl.col("conversion_type") == WON_DEAL).collect(),
-                           {"conversion_type": [WON_DEAL]}))
+        loads.append(TableLoad("fct_attribution", attribution.filter(pl.col("model").is_in(data_driven)).collect(),
+                               {"model": data_driven}))
     return loads
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import shutil
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -88,6 +89,18 @@ def _a_contact_exported(inbox: Path, before: date) -> tuple[list[str], list[str]
     raise AssertionError(f"no contact exported up to {before}")
 
 
+def _a_won_deal_exported(inbox: Path, before: date) -> tuple[list[str], list[str]]:
+    """The header and the closed-won row of the newest deals export up to ``before`` that has one."""
+    for days in range((before - START).days + 1):
+        for export in (inbox / "crm_deals" / (before - timedelta(days=days)).isoformat()).iterdir():
+            with export.open(encoding="utf-8", newline="") as handle:
+                header, *rows = list(csv.reader(handle))
+            for row in rows:
+                if row[header.index("Deal Stage")] == "Closed won":
+                    return header, row
+    raise AssertionError(f"no won deal exported up to {before}")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> tuple[Settings, Settings, list[str]]:
     root = tmp_path_factory.mktemp("incremental")
@@ -111,6 +124,13 @@ def runs(tmp_path_factory) -> tuple[Settings, Settings, list[str]]:
     with (inbox / "crm_contacts" / END.isoformat() / "hubspot-crm-exports-contact-update.csv").open(
             "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([header, contact])
+
+    # a deal won some days earlier re-exported on the last night with its amount restated: its credit is redone
+    header, deal = _a_won_deal_exported(inbox, END - timedelta(days=3))
+    deal[header.index("Amount")] = str(int(deal[header.index("Amount")]) + 1000)
+    with (inbox / "crm_deals" / END.isoformat() / "hubspot-crm-exports-all-deals-restated.csv").open(
+            "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, deal])
 
     nightly = _settings(root / "a", inbox)
     ingest_range(nightly, START, END - timedelta(days=3))
@@ -150,6 +170,13 @@ def test_incremental_nightly_runs_equal_a_full_rebuild(runs):
     assert left["fct_touchpoints"].height > 1000
     # the contact re-exported on the last night carries its new company in both
     assert left["dim_customer"].filter(pl.col("company") == "Kohde Oy").height == 1
+    # the won deal restated on the last night is credited with its new amount under every model in both
+    with next((nightly.inbox / "crm_deals" / END.isoformat()).glob("*-restated.csv")).open(encoding="utf-8") as handle:
+        (restated,) = list(csv.DictReader(handle))
+    won = left["fct_attribution"].filter(pl.col("order_id") == restated["Record ID"])
+    assert won["conversion_type"].unique().to_list() == ["won_deal"]
+    assert won.group_by("model").agg(pl.col("revenue_eur").sum())["revenue_eur"].unique().to_list() == [
+        Decimal(restated["Amount"])]
     assert_same(left, right, DATA_TABLES)
 
 
@@ -245,12 +272,13 @@ def test_a_rerun_without_new_files_changes_nothing(runs):
                              f"the segments of {END - timedelta(days=30)} from the state; "
                              "facts loaded from their change windows")
     # no touch changed: fct_touchpoints is not loaded at all; of fct_attribution only the rows computed
-    # whole every night: the data-driven models' (fitted on every journey) and the won deals'
+    # whole every night: the data-driven models' (fitted on every journey), not the won deals' rule-based ones
     assert "fct_touchpoints" not in report.rows_loaded_per_table
     assert "fct_orders" not in report.rows_loaded_per_table  # no month of orders changed
     assert "dim_customer" not in report.rows_loaded_per_table  # no customer's row changed
-    assert report.rows_loaded_per_table["fct_attribution"] == before["fct_attribution"].filter(
-        (pl.col("conversion_type") == "won_deal") | pl.col("model").is_in(["markov", "shapley"])).height
+    data_driven = before["fct_attribution"].filter(pl.col("model").is_in(["markov", "shapley"]))
+    assert data_driven.filter(pl.col("conversion_type") == "won_deal").height > 0
+    assert report.rows_loaded_per_table["fct_attribution"] == data_driven.height
     assert_same(before, snapshot(nightly))
 
 
@@ -502,3 +530,32 @@ def test_the_attribution_window_starts_at_the_earliest_conversion_new_gone_chang
                                     .otherwise(pl.col("deal_dates")).alias("deal_dates"))
     assert attribution_window(before.lazy(), before, None, milestones.lazy(), milestones) is None
     assert attribution_window(before.lazy(), before, None, milestones.lazy(), moved) == date(2026, 10, 3)
+
+
+def test_the_won_deal_window_starts_at_the_earliest_won_deal_new_gone_changed_touched_or_of_a_new_lead() -> None:
+    from pipeline.incremental import won_deal_window
+    before = pl.DataFrame(
+        {"deal_id": ["d1", "d2", "d3"], "customer_id": ["c1", "c2", "c3"],
+         "created_date": [date(2026, 9, 1)] * 3, "close_date": [date(2026, 10, d) for d in (3, 9, 15)],
+         "amount_eur": [Decimal("1000.00"), Decimal("2000.00"), Decimal("3000.00")]},
+        schema_overrides={"amount_eur": pl.Decimal(18, 4)})
+    assert won_deal_window(before.lazy(), before, None, None, None) is None
+    # d3's amount restated (day 15), d4 newly won (day 20): the earliest is day 15
+    after = pl.concat([before.with_columns(pl.when(pl.col("deal_id") == "d3").then(pl.lit(Decimal("3100.00"), pl.Decimal(18, 4)))
+                                           .otherwise(pl.col("amount_eur")).alias("amount_eur")),
+                       before.head(1).with_columns(pl.lit("d4").alias("deal_id"), pl.lit(date(2026, 10, 20)).alias("close_date"))])
+    assert won_deal_window(before.lazy(), after, None, None, None) == date(2026, 10, 15)
+    # a touch changed on day 9 reaches the deals closed that day (at the end of it) and after
+    assert won_deal_window(before.lazy(), before, date(2026, 10, 9), None, None) == date(2026, 10, 9)
+    assert won_deal_window(before.lazy(), before, date(2026, 10, 16), None, None) is None
+    # a new lead creation of c1 brings its deal (day 3); a new deal of c2 does not (a won deal's opportunity is its own)
+    milestones = pl.DataFrame({"customer_id": ["c1", "c2"], "lead_created_at": [None, None],
+                               "deal_dates": [[], [date(2026, 9, 1)]]},
+                              schema={"customer_id": pl.Utf8, "lead_created_at": pl.Datetime("us", "UTC"),
+                                      "deal_dates": pl.List(pl.Date)})
+    new_deal = milestones.with_columns(pl.col("deal_dates").list.concat(pl.lit([date(2026, 9, 20)])))
+    assert won_deal_window(before.lazy(), before, None, milestones.lazy(), new_deal) is None
+    from datetime import UTC, datetime
+    new_lead = milestones.with_columns(pl.when(pl.col("customer_id") == "c1").then(datetime(2026, 8, 1, tzinfo=UTC))
+                                       .alias("lead_created_at"))
+    assert won_deal_window(before.lazy(), before, None, milestones.lazy(), new_lead) == date(2026, 10, 3)
