@@ -334,6 +334,28 @@ def test_a_run_rebuilds_in_full_and_says_why_when_the_state_cannot_be_trusted(ru
     assert open_silver(lake, END, [END], settings)[1].startswith("full: the incremental state is unreadable")
 
 
+def test_a_state_without_won_deal_rows_gets_them_computed_whole_once(runs, tmp_path):
+    """A state written before the won deals' credit was kept: the next night computes and loads them whole, then keeps them."""
+    import json
+
+    nightly, _, _ = runs
+    settings, lake = _copy_of(nightly, tmp_path / "old", warehouse=True)
+    before = snapshot(settings)
+    raw = json.loads(state_path(lake).read_text(encoding="utf-8"))
+    del raw["derived"]["won_attribution"], raw["derived"]["won_conversions"]
+    state_path(lake).write_text(json.dumps(raw), encoding="utf-8")
+    report = run_range(settings, END, END)
+    won = before["fct_attribution"].filter(pl.col("conversion_type") == "won_deal")
+    data_driven = before["fct_attribution"].filter(pl.col("model").is_in(["markov", "shapley"]))
+    # every won deal's rule-based rows, and the data-driven rows as every night
+    assert report.rows_loaded_per_table["fct_attribution"] == (
+        won.filter(~pl.col("model").is_in(["markov", "shapley"])).height + data_driven.height)
+    assert_same(before, snapshot(settings))
+    state, _ = read_state(lake)
+    assert state is not None and state.derived is not None and state.derived.won_conversions is not None
+    assert lake.read(lake.root / state.derived.won_conversions).height == won["order_id"].n_unique()
+
+
 def test_forget_drops_the_state_and_its_parts(runs, tmp_path):
     from pipeline.privacy import forget
 
