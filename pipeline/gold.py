@@ -46,10 +46,12 @@ from pipeline.incremental import (
     RecordPlan,
     assemble,
     attribution_window,
+    changed_since,
     conversions_of,
     extract_date_of,
     lead_days,
     milestones_of,
+    month_digests,
     plan_increment,
     publish_state,
     read_state,
@@ -584,6 +586,8 @@ class Facts:
     clv: Future[tuple[pl.LazyFrame, pl.DataFrame]] | None = None
     # the orders grouped by customer once, for the segments, dim_customer, segment summary and quality (None: state only)
     customer_orders: CustomerOrders | None = None
+    # ``month_digests`` of fct_orders by order_date, when the attribution window read them (None: not computed)
+    order_digests: dict[str, str] | None = None
 
 
 T = TypeVar("T")
@@ -672,13 +676,18 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     lookback = timedelta(days=settings.attribution_lookback_days)
     data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
     window = won_window = None
+    order_digests = None
     if previous is None:
         attribution = attribute(orders, touchpoints, models, won_deals)
     else:
         lake = silver.lake
         kept_milestones = None if previous.milestones is None else lake.scan(previous.milestones)
+        # the months of orders that changed since the previous night's run loaded them (its month digests, which
+        # the warehouse load reads too): the conversions of the others are the same
+        order_digests = month_digests(orders, "order_date")
+        loaded = state.digests.get("fct_orders") if state is not None else None
         window = attribution_window(lake.scan(previous.conversions), conversions, touch_window, kept_milestones,
-                                    milestones)
+                                    milestones, "all" if loaded is None else changed_since(loaded, order_digests))
         empty = credit(orders.clear(), touchpoints.clear(), rule_based, won_deals.clear()).clear()
         kept = scan_parts(lake, previous.attribution) if previous.attribution else empty
         # in ATTRIBUTION_ORDER, order rows by day: the kept days (the state's parts in month order, left in the
@@ -721,7 +730,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
             silver, as_of, settings, segment_rules(settings), orders, touchpoints.lazy(), by_customer)),
         derived=derived,
         on_state=None if previous is None else state.state_id, touch_window=touch_window, clv=clv,
-        customer_orders=by_customer,
+        customer_orders=by_customer, order_digests=order_digests,
     )
 
 

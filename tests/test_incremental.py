@@ -541,6 +541,10 @@ def test_the_attribution_window_starts_at_the_earliest_conversion_new_gone_chang
     after = _conversions([("o1", "c1", 3, "10.00"), ("o2", "c2", 9, "20.00"), ("o3", "c3", 15, "30.01"),
                           ("o5", "c5", 25, "50.00")])
     assert attribution_window(before.lazy(), after, None, None, None) == date(2026, 10, 15)
+    # compared only from the first month whose orders changed, as their month digests say: none, or from day 20
+    assert attribution_window(before.lazy(), after, None, None, None, None) is None
+    assert attribution_window(before.lazy(), after, None, None, None, date(2026, 10, 20)) == date(2026, 10, 20)
+    assert attribution_window(before.lazy(), after, None, None, None, date(2026, 10, 1)) == date(2026, 10, 15)
     # a changed touch on day 8 moves it to the first conversion from then on (o2, day 9)
     assert attribution_window(before.lazy(), after, date(2026, 10, 8), None, None) == date(2026, 10, 9)
     # a customer whose milestones changed (c1: a deal added) brings their conversion's date (day 3)
