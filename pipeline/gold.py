@@ -688,8 +688,14 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         loaded = state.digests.get("fct_orders") if state is not None else None
         window = attribution_window(lake.scan(previous.conversions), conversions, touch_window, kept_milestones,
                                     milestones, "all" if loaded is None else changed_since(loaded, order_digests))
-        empty = credit(orders.clear(), touchpoints.clear(), rule_based, won_deals.clear()).clear()
-        kept = scan_parts(lake, previous.attribution) if previous.attribution else empty
+
+        def kept_rows(parts: dict[str, str]) -> pl.LazyFrame:
+            """The rows of the state's parts; with none, no rows (fct_attribution's columns, from no conversions)."""
+            if parts:
+                return scan_parts(lake, parts)
+            return credit(orders.clear(), touchpoints.clear(), rule_based, won_deals.clear()).clear()
+
+        kept = kept_rows(previous.attribution)
         # in ATTRIBUTION_ORDER, order rows by day: the kept days (the state's parts in month order, left in the
         # lake), then those rebuilt from the window on; then the won deals' likewise by close day
         parts = [kept if window is None else kept.filter(pl.col("order_date") < window)]
@@ -703,7 +709,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         else:
             won_window = won_deal_window(lake.scan(previous.won_conversions), won_deals, touch_window, kept_milestones,
                                        milestones)
-            kept_won = scan_parts(lake, previous.won_attribution) if previous.won_attribution else empty
+            kept_won = kept_rows(previous.won_attribution)
             won = [kept_won if won_window is None else kept_won.filter(pl.col("order_date") < won_window)]
             if won_window is not None:
                 recent = won_deals.filter(pl.col("close_date") >= won_window)

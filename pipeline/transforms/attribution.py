@@ -217,7 +217,9 @@ def _milestones(orders: pl.LazyFrame, contacts: pl.LazyFrame | None, deals: pl.L
     if contacts is None:
         milestones = milestones.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("lead_created_at"))
     else:
+        # the contacts of these conversions' customers only: a night's window has a few thousand, the CRM a million
         leads = (contacts.filter(pl.col("customer_id").is_not_null())
+                 .join(milestones.select("customer_id"), on="customer_id", how="semi")
                  .group_by("customer_id").agg(pl.col("created_at").min().alias("lead_created_at")))
         milestones = milestones.join(leads, on="customer_id", how="left")
     is_deal = pl.col("conversion_type") == WON_DEAL
