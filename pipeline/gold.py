@@ -661,11 +661,11 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         # window's, about 3M orders) are gigabytes held to the load otherwise
         return silver.keep("attribution", credit(orders, touches, chosen, won))
 
-    def touches_since(day: date | None) -> pl.DataFrame | pl.LazyFrame:
-        """The touches that can lie on the path of a conversion on or after ``day`` (None: none)."""
-        if day is None:
-            return touchpoints.clear()
-        return touchpoints.filter(pl.col("ts") >= datetime.combine(day, time(), tzinfo=UTC) - lookback)
+    lookback = timedelta(days=settings.attribution_lookback_days)
+
+    def touches_since(first: datetime | None) -> pl.DataFrame | pl.LazyFrame:
+        """The touches that can lie on the path of a conversion at or after ``first`` (None: no conversion)."""
+        return touchpoints.clear() if first is None else touchpoints.filter(pl.col("ts") >= first - lookback)
 
     fingerprint = fact_settings(settings)
     conversions = silver.keep("conversions", conversions_of(orders))  # every revenue order: 25M at the large scale
@@ -675,7 +675,6 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     if previous is not None and (previous.settings != fingerprint or (milestones is None) != (previous.milestones is None)):
         previous = None
     touch_window = None if silver.increment is None else silver.increment.entities["touchpoint"].window
-    lookback = timedelta(days=settings.attribution_lookback_days)
     data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
     window = won_window = None
     order_digests = None
@@ -704,25 +703,25 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         if window is not None:
             changed = orders.filter(pl.col("order_date") >= window).collect()
             first = changed.filter(pl.col("is_revenue"))["ordered_at"].min()
-            touches = touchpoints.clear() if first is None else touchpoints.filter(pl.col("ts") >= first - lookback)
-            parts.append(attribute(changed, touches, rule_based, None))
+            parts.append(attribute(changed, touches_since(first), rule_based, None))
         if previous.won_conversions is None:  # a state of an earlier kohde: the won deals computed whole
             won = [attribute(orders.clear(), touchpoints, models, won_deals)]
         else:
-            won_window = won_deal_window(lake.scan(previous.won_conversions), won_deals, touch_window, kept_milestones,
-                                       milestones)
+            won_window = won_deal_window(lake.scan(previous.won_conversions), won_deals, touch_window,
+                                         kept_milestones, milestones)
             kept_won = kept_rows(previous.won_attribution)
             won = [kept_won if won_window is None else kept_won.filter(pl.col("order_date") < won_window)]
             if won_window is not None:
                 recent = won_deals.filter(pl.col("close_date") >= won_window)
-                won.append(attribute(orders.clear(), touches_since(won_window), rule_based, recent))
-        if data_driven:  # their rows go between the rule-based ones of each conversion: sorted in
-            parts = [silver.keep("attribution", pl.concat([*parts, credit(orders, touchpoints, data_driven, None)],
-                                                          how="vertical_relaxed").sort(ATTRIBUTION_ORDER))]
-            if previous.won_conversions is not None:
+                since = datetime.combine(won_window, time(), tzinfo=UTC)  # the earliest a deal of then converts
+                won.append(attribute(orders.clear(), touches_since(since), rule_based, recent))
+            if data_driven:  # their rows go between the rule-based ones of each deal: sorted in
                 won = [silver.keep("attribution", pl.concat(
                     [*won, credit(orders.clear(), touchpoints, data_driven, won_deals)],
                     how="vertical_relaxed").sort(ATTRIBUTION_ORDER))]
+        if data_driven:  # likewise for the orders
+            parts = [silver.keep("attribution", pl.concat([*parts, credit(orders, touchpoints, data_driven, None)],
+                                                          how="vertical_relaxed").sort(ATTRIBUTION_ORDER))]
         attribution = pl.concat([*parts, *won], how="vertical_relaxed")
     is_rule_based = pl.col("model").is_in(rule_based)
     derived = Derived(

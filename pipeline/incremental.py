@@ -753,7 +753,7 @@ WON_COLUMNS = ("deal_id", "customer_id", "created_date", "close_date", "amount_e
 
 
 def won_deal_window(previous: pl.LazyFrame, won: pl.DataFrame | pl.LazyFrame, touch_window: date | None,
-               previous_milestones: pl.LazyFrame | None, milestones: pl.DataFrame | None) -> date | None:
+                    previous_milestones: pl.LazyFrame | None, milestones: pl.DataFrame | None) -> date | None:
     """The earliest close date whose won deals' rule-based credit may differ from the previous night's (None: none).
 
     As ``attribution_window`` for orders, except that a won deal converts at the end of its close

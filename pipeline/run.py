@@ -281,10 +281,10 @@ def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, se
     data_driven = [m for m in models if m not in RULE_BASED_MODELS]
     derived = facts.derived
     assert derived is not None, "a run built on a state derives what the next one needs"
-    windows = {ORDER: derived.window, WON_DEAL: derived.won_window}
-    for kind, window in windows.items():
+    for kind, window, whole in ((ORDER, derived.window, derived.rebuilt_all),
+                                (WON_DEAL, derived.won_window, derived.won_rebuilt_all)):
         rows = attribution.filter((pl.col("conversion_type") == kind) & pl.col("model").is_in(rule_based))
-        if kind == WON_DEAL and derived.won_rebuilt_all:
+        if whole:
             loads.append(TableLoad("fct_attribution", rows.collect(), {"conversion_type": [kind], "model": rule_based}))
         elif window is not None:
             loads.append(TableLoad("fct_attribution", rows.filter(pl.col("order_date") >= window).collect(),
