@@ -108,6 +108,7 @@ class Step:
     cpu_seconds: float | None = None       # process CPU time (all threads): less sensitive to a busy machine
     reference_cpu_seconds: float | None = None
     steal_pct: float | None = None         # the machine's steal time during the step (fresh-process nights)
+    disk_peaks_mb: dict[str, float] | None = None  # scratch folders' largest size during the step (fresh-process nights)
 
     @property
     def ratio(self) -> float | None:
@@ -169,11 +170,12 @@ class Recorder:
         steal = measured["steal"]
         yardstick, yardstick_cpu = measured["yardstick"]
         self.steps.append(Step(name, measured["seconds"], None, measured["peak_mb"], cpu_seconds=measured["cpu_seconds"],
-                               steal_pct=steal, reference="machine yardstick", reference_seconds=yardstick,
-                               reference_cpu_seconds=yardstick_cpu))
+                               steal_pct=steal, disk_peaks_mb=measured["disk_peaks_mb"], reference="machine yardstick",
+                               reference_seconds=yardstick, reference_cpu_seconds=yardstick_cpu))
         stolen = "" if steal is None else f", steal {steal:.0f} %"
+        scratch = ", ".join(f"{label} peak {mb:,.0f} MB" for label, mb in measured["disk_peaks_mb"].items())
         print(f"  {name}: {measured['seconds']:.2f} s (CPU {measured['cpu_seconds']:.2f} s{stolen}), fresh process, "
-              f"peak {measured['peak_mb']:,.0f} MB; machine yardstick {yardstick:.2f} s (CPU {yardstick_cpu:.2f} s), "
+              f"peak {measured['peak_mb']:,.0f} MB, {scratch}; machine yardstick {yardstick:.2f} s (CPU {yardstick_cpu:.2f} s), "
               f"night / yardstick {measured['seconds'] / yardstick:.2f}", flush=True)
         return str(measured["silver"])
 
@@ -226,16 +228,46 @@ def _night_in_fresh_process(env: dict[str, str], day: date, limit_gb: float, sen
     import great_expectations  # noqa: F401  (imported once per nightly process, before the clock starts)
 
     settings = Settings.from_env(env)
+    scratch = disk_peaks({"work folder": Path(settings.home) / "work",
+                          "DuckDB spill": Path(settings.home) / "warehouse.duckdb.tmp"})
     jiffies = cpu_jiffies()
     started, cpu = time.perf_counter(), time.process_time()
     report = run_range(settings, day, day)
     seconds, cpu_seconds, peak = time.perf_counter() - started, time.process_time() - cpu, step_peak_mb()
     steal = steal_pct(jiffies, cpu_jiffies())
     send.send({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": peak, "silver": report.silver,
-               "steal": steal, "yardstick": machine_yardstick(Path(settings.home))})
+               "steal": steal, "disk_peaks_mb": dict(scratch), "yardstick": machine_yardstick(Path(settings.home))})
     send.close()
     sys.stdout.flush()
     os._exit(0)  # skip finalisation, as in pipeline.cli.entry
+
+
+def disk_peaks(folders: dict[str, Path], every: float = 1.0) -> dict[str, float]:
+    """The largest size (MB) each folder reached, sampled every ``every`` seconds by a daemon thread.
+
+    The night's scratch space (its work folder, DuckDB's spill) is removed when the run ends, so its
+    size is what a user must leave free on the disk, and only a sample taken while it runs shows it.
+    The returned dict is updated in place.
+    """
+    peaks = dict.fromkeys(folders, 0.0)
+
+    def size(folder: Path) -> int:
+        total = 0
+        for root, _, files in os.walk(folder):
+            for name in files:
+                try:
+                    total += os.stat(os.path.join(root, name)).st_size
+                except OSError:  # removed between the listing and the stat
+                    pass
+        return total
+
+    def watch() -> None:
+        while True:
+            for label, folder in folders.items():
+                peaks[label] = max(peaks[label], size(folder) / 1e6)
+            time.sleep(every)
+    threading.Thread(target=watch, daemon=True).start()
+    return peaks
 
 
 def _rows(result: Any) -> int | None:
