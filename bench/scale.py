@@ -61,6 +61,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.main_job import native_load, read_floor  # noqa: E402
+from bench.queries import print_summary, trace  # noqa: E402
 from bench.scale_data import SCALES, Scale, write_history, write_new_day  # noqa: E402
 from bench.segments import duckdb_sql as segments_sql  # noqa: E402
 from bench.timing import reset_peak, step_peak_mb  # noqa: E402
@@ -149,15 +150,16 @@ class Recorder:
               flush=True)
         return result
 
-    def run_fresh(self, name: str, env: dict[str, str], day: date, limit_gb: float) -> str:
+    def run_fresh(self, name: str, env: dict[str, str], day: date, limit_gb: float, queries: bool = False) -> str:
         """Run and record the nightly run of ``day`` in a fresh process; returns its silver report line.
 
         The process imports kohde and Great Expectations before the clock starts (interpreter start-up is not
         the run's cost) and holds nothing from the steps before, so its peak RSS is the night's own.
+        ``queries``: the process also times every query where kohde starts it (``bench/queries.py``).
         """
         context = multiprocessing.get_context("spawn")
         receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_night_in_fresh_process, args=(env, day, limit_gb, send))
+        child = context.Process(target=_night_in_fresh_process, args=(env, day, limit_gb, send, queries))
         child.start()
         send.close()
         try:
@@ -218,7 +220,7 @@ def machine_yardstick(folder: Path) -> tuple[float, float]:
     return seconds, cpu
 
 
-def _night_in_fresh_process(env: dict[str, str], day: date, limit_gb: float, send: Any) -> None:
+def _night_in_fresh_process(env: dict[str, str], day: date, limit_gb: float, send: Any, queries: bool = False) -> None:
     """The child of ``Recorder.run_fresh``: one measured ``run_range(D, D)``, its figures sent back.
 
     The machine yardstick runs right after the night, in the same process, once its time and peak
@@ -230,10 +232,14 @@ def _night_in_fresh_process(env: dict[str, str], day: date, limit_gb: float, sen
     settings = Settings.from_env(env)
     scratch = disk_peaks({"work folder": Path(settings.home) / "work",
                           "DuckDB spill": Path(settings.home) / "warehouse.duckdb.tmp"})
+    log = trace() if queries else None
     jiffies = cpu_jiffies()
     started, cpu = time.perf_counter(), time.process_time()
-    report = run_range(settings, day, day)
+    report = run_range(settings, day, day, progress=log.progress if log else None)
     seconds, cpu_seconds, peak = time.perf_counter() - started, time.process_time() - cpu, step_peak_mb()
+    if log:
+        log.stop()
+        print_summary(log)
     steal = steal_pct(jiffies, cpu_jiffies())
     send.send({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": peak, "silver": report.silver,
                "steal": steal, "disk_peaks_mb": dict(scratch), "yardstick": machine_yardstick(Path(settings.home))})
@@ -758,7 +764,7 @@ def incremental_nights(args: argparse.Namespace, env: dict[str, str], rec: Recor
         if run:
             restore_night_state(lake_root, home, saved, day)
         label = name if args.repeat == 1 else f"{name} (run {run + 1} of {args.repeat})"
-        silver = rec.run_fresh(label, env, day, args.max_rss_gb)
+        silver = rec.run_fresh(label, env, day, args.max_rss_gb, args.queries)
         runs.append(rec.steps[-1])
         print(f"  silver: {silver}", flush=True)
     if args.repeat > 1:
@@ -803,18 +809,18 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
     if args.no_full_rebuild:
         before = day - timedelta(days=1)
         silver = rec.run_fresh(f"nightly run end to end, first run (no state, {months}): run_range(D - 1, D - 1)",
-                               env, before, args.max_rss_gb)
+                               env, before, args.max_rss_gb, args.queries)
         print(f"  silver: {silver}", flush=True)
         if not args.no_incremental:  # the night of D on the state the first run of D - 1 left
             incremental_nights(args, env, rec, lake_root, home, day,
                                "nightly run end to end, incremental: run_range(D, D) on the state of D - 1")
         return
     silver = rec.run_fresh(f"nightly run end to end, first run (no state, {months}): run_range(D, D)", env, day,
-                           args.max_rss_gb)
+                           args.max_rss_gb, args.queries)
     print(f"  silver: {silver}", flush=True)
     fresh_lake(lake_root, home, day)
     silver = rec.run_fresh("nightly run end to end, full rebuild (KOHDE_FIRST_RUN_MONTHS=off): run_range(D, D)",
-                           {**env, "KOHDE_FIRST_RUN_MONTHS": "off"}, day, args.max_rss_gb)
+                           {**env, "KOHDE_FIRST_RUN_MONTHS": "off"}, day, args.max_rss_gb, args.queries)
     print(f"  silver: {silver}", flush=True)
     if not args.no_incremental:
         # not measured: the state the measured night starts from, as the nights before leave it. A run of
@@ -856,6 +862,10 @@ def main() -> int:
     parser.add_argument("--generate-only", action="store_true",
                         help="write (or reuse) the history and the new day's inbox under --keep, measure nothing")
     parser.add_argument("--json", type=Path, help="write the measured steps as JSON here")
+    parser.add_argument("--queries", action="store_true",
+                        help="in each end-to-end night, time every polars query and warehouse insert where kohde starts "
+                             "it, print those of 0.5 s or more as they end and the costliest sites after the night "
+                             "(bench/queries.py)")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, got {args.repeat}")
