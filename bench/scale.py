@@ -30,7 +30,9 @@ varies by a third or more. Each fresh-process night also reports the steal time 
 share of the machine's CPU time the hypervisor gave to other guests, from ``/proc/stat``), and
 has a machine yardstick as its reference: a fixed piece of polars and DuckDB work timed in the
 same process just after the night (``machine_yardstick``), so night / yardstick compares runs
-on machines, or hours, of different speed.
+on machines, or hours, of different speed. ``--reuse-first-run`` (with ``--no-full-rebuild``) keeps
+the first run's state of D - 1 under ``--keep`` and starts the next invocation's nights from it;
+``--queries`` prints where each measured night's time goes (``bench/queries.py``).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ from bench.scale_data import SCALES, Scale, write_history, write_new_day  # noqa
 from bench.segments import duckdb_sql as segments_sql  # noqa: E402
 from bench.timing import reset_peak, step_peak_mb  # noqa: E402
 from pipeline import gold  # noqa: E402
-from pipeline.incremental import drop_state  # noqa: E402
+from pipeline.incremental import code_version, drop_state  # noqa: E402
 from pipeline.lake import Lake  # noqa: E402
 from pipeline.run import ingest_range, run_range, stable_floats  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
@@ -754,10 +756,15 @@ def restore_night_state(lake_root: Path, home: Path, saved: Path, day: date) -> 
 
 
 def incremental_nights(args: argparse.Namespace, env: dict[str, str], rec: Recorder, lake_root: Path, home: Path,
-                       day: date, name: str) -> None:
-    """The incremental night of D on the state the lake holds, ``--repeat`` times (that state restored before each)."""
-    saved = home.parent / "state-of-d-1"
-    if args.repeat > 1:
+                       day: date, name: str, saved: Path | None = None) -> None:
+    """The incremental night of D on the state the lake holds, ``--repeat`` times (that state restored before each).
+
+    ``saved``: where that state is kept already (``--reuse-first-run``), left there; else it is copied
+    for the repeats and removed after.
+    """
+    keep = saved is not None
+    saved = saved or home.parent / "state-of-d-1"
+    if args.repeat > 1 and not keep:
         keep_night_state(lake_root, home, saved)
     runs = []
     for run in range(args.repeat):
@@ -768,12 +775,26 @@ def incremental_nights(args: argparse.Namespace, env: dict[str, str], rec: Recor
         runs.append(rec.steps[-1])
         print(f"  silver: {silver}", flush=True)
     if args.repeat > 1:
-        shutil.rmtree(saved, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(saved, ignore_errors=True)
         walls = [step.seconds for step in runs]
         cpus = [step.cpu_seconds or 0.0 for step in runs]
         print(f"  incremental night, {args.repeat} runs: wall fastest {min(walls):.2f} s, median "
               f"{statistics.median(walls):.2f} s, slowest {max(walls):.2f} s; CPU median {statistics.median(cpus):.2f} s",
               flush=True)
+
+
+def reusable_first_run(args: argparse.Namespace, env: dict[str, str], home: Path, day: date) -> tuple[Path, dict, bool]:
+    """``--reuse-first-run``: the folder of the kept state of D - 1, what it must have been made by, and whether it was.
+
+    A state is reused under the same kohde ``code_version`` (as a nightly run reuses its state after
+    an upgrade), the same settings and the same day; the history under ``--keep`` is checked by its
+    own marker.
+    """
+    saved = home.parent / "state-of-d-1"
+    wanted = {"code": code_version(), "env": env, "day": day.isoformat()}
+    marker = saved / "made-by.json"
+    return saved, wanted, marker.exists() and json.loads(marker.read_text()) == wanted
 
 
 def rollback_day(lake_root: Path, day: date) -> None:
@@ -805,16 +826,25 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
     its own, not what the steps before left in this process.
     """
     months = f"KOHDE_FIRST_RUN_MONTHS={env.get('KOHDE_FIRST_RUN_MONTHS', '3')}"
-    fresh_lake(lake_root, home, day)
     if args.no_full_rebuild:
-        before = day - timedelta(days=1)
-        silver = rec.run_fresh(f"nightly run end to end, first run (no state, {months}): run_range(D - 1, D - 1)",
-                               env, before, args.max_rss_gb, args.queries)
-        print(f"  silver: {silver}", flush=True)
+        saved, wanted, reuse = reusable_first_run(args, env, home, day) if args.reuse_first_run else (None, {}, False)
+        if reuse and saved is not None:
+            restore_night_state(lake_root, home, saved, day)
+            print(f"  first run not run: its state of D - 1 restored from {saved} (--reuse-first-run)", flush=True)
+        else:
+            fresh_lake(lake_root, home, day)
+            before = day - timedelta(days=1)
+            silver = rec.run_fresh(f"nightly run end to end, first run (no state, {months}): run_range(D - 1, D - 1)",
+                                   env, before, args.max_rss_gb, args.queries)
+            print(f"  silver: {silver}", flush=True)
+            if saved is not None:
+                keep_night_state(lake_root, home, saved)
+                (saved / "made-by.json").write_text(json.dumps(wanted))
         if not args.no_incremental:  # the night of D on the state the first run of D - 1 left
             incremental_nights(args, env, rec, lake_root, home, day,
-                               "nightly run end to end, incremental: run_range(D, D) on the state of D - 1")
+                               "nightly run end to end, incremental: run_range(D, D) on the state of D - 1", saved)
         return
+    fresh_lake(lake_root, home, day)
     silver = rec.run_fresh(f"nightly run end to end, first run (no state, {months}): run_range(D, D)", env, day,
                            args.max_rss_gb, args.queries)
     print(f"  silver: {silver}", flush=True)
@@ -862,6 +892,11 @@ def main() -> int:
     parser.add_argument("--generate-only", action="store_true",
                         help="write (or reuse) the history and the new day's inbox under --keep, measure nothing")
     parser.add_argument("--json", type=Path, help="write the measured steps as JSON here")
+    parser.add_argument("--reuse-first-run", action="store_true",
+                        help="with --no-full-rebuild: keep the first run's state of D - 1 and its warehouse under --keep, "
+                             "and start from them instead of running the first run again when an earlier invocation "
+                             "left them (same kohde code_version, settings and day): the night alone, measured again "
+                             "after a change to it")
     parser.add_argument("--queries", action="store_true",
                         help="in each end-to-end night, time every polars query and warehouse insert where kohde starts "
                              "it, print those of 0.5 s or more as they end and the costliest sites after the night "
@@ -869,6 +904,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, got {args.repeat}")
+    if args.reuse_first_run and not args.no_full_rebuild:
+        parser.error("--reuse-first-run needs --no-full-rebuild (the first run it keeps is the night of D - 1)")
     watchdog(args.max_rss_gb)
     scale = SCALES[args.scale]
     if args.customers:
