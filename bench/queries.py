@@ -2,7 +2,8 @@
 
 ``trace()`` wraps ``LazyFrame.collect``, ``LazyFrame.sink_parquet`` and the warehouse's per-table
 inserts for the rest of the process, and prints each one that takes half a second or more as it
-ends (seconds since tracing began, wall, process CPU, thread, site). ``QueryLog.summary()`` sums
+ends (seconds since tracing began, wall, process CPU, the largest resident memory sampled while it
+ran, thread, site). ``QueryLog.summary()`` sums
 them per site. Process CPU counts every thread, so a query that overlaps another (the CLV fit runs
 in a thread of its own, the state's parts are written while the warehouse loads) shows some of the
 other's CPU too; the wall times of one thread add up. A lazy table streamed into the warehouse is
@@ -32,13 +33,14 @@ PRINT_FROM_SECONDS = 0.5
 
 @dataclass
 class Query:
-    """One timed call: where kohde started it, its thread, when it ended (since tracing began), wall and CPU."""
+    """One timed call: where kohde started it, its thread, when it ended (since tracing began), wall, CPU, memory."""
 
     site: str
     thread: str
     ended_at: float
     seconds: float
     cpu_seconds: float
+    peak_mb: float = 0.0  # the process's largest resident memory sampled while the call ran
 
 
 def _site(depth: int) -> str:
@@ -67,6 +69,18 @@ class QueryLog:
         self.started = time.perf_counter()
         self._lock = threading.Lock()
         self._originals: list[tuple[Any, str, Any]] = []
+        self._running: dict[int, float] = {}  # id of each call running -> the largest RSS sampled during it
+        self._sampling = True
+        threading.Thread(target=self._sample, name="query-rss", daemon=True).start()
+
+    def _sample(self, every: float = 0.2) -> None:
+        """Sample the process's resident memory into every running call's peak (``VmRSS``, no reset of ``VmHWM``)."""
+        while self._sampling:
+            rss = _rss_mb()
+            with self._lock:
+                for call, peak in self._running.items():
+                    self._running[call] = max(peak, rss)
+            time.sleep(every)
 
     def wrap(self, owner: Any, name: str, label: Callable[..., str] | None = None) -> None:
         """Replace ``owner.name`` with a timed call; ``label(*args)`` names it (default: the calling kohde line)."""
@@ -76,12 +90,18 @@ class QueryLog:
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             site = label(*args) if label else _site(2)
+            call = object()
+            with log._lock:
+                log._running[id(call)] = _rss_mb()
             started, cpu = time.perf_counter(), time.process_time()
             try:
                 return original(*args, **kwargs)
             finally:
+                seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+                with log._lock:
+                    peak = max(log._running.pop(id(call)), _rss_mb())
                 log.record(Query(site, threading.current_thread().name, time.perf_counter() - log.started,
-                                 time.perf_counter() - started, time.process_time() - cpu))
+                                 seconds, cpu, peak))
 
         setattr(owner, name, timed)
 
@@ -90,6 +110,7 @@ class QueryLog:
         for owner, name, original in reversed(self._originals):
             setattr(owner, name, original)
         self._originals.clear()
+        self._sampling = False
 
     def record(self, query: Query) -> None:
         """Keep a timed call; print it if it took ``PRINT_FROM_SECONDS`` or more."""
@@ -97,21 +118,35 @@ class QueryLog:
             self.queries.append(query)
         if query.seconds >= PRINT_FROM_SECONDS:
             print(f"    [{query.ended_at:8.1f} s] {query.seconds:7.2f} s wall {query.cpu_seconds:7.2f} s CPU "
-                  f"{query.thread[:12]:<12} {query.site}", flush=True)
+                  f"{query.peak_mb:7,.0f} MB {query.thread[:12]:<12} {query.site}", flush=True)
 
     def progress(self, message: str) -> None:
         """A run's progress line (``run_range(progress=...)``), stamped like the queries."""
         print(f"    [{time.perf_counter() - self.started:8.1f} s] -- {message}", flush=True)
 
     def summary(self, top: int = 25) -> list[dict[str, Any]]:
-        """Per site: calls, wall and CPU seconds, the largest first (by CPU)."""
+        """Per site: calls, wall and CPU seconds, the largest resident memory during a call; the costliest first (CPU)."""
         sites: dict[str, dict[str, Any]] = {}
         for query in self.queries:
-            site = sites.setdefault(query.site, {"site": query.site, "calls": 0, "seconds": 0.0, "cpu_seconds": 0.0})
+            site = sites.setdefault(query.site, {"site": query.site, "calls": 0, "seconds": 0.0, "cpu_seconds": 0.0,
+                                                 "peak_mb": 0.0})
             site["calls"] += 1
             site["seconds"] += query.seconds
             site["cpu_seconds"] += query.cpu_seconds
+            site["peak_mb"] = max(site["peak_mb"], query.peak_mb)
         return sorted(sites.values(), key=lambda s: -s["cpu_seconds"])[:top]
+
+
+def _rss_mb() -> float:
+    """The process's resident memory now (``VmRSS``), 0 without /proc."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _table(_: Any, __: Any, table: Any, *rest: Any) -> str:
@@ -130,6 +165,7 @@ def trace() -> QueryLog:
 
 def print_summary(log: QueryLog, top: int = 25) -> None:
     """Print ``log.summary(top)``."""
-    print(f"  the {top} costliest sites (CPU s, wall s, calls):", flush=True)
+    print(f"  the {top} costliest sites (CPU s, wall s, calls, peak RSS MB during a call):", flush=True)
     for site in log.summary(top):
-        print(f"    {site['cpu_seconds']:8.2f} {site['seconds']:8.2f} {site['calls']:4d}  {site['site']}", flush=True)
+        print(f"    {site['cpu_seconds']:8.2f} {site['seconds']:8.2f} {site['calls']:4d} {site['peak_mb']:7,.0f}  "
+              f"{site['site']}", flush=True)
