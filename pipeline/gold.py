@@ -402,7 +402,6 @@ class SegmentLabels:
         self._settings = segment_settings(settings)
         self._fingerprints: dict[date, str] = {}
         self._new: dict[date, pl.LazyFrame] = {}
-        self._pending: dict[date, Future[pl.LazyFrame]] = {}  # labels being computed in a thread (``add_pending``)
 
     def fingerprint(self, day: date) -> str:
         """The settings and every clean file up to ``day``: equal fingerprints, equal segments as of ``day``."""
@@ -419,15 +418,12 @@ class SegmentLabels:
         return self._fingerprints[day]
 
     def holds(self, day: date) -> bool:
-        """Whether labels of ``day`` are at hand: computed by this run (or being computed), or stored and still exact."""
+        """Whether labels of ``day`` are at hand: computed by this run, or stored and still exact."""
         stored = self._stored.get(day.isoformat())
-        return (day in self._new or day in self._pending
-                or (stored is not None and stored.fingerprint == self.fingerprint(day)))
+        return day in self._new or (stored is not None and stored.fingerprint == self.fingerprint(day))
 
     def get(self, day: date) -> pl.LazyFrame | None:
-        """The labels of ``day`` when ``holds``, else None (labels computed in a thread: waited for)."""
-        if day in self._pending:
-            self.add(day, self._pending.pop(day).result())
+        """The labels of ``day`` when ``holds``, else None."""
         if day in self._new:
             return self._new[day]
         if not self.holds(day):
@@ -444,14 +440,8 @@ class SegmentLabels:
         for held in [d for d in self._new if d < day - timedelta(days=MIGRATION_LAG_DAYS) and d < self._keep_from]:
             del self._new[held]
 
-    def add_pending(self, day: date, labels: Future[pl.LazyFrame]) -> None:
-        """Labels this run is computing in a thread: ``get`` waits for them, then ``add``s them."""
-        self._pending[day] = labels
-
     def to_keep(self) -> dict[date, LabelState | tuple[str, pl.LazyFrame]]:
         """What the new state keeps: the labels of its as-of date - 30 and later."""
-        for day in list(self._pending):
-            self.get(day)
         kept: dict[date, LabelState | tuple[str, pl.LazyFrame]] = {
             day: (self.fingerprint(day), frame) for day, frame in self._new.items() if day >= self._keep_from}
         for text, label in self._stored.items():
@@ -799,25 +789,6 @@ def segments_as_of(silver: Silver, as_of: date, settings: Settings, rules: Segme
                                    settings.rfm_window_days, deals=silver.history("deal", as_of),
                                    clusters=settings.segment_clusters, personas=rules.personas,
                                    psychographic=rules.psychographic, customer_orders=by_customer)
-
-
-def start_earlier_labels(silver: Silver, as_of: date, settings: Settings) -> None:
-    """Start segmenting the customers as of ``as_of`` - 30 on the state's base in a thread, when the night must.
-
-    The 30 nights after a first run (or after a gap) compare with segments the state does not keep:
-    each computes them on the state's base (``open_silver``), about a tenth of the night's CPU, on
-    its own files, while the night builds its own tables (neither waits for the other until
-    ``build_snapshots`` compares them). Without a base (the whole history read) they are computed in
-    turn, as they read much more.
-    """
-    compared_to = as_of - timedelta(days=MIGRATION_LAG_DAYS)
-    labels = silver.labels
-    if labels is None or labels.holds(compared_to) or silver.earlier is None or silver.earlier.as_of != compared_to:
-        return
-    earlier = silver.on(compared_to)
-    rules, touch_rules = segment_rules(settings), channel_rules(settings)
-    labels.add_pending(compared_to, _in_background(lambda: silver.keep("labels", segment_labels_of(
-        _segments_from_silver(earlier, compared_to, settings, rules, touch_rules)))))
 
 
 def _segments_from_silver(silver: Silver, as_of: date, settings: Settings, rules: SegmentRules,

@@ -32,7 +32,6 @@ from pipeline.gold import (
     build_snapshots,
     first_run_steps,
     open_silver,
-    start_earlier_labels,
 )
 from pipeline.incremental import (
     RowHashes,
@@ -154,8 +153,6 @@ def _build_and_load(settings: Settings, lake: Lake, current_as_of: date, dates: 
     if progress:
         progress(f"transform as of {current_as_of} ({how})")
     facts = build_facts(silver, current_as_of, settings)
-    if dates == [current_as_of]:
-        start_earlier_labels(silver, current_as_of, settings)  # in a thread, while the tables are built
     tables = build_current(silver, current_as_of, settings, facts)
     snapshots = build_snapshots(silver, dates, settings, facts)
     state_id = f"{current_as_of.isoformat()}-{uuid.uuid4().hex[:12]}" if settings.incremental else None
