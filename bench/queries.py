@@ -25,6 +25,7 @@ from typing import Any
 
 import polars as pl
 
+from bench.timing import rss_mb
 from pipeline.warehouse import Warehouse
 
 PIPELINE = Path(__file__).resolve().parents[1] / "pipeline"
@@ -76,7 +77,7 @@ class QueryLog:
     def _sample(self, every: float = 0.2) -> None:
         """Sample the process's resident memory into every running call's peak (``VmRSS``, no reset of ``VmHWM``)."""
         while self._sampling:
-            rss = _rss_mb()
+            rss = rss_mb()
             with self._lock:
                 for call, peak in self._running.items():
                     self._running[call] = max(peak, rss)
@@ -92,14 +93,14 @@ class QueryLog:
             site = label(*args) if label else _site(2)
             call = object()
             with log._lock:
-                log._running[id(call)] = _rss_mb()
+                log._running[id(call)] = rss_mb()
             started, cpu = time.perf_counter(), time.process_time()
             try:
                 return original(*args, **kwargs)
             finally:
                 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
                 with log._lock:
-                    peak = max(log._running.pop(id(call)), _rss_mb())
+                    peak = max(log._running.pop(id(call)), rss_mb())
                 log.record(Query(site, threading.current_thread().name, time.perf_counter() - log.started,
                                  seconds, cpu, peak))
 
@@ -135,18 +136,6 @@ class QueryLog:
             site["cpu_seconds"] += query.cpu_seconds
             site["peak_mb"] = max(site["peak_mb"], query.peak_mb)
         return sorted(sites.values(), key=lambda s: -s["cpu_seconds"])[:top]
-
-
-def _rss_mb() -> float:
-    """The process's resident memory now (``VmRSS``), 0 without /proc."""
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def _table(_: Any, __: Any, table: Any, *rest: Any) -> str:

@@ -36,13 +36,24 @@ def reset_peak() -> None:
         pass
 
 
-def step_peak_mb() -> float:
-    """Peak resident memory since the last ``reset_peak`` (VmHWM), or ``peak_memory_mb`` without /proc."""
+def _status_mb(field: str) -> float | None:
+    """A memory field of ``/proc/self/status`` (``VmHWM``, ``VmRSS``) in MB, None without /proc."""
     try:
         with open("/proc/self/status") as handle:
             for line in handle:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return peak_memory_mb()
+    return None
+
+
+def step_peak_mb() -> float:
+    """Peak resident memory since the last ``reset_peak`` (VmHWM), or ``peak_memory_mb`` without /proc."""
+    peak = _status_mb("VmHWM")
+    return peak_memory_mb() if peak is None else peak
+
+
+def rss_mb() -> float:
+    """Resident memory now (``VmRSS``), 0 without /proc."""
+    return _status_mb("VmRSS") or 0.0
