@@ -174,3 +174,53 @@ def test_a_night_repeated_on_the_restored_state_is_the_same_night(tmp_path: Path
     assert second.silver == first.silver
     assert second.rows_loaded_per_table == first.rows_loaded_per_table
     assert [f.rows_read for f in second.files] == [f.rows_read for f in first.files]
+
+
+def test_a_first_run_is_reused_only_under_the_same_code_settings_and_day(tmp_path: Path) -> None:
+    # --reuse-first-run: the kept state of D - 1 is started from only when the marker says it was made so
+    import argparse
+    import json
+
+    from bench.scale import reusable_first_run
+    from pipeline.incremental import code_version
+
+    home, day = tmp_path / "home", date(2026, 10, 31)
+    env = {"KOHDE_HOME": str(home), "KOHDE_ATTRIBUTION_MODELS": "linear"}
+    args = argparse.Namespace(reuse_first_run=True)
+    saved, wanted, reuse = reusable_first_run(args, env, home, day)
+    assert saved == tmp_path / "state-of-d-1" and not reuse  # nothing kept yet
+    assert wanted == {"code": code_version(), "env": env, "day": "2026-10-31"}
+    saved.mkdir()
+    (saved / "made-by.json").write_text(json.dumps(wanted))
+    assert reusable_first_run(args, env, home, day)[2]
+    assert not reusable_first_run(args, {**env, "KOHDE_FIRST_RUN_MONTHS": "1"}, home, day)[2]
+    assert not reusable_first_run(args, env, home, day + timedelta(days=1))[2]
+    (saved / "made-by.json").write_text(json.dumps({**wanted, "code": "0.0.0:{}"}))
+    assert not reusable_first_run(args, env, home, day)[2]
+
+
+def test_traced_queries_are_timed_where_kohde_starts_them_and_the_trace_stops(tmp_path: Path) -> None:
+    # bench/queries.py: a polars query at the kohde line that collects it, a warehouse insert by its table
+    from bench.queries import trace
+    from pipeline.gold import Silver
+    from pipeline.warehouse import TableLoad, Warehouse
+
+    collect, sink = pl.LazyFrame.collect, pl.LazyFrame.sink_parquet
+    log = trace()
+    try:
+        silver = Silver.from_frames({})
+        silver.work = tmp_path / "work"
+        kept = silver.keep("fct_orders", pl.LazyFrame({"order_id": ["a", "b"]}))
+        with Warehouse.connect(f"duckdb:///{tmp_path / 'w.duckdb'}") as warehouse:
+            warehouse.upgrade()
+            warehouse.load([TableLoad("dim_campaign", pl.DataFrame(schema={"campaign_id": pl.Utf8}), "all")])
+        assert kept.collect().height == 2
+    finally:
+        log.stop()
+    sites = [query.site for query in log.queries]
+    # the sink inside Silver.keep, named by what it keeps (called from this test: no kohde caller after it)
+    assert any(site.startswith("pipeline/gold.py:") and site.endswith(" keep[fct_orders]") for site in sites), sites
+    assert "load dim_campaign" in sites
+    assert all(query.seconds >= 0 and query.peak_mb > 0 for query in log.queries)
+    assert (pl.LazyFrame.collect, pl.LazyFrame.sink_parquet) == (collect, sink)  # put back
+    assert not log._sampling
