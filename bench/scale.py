@@ -32,7 +32,9 @@ has a machine yardstick as its reference: a fixed piece of polars and DuckDB wor
 same process just after the night (``machine_yardstick``), so night / yardstick compares runs
 on machines, or hours, of different speed. ``--reuse-first-run`` (with ``--no-full-rebuild``) keeps
 the first run's state of D - 1 under ``--keep`` and starts the next invocation's nights from it;
-``--queries`` prints where each measured night's time goes (``bench/queries.py``).
+``--queries`` prints where each measured night's time goes (``bench/queries.py``). After each
+measured night (outside its time) the warehouse's fct_orders is checked for its invariants
+(``order_invariants``).
 """
 
 from __future__ import annotations
@@ -181,6 +183,8 @@ class Recorder:
         print(f"  {name}: {measured['seconds']:.2f} s (CPU {measured['cpu_seconds']:.2f} s{stolen}), fresh process, "
               f"peak {measured['peak_mb']:,.0f} MB, {scratch}; machine yardstick {yardstick:.2f} s (CPU {yardstick_cpu:.2f} s), "
               f"night / yardstick {measured['seconds'] / yardstick:.2f}", flush=True)
+        broken = {rule: rows for rule, rows in measured["checks"].items() if rows}
+        print(f"  fct_orders invariants after it: {'held' if not broken else f'BROKEN, rows by rule {broken}'}", flush=True)
         return str(measured["silver"])
 
     def reference(self, name: str, label: str, seconds: float, cpu_seconds: float | None = None) -> None:
@@ -243,11 +247,42 @@ def _night_in_fresh_process(env: dict[str, str], day: date, limit_gb: float, sen
         log.stop()
         print_summary(log)
     steal = steal_pct(jiffies, cpu_jiffies())
+    checks = order_invariants(Path(settings.warehouse_url.removeprefix("duckdb:///")))
     send.send({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": peak, "silver": report.silver,
-               "steal": steal, "disk_peaks_mb": dict(scratch), "yardstick": machine_yardstick(Path(settings.home))})
+               "steal": steal, "disk_peaks_mb": dict(scratch), "yardstick": machine_yardstick(Path(settings.home)),
+               "checks": checks})
     send.close()
     sys.stdout.flush()
     os._exit(0)  # skip finalisation, as in pipeline.cli.entry
+
+
+ORDER_INVARIANTS = """
+    WITH revenue AS (
+        SELECT is_first_order,
+               row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id, source_system) = 1 AS earliest
+        FROM fct_orders WHERE is_revenue AND customer_id IS NOT NULL
+    )
+    SELECT
+        (SELECT count(*) FROM revenue WHERE earliest <> is_first_order),
+        (SELECT count(*) FROM fct_orders WHERE is_first_order AND NOT is_revenue),
+        (SELECT count(*) FROM fct_orders WHERE currency_code = 'EUR'
+            AND (net_revenue_eur IS DISTINCT FROM net_revenue OR gross_eur IS DISTINCT FROM gross))
+"""
+
+
+def order_invariants(warehouse: Path) -> dict[str, int]:
+    """Rows of a DuckDB warehouse's fct_orders that break what every night must leave, by rule (0: none).
+
+    ``first order``: a customer's revenue orders whose is_first_order is not "the earliest by
+    ordered_at, order_id, source system"; ``first order not revenue``; ``EUR amount``: an EUR
+    order whose EUR amounts differ from its own. Checked after each measured night (outside its
+    time): a row pasted to the wrong order at one scale only shows here, and in the nights' change
+    windows (docs/benchmarks.md, fifteenth part).
+    """
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute(ORDER_INVARIANTS).fetchone()
+    assert row is not None
+    return dict(zip(("first order", "first order not revenue", "EUR amount"), map(int, row), strict=True))
 
 
 def disk_peaks(folders: dict[str, Path], every: float = 1.0) -> dict[str, float]:

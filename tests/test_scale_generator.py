@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -173,6 +174,20 @@ def test_a_night_repeated_on_the_restored_state_is_the_same_night(tmp_path: Path
     second = run_range(settings, day, day)
     assert second.silver == first.silver
     assert second.rows_loaded_per_table == first.rows_loaded_per_table
+
+    # the invariants the bench checks after each night: held; then broken in a copy, one order a rule
+    from bench.scale import order_invariants
+
+    assert order_invariants(home / "warehouse.duckdb") == {"first order": 0, "first order not revenue": 0,
+                                                          "EUR amount": 0}
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(home / "warehouse.duckdb", broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute("""UPDATE fct_orders SET is_first_order = NOT is_first_order WHERE order_id = (
+            SELECT min(order_id) FROM fct_orders WHERE is_revenue AND customer_id IS NOT NULL)""")
+        con.execute("""UPDATE fct_orders SET net_revenue_eur = net_revenue_eur + 1 WHERE order_id = (
+            SELECT min(order_id) FROM fct_orders WHERE currency_code = 'EUR')""")
+    assert order_invariants(broken) == {"first order": 1, "first order not revenue": 0, "EUR amount": 1}
     assert [f.rows_read for f in second.files] == [f.rows_read for f in first.files]
 
 
