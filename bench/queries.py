@@ -7,7 +7,8 @@ ran, thread, site). ``QueryLog.summary()`` sums
 them per site. Process CPU counts every thread, so a query that overlaps another (the CLV fit runs
 in a thread of its own, the state's parts are written while the warehouse loads) shows some of the
 other's CPU too; the wall times of one thread add up. A lazy table streamed into the warehouse is
-computed while it is inserted, so its query's time is in its ``load`` line.
+computed while it is inserted, so its query's time is in its ``load`` line; likewise a traced call
+made inside another in the same thread (PostgreSQL's insert of each streamed batch) is part of it.
 
 Used by ``bench/scale.py --queries``: at the large scale, where polars' own profiler would hold a
 row per node of each query in memory, this tells which of the night's steps grow faster than its data.
@@ -71,6 +72,7 @@ class QueryLog:
         self._lock = threading.Lock()
         self._originals: list[tuple[Any, str, Any]] = []
         self._running: dict[int, float] = {}  # id of each call running -> the largest RSS sampled during it
+        self._depth = threading.local()  # calls: 1 while a traced call runs in the thread
         self._sampling = True
         threading.Thread(target=self._sample, name="query-rss", daemon=True).start()
 
@@ -90,14 +92,18 @@ class QueryLog:
         log = self
 
         def timed(*args: Any, **kwargs: Any) -> Any:
+            if getattr(log._depth, "calls", 0):  # inside a traced call of this thread (PostgreSQL's insert per
+                return original(*args, **kwargs)  # streamed batch): part of that call, not counted again
             site = label(*args) if label else _site(2)
             call = object()
             with log._lock:
                 log._running[id(call)] = rss_mb()
             started, cpu = time.perf_counter(), time.process_time()
+            log._depth.calls = 1
             try:
                 return original(*args, **kwargs)
             finally:
+                log._depth.calls = 0
                 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
                 with log._lock:
                     peak = max(log._running.pop(id(call)), rss_mb())

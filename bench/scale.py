@@ -819,7 +819,7 @@ def incremental_nights(args: argparse.Namespace, env: dict[str, str], rec: Recor
               flush=True)
 
 
-def reusable_first_run(args: argparse.Namespace, env: dict[str, str], home: Path, day: date) -> tuple[Path, dict, bool]:
+def reusable_first_run(env: dict[str, str], home: Path, day: date) -> tuple[Path, dict, bool]:
     """``--reuse-first-run``: the folder of the kept state of D - 1, what it must have been made by, and whether it was.
 
     A state is reused under the same kohde ``code_version`` (as a nightly run reuses its state after
@@ -862,8 +862,11 @@ def nightly_runs(args: argparse.Namespace, env: dict[str, str], settings: Settin
     """
     months = f"KOHDE_FIRST_RUN_MONTHS={env.get('KOHDE_FIRST_RUN_MONTHS', '3')}"
     if args.no_full_rebuild:
-        saved, wanted, reuse = reusable_first_run(args, env, home, day) if args.reuse_first_run else (None, {}, False)
-        if reuse and saved is not None:
+        saved: Path | None = None
+        wanted, reuse = {}, False
+        if args.reuse_first_run:
+            saved, wanted, reuse = reusable_first_run(env, home, day)
+        if reuse:
             restore_night_state(lake_root, home, saved, day)
             print(f"  first run not run: its state of D - 1 restored from {saved} (--reuse-first-run)", flush=True)
         else:

@@ -174,6 +174,7 @@ def test_a_night_repeated_on_the_restored_state_is_the_same_night(tmp_path: Path
     second = run_range(settings, day, day)
     assert second.silver == first.silver
     assert second.rows_loaded_per_table == first.rows_loaded_per_table
+    assert [f.rows_read for f in second.files] == [f.rows_read for f in first.files]
 
     # the invariants the bench checks after each night: held; then broken in a copy, one order a rule
     from bench.scale import order_invariants
@@ -188,30 +189,25 @@ def test_a_night_repeated_on_the_restored_state_is_the_same_night(tmp_path: Path
         con.execute("""UPDATE fct_orders SET net_revenue_eur = net_revenue_eur + 1 WHERE order_id = (
             SELECT min(order_id) FROM fct_orders WHERE currency_code = 'EUR')""")
     assert order_invariants(broken) == {"first order": 1, "first order not revenue": 0, "EUR amount": 1}
-    assert [f.rows_read for f in second.files] == [f.rows_read for f in first.files]
 
 
 def test_a_first_run_is_reused_only_under_the_same_code_settings_and_day(tmp_path: Path) -> None:
     # --reuse-first-run: the kept state of D - 1 is started from only when the marker says it was made so
-    import argparse
-    import json
-
     from bench.scale import reusable_first_run
     from pipeline.incremental import code_version
 
     home, day = tmp_path / "home", date(2026, 10, 31)
     env = {"KOHDE_HOME": str(home), "KOHDE_ATTRIBUTION_MODELS": "linear"}
-    args = argparse.Namespace(reuse_first_run=True)
-    saved, wanted, reuse = reusable_first_run(args, env, home, day)
+    saved, wanted, reuse = reusable_first_run(env, home, day)
     assert saved == tmp_path / "state-of-d-1" and not reuse  # nothing kept yet
     assert wanted == {"code": code_version(), "env": env, "day": "2026-10-31"}
     saved.mkdir()
     (saved / "made-by.json").write_text(json.dumps(wanted))
-    assert reusable_first_run(args, env, home, day)[2]
-    assert not reusable_first_run(args, {**env, "KOHDE_FIRST_RUN_MONTHS": "1"}, home, day)[2]
-    assert not reusable_first_run(args, env, home, day + timedelta(days=1))[2]
+    assert reusable_first_run(env, home, day)[2]
+    assert not reusable_first_run({**env, "KOHDE_FIRST_RUN_MONTHS": "1"}, home, day)[2]
+    assert not reusable_first_run(env, home, day + timedelta(days=1))[2]
     (saved / "made-by.json").write_text(json.dumps({**wanted, "code": "0.0.0:{}"}))
-    assert not reusable_first_run(args, env, home, day)[2]
+    assert not reusable_first_run(env, home, day)[2]
 
 
 def test_traced_queries_are_timed_where_kohde_starts_them_and_the_trace_stops(tmp_path: Path) -> None:
@@ -230,9 +226,21 @@ def test_traced_queries_are_timed_where_kohde_starts_them_and_the_trace_stops(tm
             warehouse.upgrade()
             warehouse.load([TableLoad("dim_campaign", pl.DataFrame(schema={"campaign_id": pl.Utf8}), "all")])
         assert kept.collect().height == 2
+
+        class Nested:  # a traced call made inside another of the same thread is part of it (PostgreSQL's batches)
+            def outer(self) -> int:
+                return self.inner()
+
+            def inner(self) -> int:
+                return 1
+
+        log.wrap(Nested, "outer", lambda *_: "outer")
+        log.wrap(Nested, "inner", lambda *_: "inner")
+        assert Nested().outer() == 1 and Nested().inner() == 1
     finally:
         log.stop()
     sites = [query.site for query in log.queries]
+    assert [site for site in sites if site in ("outer", "inner")] == ["outer", "inner"]  # inner alone, not inside outer
     # the sink inside Silver.keep, named by what it keeps (called from this test: no kohde caller after it)
     assert any(site.startswith("pipeline/gold.py:") and site.endswith(" keep[fct_orders]") for site in sites), sites
     assert "load dim_campaign" in sites
