@@ -781,11 +781,25 @@ def fresh_lake(lake_root: Path, home: Path, day: date) -> None:
         file.unlink()
 
 
+def _link_parquet(source: str, target: str) -> None:
+    """Copy a file of a saved state back, a Parquet part as a hard link (the large state's 15 GB are not copied).
+
+    The lake writes each part once, to a new name and by rename (``Lake.write``): the saved one never changes.
+    """
+    if source.endswith(".parquet"):
+        try:
+            os.link(source, target)
+            return
+        except OSError:  # another file system
+            pass
+    shutil.copy2(source, target)
+
+
 def restore_night_state(lake_root: Path, home: Path, saved: Path, day: date) -> None:
     """Undo the night of D (``fresh_lake``), then put back the state and the warehouse ``keep_night_state`` copied."""
     fresh_lake(lake_root, home, day)
     shutil.rmtree(lake_root / "gold", ignore_errors=True)
-    shutil.copytree(saved / "gold", lake_root / "gold")
+    shutil.copytree(saved / "gold", lake_root / "gold", copy_function=_link_parquet)
     for file in saved.glob("warehouse.duckdb*"):
         shutil.copy2(file, home / file.name)
 

@@ -45,17 +45,19 @@ from pipeline.incremental import (
     RecordLayers,
     RecordPlan,
     assemble,
-    attribution_window,
+    attribution_changes,
     changed_since,
     conversions_of,
     extract_date_of,
     lead_days,
     milestones_of,
     month_digests,
+    parts_scan,
     plan_increment,
     publish_state,
     read_state,
     scan_parts,
+    touched_customers,
     truth_order,
     won_deal_window,
     write_parts,
@@ -620,8 +622,9 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     ``state_only``: only what the next state needs (``advance_state``): no segments (empty), no CLV.
 
     On an incremental run whose state was derived under the same settings, fct_attribution's
-    rule-based order rows are taken from the state before ``attribution_window`` and computed from
-    it on, its rule-based won-deal rows likewise from ``won_deal_window``; the data-driven models
+    rule-based order rows are taken from the state except those of the conversions that
+    ``attribution_changes`` names, computed anew; its rule-based won-deal rows are taken from the
+    state before ``won_deal_window`` and computed from it on; the data-driven models
     (fitted on every journey) are computed whole.
     Either way the rows are those a full computation gives. On an incremental run fct_touchpoints
     stays lazy over the state's parts; fct_attribution is lazy either way (``Facts``). The credit
@@ -677,6 +680,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     touch_window = None if silver.increment is None else silver.increment.entities["touchpoint"].window
     data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
     window = won_window = None
+    rebuilt = None
     order_digests = None
     if previous is None:
         attribution = attribute(orders, touchpoints, models, won_deals)
@@ -687,8 +691,12 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         # the warehouse load reads too): the conversions of the others are the same
         order_digests = month_digests(orders, "order_date")
         loaded = state.digests.get("fct_orders") if state is not None else None
-        window = attribution_window(lake.scan(previous.conversions), conversions, touch_window, kept_milestones,
-                                    milestones, "all" if loaded is None else changed_since(loaded, order_digests))
+        # the customers whose touches changed since the previous night, with their first changed touch
+        touched = None if touch_window is None or state is None else touched_customers(
+            parts_scan(lake, "touchpoint", state.entities["touchpoint"]), silver.as_of("touchpoint", as_of),
+            touch_window).collect().lazy()
+        rebuilt = attribution_changes(lake.scan(previous.conversions), conversions, touched, kept_milestones,
+                                      milestones, "all" if loaded is None else changed_since(loaded, order_digests))
 
         def kept_rows(parts: dict[str, str]) -> pl.LazyFrame:
             """The rows of the state's parts; with none, no rows (fct_attribution's columns, from no conversions)."""
@@ -697,24 +705,36 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
             return credit(orders.clear(), touchpoints.clear(), rule_based, won_deals.clear()).clear()
 
         kept = kept_rows(previous.attribution)
-        # in ATTRIBUTION_ORDER, order rows by day: the kept days (the state's parts in month order, left in the
-        # lake), then those rebuilt from the window on; then the won deals' likewise by close day
-        parts = [kept if window is None else kept.filter(pl.col("order_date") < window)]
-        if window is not None:
-            changed = orders.filter(pl.col("order_date") >= window).collect()
+        # in ATTRIBUTION_ORDER, order rows by day: the days before the first rebuilt conversion's (the state's parts
+        # in month order, left in the lake), then from it on the kept rows of the others and the rebuilt ones'
+        # new rows, sorted together; then the won deals' likewise by close day
+        parts = [kept]
+        if rebuilt is not None:
+            window = rebuilt.since
+            ids = rebuilt.order_ids.lazy()
+            changed = (orders.filter(pl.col("order_date") >= window).join(ids, on="order_id", how="semi")
+                       .collect())
             first = changed.filter(pl.col("is_revenue"))["ordered_at"].min()
-            parts.append(attribute(changed, touches_since(first), rule_based, None))
+            # only their customers' touches: a conversion's path is its customer's
+            paths = touches_since(first).lazy().join(changed.lazy().select("customer_id").unique(), on="customer_id",
+                                                     how="semi")
+            since_window = pl.concat([kept.filter(pl.col("order_date") >= window).join(ids, on="order_id", how="anti"),
+                                      credit(changed, paths, rule_based, None)], how="vertical_relaxed")
+            parts = [kept.filter(pl.col("order_date") < window),
+                     silver.keep("attribution", since_window.sort(ATTRIBUTION_ORDER))]
         if previous.won_conversions is None:  # a state of an earlier kohde: the won deals computed whole
             won = [attribute(orders.clear(), touchpoints, models, won_deals)]
         else:
-            won_window = won_deal_window(lake.scan(previous.won_conversions), won_deals, touch_window,
+            won_window = won_deal_window(lake.scan(previous.won_conversions), won_deals, touched,
                                          kept_milestones, milestones)
             kept_won = kept_rows(previous.won_attribution)
             won = [kept_won if won_window is None else kept_won.filter(pl.col("order_date") < won_window)]
             if won_window is not None:
                 recent = won_deals.filter(pl.col("close_date") >= won_window)
                 since = datetime.combine(won_window, time(), tzinfo=UTC)  # the earliest a deal of then converts
-                won.append(attribute(orders.clear(), touches_since(since), rule_based, recent))
+                paths = touches_since(since).lazy().join(recent.lazy().select("customer_id").unique(), on="customer_id",
+                                                         how="semi")
+                won.append(attribute(orders.clear(), paths, rule_based, recent))
             if data_driven:  # their rows go between the rule-based ones of each deal: sorted in
                 won = [silver.keep("attribution", pl.concat(
                     [*won, credit(orders.clear(), touchpoints, data_driven, won_deals)],
@@ -729,7 +749,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         window, rebuilt_all=previous is None,
         won_attribution=attribution.filter((pl.col("conversion_type") == WON_DEAL) & is_rule_based),
         won_conversions=won_deals, won_window=won_window,
-        won_rebuilt_all=previous is None or previous.won_conversions is None)
+        won_rebuilt_all=previous is None or previous.won_conversions is None,
+        rebuilt_orders=None if rebuilt is None else rebuilt.order_ids)
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
         ad_spend=build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect(),

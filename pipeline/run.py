@@ -34,6 +34,7 @@ from pipeline.gold import (
     open_silver,
 )
 from pipeline.incremental import (
+    Derived,
     RowHashes,
     changed_since,
     discard_parts,
@@ -48,7 +49,7 @@ from pipeline.lake import Lake
 from pipeline.settings import Settings
 from pipeline.sources import sources
 from pipeline.transforms.attribution import ORDER, RULE_BASED_MODELS, WON_DEAL
-from pipeline.warehouse import Keys, Since, TableLoad, Warehouse
+from pipeline.warehouse import Keys, OneOf, Since, TableLoad, Warehouse
 from pipeline.warehouse import tables as table_definitions
 
 Progress = Callable[[str], None]
@@ -174,7 +175,17 @@ def _build_and_load(settings: Settings, lake: Lake, current_as_of: date, dates: 
             raise
         if parts is not None:
             publish_state(lake, parts.result())
-    return counts, how + ("; facts loaded from their change windows" if partial else "")
+    return counts, how + _rebuilt(facts.derived) + ("; facts loaded from their change windows" if partial else "")
+
+
+def _rebuilt(derived: Derived | None) -> str:
+    """For the run log: the conversions whose rule-based credit a night computed again (``attribution_changes``)."""
+    if derived is None or derived.rebuilt_all:
+        return ""
+    if derived.window is None:
+        return "; no order's credit rebuilt"
+    count = "every order's" if derived.rebuilt_orders is None else f"{derived.rebuilt_orders.height:,} orders'"
+    return f"; {count} credit rebuilt (the first dated {derived.window})"
 
 
 def _collected(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
@@ -266,8 +277,8 @@ def _keyed_loads(lake: Lake, tables: dict[str, pl.DataFrame | pl.LazyFrame], loa
 def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, settings: Settings) -> list[TableLoad]:
     """The partial loads of the two fact tables an incremental run may replace in part.
 
-    fct_touchpoints from the touch window on; fct_attribution's rule-based order rows from the
-    attribution window on, its rule-based won-deal rows from the won-deal window on (whole when the
+    fct_touchpoints from the touch window on; fct_attribution's rule-based order rows of the
+    conversions the run rebuilt (``Derived.rebuilt_orders``), its rule-based won-deal rows from the won-deal window on (whole when the
     state kept none), its data-driven rows whole. A window of None means nothing changed there: no load.
     """
     loads: list[TableLoad] = []
@@ -281,11 +292,17 @@ def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, se
     data_driven = [m for m in models if m not in RULE_BASED_MODELS]
     derived = facts.derived
     assert derived is not None, "a run built on a state derives what the next one needs"
-    for kind, window, whole in ((ORDER, derived.window, derived.rebuilt_all),
-                                (WON_DEAL, derived.won_window, derived.won_rebuilt_all)):
+    for kind, window, whole, named in ((ORDER, derived.window, derived.rebuilt_all, derived.rebuilt_orders),
+                                       (WON_DEAL, derived.won_window, derived.won_rebuilt_all, None)):
         rows = attribution.filter((pl.col("conversion_type") == kind) & pl.col("model").is_in(rule_based))
         if whole:
             loads.append(TableLoad("fct_attribution", rows.collect(), {"conversion_type": [kind], "model": rule_based}))
+        elif window is not None and named is not None:  # the rebuilt conversions' rows only
+            loads.append(TableLoad(
+                "fct_attribution",
+                rows.filter(pl.col("order_date") >= window).join(named.lazy(), on="order_id", how="semi").collect(),
+                {"conversion_type": [kind], "model": rule_based, "order_date": Since(window),
+                 "order_id": OneOf(named["order_id"])}))
         elif window is not None:
             loads.append(TableLoad("fct_attribution", rows.filter(pl.col("order_date") >= window).collect(),
                                    {"conversion_type": [kind], "model": rule_based, "order_date": Since(window)}))

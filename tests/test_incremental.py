@@ -12,8 +12,9 @@ too). Home B holds the same lake and rebuilds the last night in full (``KOHDE_IN
 from __future__ import annotations
 
 import csv
+import re
 import shutil
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -101,6 +102,18 @@ def _a_won_deal_exported(inbox: Path, before: date) -> tuple[list[str], list[str
     raise AssertionError(f"no won deal exported up to {before}")
 
 
+def _a_paid_order_exported(inbox: Path, before: date) -> tuple[str, datetime]:
+    """The e-mail and UTC time of the first paid Shopify order of the newest export up to ``before`` that has one."""
+    for days in range((before - START).days + 1):
+        for export in (inbox / "orders" / (before - timedelta(days=days)).isoformat()).glob("orders_export_*.csv"):
+            with export.open(encoding="utf-8", newline="") as handle:
+                for row in csv.DictReader(handle):
+                    if row["Financial Status"] == "paid" and row["Email"]:
+                        created = datetime.strptime(row["Created at"], "%Y-%m-%d %H:%M:%S %z")
+                        return row["Email"], created.astimezone(UTC)
+    raise AssertionError(f"no paid order exported up to {before}")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> tuple[Settings, Settings, list[str]]:
     root = tmp_path_factory.mktemp("incremental")
@@ -112,7 +125,11 @@ def runs(tmp_path_factory) -> tuple[Settings, Settings, list[str]]:
                                                        (END - timedelta(days=69)).isoformat())
     restated = _touches_of(inbox, END - timedelta(days=60))[0]
     restated[4] = "email" if restated[4] != "email" else "organic_social"
-    _late_file(inbox, END - timedelta(days=1), [late, restated])
+    # a touch arriving late, a day before a paid order of some 20 days earlier, for that order's customer
+    email, ordered_at = _a_paid_order_exported(inbox, END - timedelta(days=20))
+    before_order = [*late]
+    before_order[:3] = ["ev_late_0002", email, f"{(ordered_at - timedelta(days=1)):%Y-%m-%dT%H:%M:%SZ}"]
+    _late_file(inbox, END - timedelta(days=1), [late, restated, before_order])
     moved = _touches_of(inbox, END - timedelta(days=80))[0]
     moved[2] = f"{(END - timedelta(days=1)).isoformat()}T12:00:00Z"
     _late_file(inbox, END, [moved])
@@ -152,6 +169,21 @@ def test_the_nightly_runs_start_from_the_state_with_the_windows_of_their_late_to
         assert f"; the segments of {day - timedelta(days=30)} from the state" in text, night
     assert f"touchpoint from {END - timedelta(days=69)}" in how[2]  # the late touch
     assert f"touchpoint from {END - timedelta(days=80)}" in how[3]  # the moved touch's old date
+    for night in how[1:]:  # the CRM records from the state too, with the new files' rows
+        assert ", contact and deal from the state with " in night
+
+
+def test_a_late_touch_rebuilds_the_credit_of_its_customers_later_orders_only(runs):
+    nightly, full, how = runs
+    # the late touch before a paid order of some 20 days earlier (the fixture's): that customer's orders from then
+    # on are rebuilt, not every order from that day on (which a date window would rebuild)
+    rebuilt = re.search(r"; ([\d,]+) orders' credit rebuilt \(the first dated (\d{4}-\d\d-\d\d)\)", how[2])
+    assert rebuilt is not None, how[2]
+    count, first = int(rebuilt.group(1).replace(",", "")), date.fromisoformat(rebuilt.group(2))
+    orders = _of_the_last_night(full)["fct_orders"]
+    assert END - timedelta(days=40) <= first <= END - timedelta(days=10)
+    since_first = orders.filter(pl.col("is_revenue") & (pl.col("order_date") >= first) & (pl.col("order_date") < END))
+    assert 1 <= count <= 3 < since_first.height
     for night in how[1:]:  # the CRM records from the state too, with the new files' rows
         assert ", contact and deal from the state with " in night
 
@@ -270,7 +302,7 @@ def test_a_rerun_without_new_files_changes_nothing(runs):
     assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, "
                              "order unchanged, contact and deal from the state with 0 new files; "
                              f"the segments of {END - timedelta(days=30)} from the state; "
-                             "facts loaded from their change windows")
+                             "no order's credit rebuilt; facts loaded from their change windows")
     # no touch changed: fct_touchpoints is not loaded at all; of fct_attribution only the rows computed
     # whole every night: the data-driven models' (fitted on every journey), not the won deals' rule-based ones
     assert "fct_touchpoints" not in report.rows_loaded_per_table
@@ -375,7 +407,7 @@ def test_a_warehouse_that_does_not_hold_the_state_gets_every_table_whole(runs, t
     report = run_range(settings, END, END)
     assert report.silver == (f"incremental on the state of {END}: touchpoint unchanged, ad_daily unchanged, "
                              "order unchanged, contact and deal from the state with 0 new files; "
-                             f"the segments of {END - timedelta(days=30)} from the state")
+                             f"the segments of {END - timedelta(days=30)} from the state; no order's credit rebuilt")
     expected = snapshot(nightly)
     assert report.rows_loaded_per_table["fct_touchpoints"] == expected["fct_touchpoints"].height
     current = tuple(t for t in DATA_TABLES if t not in SNAPSHOTS and not t.startswith("ops_"))
@@ -397,7 +429,9 @@ def test_a_first_run_builds_the_state_block_by_block_and_equals_a_full_rebuild(r
     report = run_range(settings, END, END)
     assert report.silver.startswith("first run, the state built in 3 steps to 2026-07-09; incremental on the state "
                                     "of 2026-07-09: touchpoint from 2026-05-20")  # the touch moved from 80 days back
-    assert report.silver.endswith("; the segments of 2026-07-09 from the state")
+    # the conversions of the 30 days since its last step (and of their touched customers) rebuilt, no earlier one
+    assert re.search(r"; the segments of 2026-07-09 from the state; [\d,]+ orders' credit rebuilt "
+                     r"\(the first dated 2026-07-10\)$", report.silver), report.silver
     state = read_state(lake)[0]
     assert state.as_of == END
     assert gold.first_run_steps(lake, END, settings) == []  # the next night starts from the state
@@ -532,30 +566,78 @@ def _conversions(rows: list[tuple[str, str, int, str]]) -> pl.DataFrame:
         schema_overrides={"net_revenue_eur": pl.Decimal(18, 4)})
 
 
-def test_the_attribution_window_starts_at_the_earliest_conversion_new_gone_changed_or_touched() -> None:
-    from pipeline.incremental import attribution_window
+def _touched(rows: list[tuple[str, int]]) -> pl.LazyFrame:
+    """``touched_customers`` as it gives them, from (customer_id, day of October 2026 of the first changed touch, 09:00)."""
+    from datetime import UTC, datetime
+    return pl.LazyFrame({"customer_id": [r[0] for r in rows],
+                         "first_touch": [datetime(2026, 10, r[1], 9, tzinfo=UTC) for r in rows]})
+
+
+def test_the_rebuilt_conversions_are_those_new_gone_changed_touched_or_of_moved_customers() -> None:
+    from pipeline.incremental import Rebuilt, attribution_changes
+
+    def changes(*args: object) -> tuple[date, list[str]] | None:
+        found = attribution_changes(*args)  # type: ignore[arg-type]
+        assert found is None or isinstance(found, Rebuilt)
+        return None if found is None else (found.since, sorted(found.order_ids["order_id"]))
+
     before = _conversions([("o1", "c1", 3, "10.00"), ("o2", "c2", 9, "20.00"), ("o3", "c3", 15, "30.00"),
-                           ("o4", "c4", 20, "40.00")])
-    assert attribution_window(before.lazy(), before, None, None, None) is None
-    # o3's amount restated (day 15), o4 gone (day 20), o5 new (day 25): the earliest is day 15
+                           ("o4", "c4", 20, "40.00"), ("o6", "c2", 22, "60.00")])
+    assert changes(before.lazy(), before, None, None, None) is None
+    # o3's amount restated (day 15), o4 gone (day 20), o5 new (day 25): those three, from day 15; o6 (day 22) is
+    # not rebuilt although it lies between them
     after = _conversions([("o1", "c1", 3, "10.00"), ("o2", "c2", 9, "20.00"), ("o3", "c3", 15, "30.01"),
-                          ("o5", "c5", 25, "50.00")])
-    assert attribution_window(before.lazy(), after, None, None, None) == date(2026, 10, 15)
+                          ("o5", "c5", 25, "50.00"), ("o6", "c2", 22, "60.00")])
+    assert changes(before.lazy(), after, None, None, None) == (date(2026, 10, 15), ["o3", "o4", "o5"])
     # compared only from the first month whose orders changed, as their month digests say: none, or from day 20
-    assert attribution_window(before.lazy(), after, None, None, None, None) is None
-    assert attribution_window(before.lazy(), after, None, None, None, date(2026, 10, 20)) == date(2026, 10, 20)
-    assert attribution_window(before.lazy(), after, None, None, None, date(2026, 10, 1)) == date(2026, 10, 15)
-    # a changed touch on day 8 moves it to the first conversion from then on (o2, day 9)
-    assert attribution_window(before.lazy(), after, date(2026, 10, 8), None, None) == date(2026, 10, 9)
-    # a customer whose milestones changed (c1: a deal added) brings their conversion's date (day 3)
+    assert changes(before.lazy(), after, None, None, None, None) is None
+    assert changes(before.lazy(), after, None, None, None, date(2026, 10, 20)) == (date(2026, 10, 20), ["o4", "o5"])
+    assert changes(before.lazy(), after, None, None, None, date(2026, 10, 1)) == (date(2026, 10, 15),
+                                                                                   ["o3", "o4", "o5"])
+    # c2's touch changed on day 8: c2's conversions from then on (o2 on day 9, o6 on day 22), no one else's; from
+    # day 10 on only o6. c1's touch at 09:00 of day 3 is before its conversion at 12:00 that day: on its path
+    assert changes(before.lazy(), before, _touched([("c2", 8)]), None, None) == (date(2026, 10, 9), ["o2", "o6"])
+    assert changes(before.lazy(), before, _touched([("c2", 10)]), None, None) == (date(2026, 10, 22), ["o6"])
+    assert changes(before.lazy(), before, _touched([("c1", 3)]), None, None) == (date(2026, 10, 3), ["o1"])
+    assert changes(before.lazy(), before, _touched([("c1", 4), ("c9", 1)]), None, None) is None
+    # a customer whose milestones changed (c1: a deal added) brings their conversions (o1, day 3)
     milestones = pl.DataFrame({"customer_id": ["c1", "c2"], "lead_created_at": [None, None],
                                "deal_dates": [[], [date(2026, 9, 1)]]},
                               schema={"customer_id": pl.Utf8, "lead_created_at": pl.Datetime("us", "UTC"),
                                       "deal_dates": pl.List(pl.Date)})
     moved = milestones.with_columns(pl.when(pl.col("customer_id") == "c1").then([date(2026, 9, 2)])
                                     .otherwise(pl.col("deal_dates")).alias("deal_dates"))
-    assert attribution_window(before.lazy(), before, None, milestones.lazy(), milestones) is None
-    assert attribution_window(before.lazy(), before, None, milestones.lazy(), moved) == date(2026, 10, 3)
+    assert changes(before.lazy(), before, None, milestones.lazy(), milestones) is None
+    assert changes(before.lazy(), before, None, milestones.lazy(), moved) == (date(2026, 10, 3), ["o1"])
+    # all at once: each conversion named once
+    assert changes(before.lazy(), after, _touched([("c2", 8)]), milestones.lazy(), moved) == (
+        date(2026, 10, 3), ["o1", "o2", "o3", "o4", "o5", "o6"])
+
+
+def test_touched_customers_are_those_with_a_touch_new_gone_or_changed_from_the_window_on() -> None:
+    from datetime import UTC, datetime
+
+    from pipeline.entities import conform
+    from pipeline.incremental import touched_customers
+
+    def touches(rows: list[tuple[str, str, int, int, str]]) -> pl.LazyFrame:
+        """Touchpoint truth rows from (touchpoint_id, customer_id, day of October 2026, hour, channel)."""
+        return conform(pl.DataFrame({
+            "touchpoint_id": [r[0] for r in rows], "customer_id": [r[1] for r in rows],
+            "ts": [datetime(2026, 10, r[2], r[3], tzinfo=UTC) for r in rows], "channel": [r[4] for r in rows]}),
+            "touchpoint").lazy()
+
+    before = touches([("t1", "c1", 1, 9, "email"), ("t2", "c2", 20, 9, "search"), ("t3", "c3", 21, 9, "social"),
+                      ("t4", "c4", 22, 9, "email")])
+    # t2's channel changed, t3 moved from c3 to c5 and an hour later, t4 gone, t6 new for c6; t1 (before the window)
+    # differs too but is not compared
+    after = touches([("t1", "c1", 1, 9, "search"), ("t2", "c2", 20, 9, "email"), ("t3", "c5", 21, 10, "social"),
+                     ("t6", "c6", 23, 8, "email")])
+    found = touched_customers(before, after, date(2026, 10, 20)).collect().sort("customer_id")
+    assert found.rows() == [("c2", datetime(2026, 10, 20, 9, tzinfo=UTC)), ("c3", datetime(2026, 10, 21, 9, tzinfo=UTC)),
+                            ("c4", datetime(2026, 10, 22, 9, tzinfo=UTC)), ("c5", datetime(2026, 10, 21, 10, tzinfo=UTC)),
+                            ("c6", datetime(2026, 10, 23, 8, tzinfo=UTC))]
+    assert touched_customers(before, before, date(2026, 10, 1)).collect().is_empty()
 
 
 def test_the_won_deal_window_starts_at_the_earliest_won_deal_new_gone_changed_touched_or_of_a_new_lead() -> None:
@@ -571,9 +653,11 @@ def test_the_won_deal_window_starts_at_the_earliest_won_deal_new_gone_changed_to
                                            .otherwise(pl.col("amount_eur")).alias("amount_eur")),
                        before.head(1).with_columns(pl.lit("d4").alias("deal_id"), pl.lit(date(2026, 10, 20)).alias("close_date"))])
     assert won_deal_window(before.lazy(), after, None, None, None) == date(2026, 10, 15)
-    # a touch changed on day 9 reaches the deals closed that day (at the end of it) and after
-    assert won_deal_window(before.lazy(), before, date(2026, 10, 9), None, None) == date(2026, 10, 9)
-    assert won_deal_window(before.lazy(), before, date(2026, 10, 16), None, None) is None
+    # c2's touch changed on day 9 reaches their deal closed that day (at the end of it); c3's on day 16 is after
+    # their deal closed (day 15), c1's on day 2 before theirs (day 3): from day 3
+    assert won_deal_window(before.lazy(), before, _touched([("c2", 9)]), None, None) == date(2026, 10, 9)
+    assert won_deal_window(before.lazy(), before, _touched([("c3", 16)]), None, None) is None
+    assert won_deal_window(before.lazy(), before, _touched([("c1", 2), ("c3", 16)]), None, None) == date(2026, 10, 3)
     # a new lead creation of c1 brings its deal (day 3); a new deal of c2 does not (a won deal's opportunity is its own)
     milestones = pl.DataFrame({"customer_id": ["c1", "c2"], "lead_created_at": [None, None],
                                "deal_dates": [[], [date(2026, 9, 1)]]},

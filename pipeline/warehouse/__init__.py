@@ -1,12 +1,13 @@
 """The warehouse: table definitions from ``warehouse/tables``, atomic loads into DuckDB or PostgreSQL."""
 
 from pipeline.warehouse.dictionary import comment_statements, render_markdown, write_docs
-from pipeline.warehouse.engine import Keys, Since, TableLoad, Warehouse, redact_url
+from pipeline.warehouse.engine import Keys, OneOf, Since, TableLoad, Warehouse, redact_url
 from pipeline.warehouse.schema import ColumnDef, TableDef, parse_table, tables
 
 __all__ = [
     "ColumnDef",
     "Keys",
+    "OneOf",
     "TableDef",
     "Since",
     "TableLoad",

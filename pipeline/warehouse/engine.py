@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, count
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, cast
@@ -65,6 +65,17 @@ class Since:
 
 
 @dataclass(frozen=True)
+class OneOf:
+    """Replaced rows named by many values of one column (the conversions a night rebuilt).
+
+    The values go to the warehouse as a temporary table, not as one bound parameter each (PostgreSQL
+    takes at most 65,535 per statement). An empty set matches no row.
+    """
+
+    values: pl.Series
+
+
+@dataclass(frozen=True)
 class Keys:
     """Replaced rows named by primary key: those of the load's rows, and ``removed`` (the key columns of rows to delete)."""
 
@@ -78,14 +89,15 @@ class TableLoad:
     ``replace="all"`` replaces the whole table's content; ``{"as_of_date": [d1, d2]}`` deletes the rows
     whose column is in the values, ``{"touch_date": Since(d)}`` those whose column is ``>= d``
     (several columns: all must match) before inserting; ``{}`` deletes nothing (a plain append);
-    ``Keys(removed)`` deletes the rows with the primary key of a row of ``data`` or of ``removed``.
-    Every row of ``data`` must fall inside what it replaces, or a re-run could not replace it.
+    ``Keys(removed)`` deletes the rows with the primary key of a row of ``data`` or of ``removed``;
+    ``{"order_id": OneOf(ids), ...}`` those whose column is one of many values (with the other columns'
+    conditions). Every row of ``data`` must fall inside what it replaces, or a re-run could not replace it.
     A LazyFrame is collected and inserted ``STREAM_ROWS`` rows at a time, inside the transaction.
     """
 
     table: str
     data: pl.DataFrame | pa.Table | pl.LazyFrame
-    replace: Literal["all"] | dict[str, Sequence[object] | Since] | Keys
+    replace: Literal["all"] | dict[str, Sequence[object] | Since | OneOf] | Keys
 
 
 def redact_url(url: str) -> str:
@@ -109,6 +121,7 @@ class Warehouse:
         """Connect to ``url``; ``tables_dir`` overrides ``warehouse/tables`` (tests use their own tables)."""
         self.url_redacted = redact_url(url)
         self.tables_dir = tables_dir
+        self._value_names = count()  # temporary tables of OneOf values, one name each within a transaction
         try:
             parsed = sa.make_url(url)
         except sa.exc.ArgumentError:
@@ -406,8 +419,9 @@ class Warehouse:
             if table is None:
                 raise WarehouseError(f"no table {item.table!r} in warehouse/tables (known: {', '.join(definitions)})")
             if isinstance(item.data, pl.LazyFrame):
-                if isinstance(item.replace, Keys):
-                    raise WarehouseError(f"{table.name}: a load by key needs its rows, not a lazy query")
+                if isinstance(item.replace, Keys) or _one_of(item.replace):
+                    raise WarehouseError(f"{table.name}: a load by key or by many values needs its rows, "
+                                         "not a lazy query")
                 prepared.append((table, item, None, None))
                 continue
             arrow = _checked(table, item.replace, item.data)
@@ -420,22 +434,23 @@ class Warehouse:
                     if keys is not None and arrow is not None and self.dialect == "duckdb":
                         counts[table.name] = counts.get(table.name, 0) + self._upsert_duckdb(conn, table, arrow, keys)
                         continue
-                    if keys is None:
-                        self._delete(conn, table, item.replace)
-                    else:
-                        self._delete_keys(conn, table, keys)
-                    if arrow is None:
-                        assert isinstance(item.data, pl.LazyFrame) and not isinstance(item.replace, Keys)
-                        inserted = self._stream(conn, table, item.data, item.replace)
-                    else:
-                        inserted = self._insert(conn, table, arrow, item.replace)
+                    with self._value_tables(conn, table, item.replace) as named:
+                        if keys is None:
+                            self._delete(conn, table, item.replace, named)
+                        else:
+                            self._delete_keys(conn, table, keys)
+                        if arrow is None:
+                            assert isinstance(item.data, pl.LazyFrame) and not isinstance(item.replace, Keys)
+                            inserted = self._stream(conn, table, item.data, item.replace)
+                        else:
+                            inserted = self._insert(conn, table, arrow, item.replace, named)
                 except (sa.exc.SQLAlchemyError, duckdb.Error, psycopg.Error) as exc:
                     raise self._translate(exc, f"load into {table.name}") from None
                 counts[table.name] = counts.get(table.name, 0) + inserted
         return counts
 
     def _stream(self, conn: sa.Connection, table: TableDef, data: pl.LazyFrame,
-                replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> int:
+                replace: Literal["all"] | Mapping[str, Sequence[object] | Since | OneOf]) -> int:
         """Insert a lazy load ``STREAM_ROWS`` rows at a time; each batch conformed and checked as an eager load is.
 
         PostgreSQL receives one COPY per batch (its primary key refuses a repeated key). DuckDB
@@ -445,7 +460,7 @@ class Warehouse:
         """
         batches = (_checked(table, replace, batch) for batch in data.collect_batches(chunk_size=STREAM_ROWS))
         if self.dialect != "duckdb":
-            return sum(self._insert(conn, table, arrow, replace) for arrow in batches)
+            return sum(self._insert(conn, table, arrow, replace, {}) for arrow in batches)
         first = next(batches, None)
         if first is None:
             return 0
@@ -480,14 +495,42 @@ class Warehouse:
         """Insert rows in their own transaction, deleting nothing (ops tables); rows inserted."""
         return self.load([TableLoad(table, data, {})]).get(table, 0)
 
+    @contextmanager
+    def _value_tables(self, conn: sa.Connection, table: TableDef,
+                      replace: Literal["all"] | Mapping[str, Sequence[object] | Since | OneOf] | Keys,
+                      ) -> Iterator[dict[str, str]]:
+        """The ``OneOf`` values of a load as temporary one-column tables (``value``), by replaced column, dropped after."""
+        named: dict[str, str] = {}
+        raw = _driver(conn)
+        by_name = {c.name: c for c in table.columns}
+        try:
+            for position, (column, values) in enumerate(_one_of(replace).items()):
+                name = named[column] = f"kohde_values_{next(self._value_names)}_{position}"
+                converted = _convert(table.name, by_name[column],
+                                     pa.chunked_array([values.values.drop_nulls().unique().to_arrow()]))
+                values_table = pa.table({"value": converted})
+                if self.dialect == "duckdb":
+                    raw.register(name, values_table)
+                else:
+                    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} (value {by_name[column].sql_type}) "
+                                         "ON COMMIT DROP")
+                    self._copy(raw, name, values_table)
+            yield named
+        finally:
+            if self.dialect == "duckdb":
+                for name in named.values():
+                    with suppress(duckdb.Error):  # an aborted transaction refuses even this; keep the first error
+                        raw.unregister(name)
+
     def _delete(self, conn: sa.Connection, table: TableDef,
-                replace: Literal["all"] | Mapping[str, Sequence[object] | Since] | Keys) -> None:
+                replace: Literal["all"] | Mapping[str, Sequence[object] | Since | OneOf] | Keys,
+                named: Mapping[str, str]) -> None:
         if isinstance(replace, Keys):
             raise TypeError("Keys are deleted by _delete_keys")
         if replace == "all":
             conn.exec_driver_sql(f"DELETE FROM {quote(table.name)}")
             return
-        rows = _replaced_rows(replace)
+        rows = _replaced_rows(replace, named)
         if rows is None:
             return  # nothing to delete
         condition, params = rows
@@ -547,7 +590,8 @@ class Warehouse:
         return arrow.num_rows
 
     def _insert(self, conn: sa.Connection, table: TableDef, arrow: pa.Table,
-                replace: Literal["all"] | Mapping[str, Sequence[object] | Since] | Keys) -> int:
+                replace: Literal["all"] | Mapping[str, Sequence[object] | Since | OneOf] | Keys,
+                named: Mapping[str, str]) -> int:
         if arrow.num_rows == 0:
             return 0
         columns = ", ".join(quote(name) for name in arrow.column_names)
@@ -556,7 +600,7 @@ class Warehouse:
             view = f"kohde_load_{table.name}"
             raw.register(view, arrow)
             try:
-                _check_keys_duckdb(raw, table, view, replace)
+                _check_keys_duckdb(raw, table, view, replace, named)
                 raw.execute(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {quote(view)}")
             except (duckdb.Error, KohdeError):
                 with suppress(duckdb.Error):  # an aborted transaction refuses even this; keep the first error
@@ -630,8 +674,13 @@ def _key_match(table: TableDef, left: str, right: str) -> str:
 
 
 def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
-                       replace: Literal["all"] | Mapping[str, Sequence[object] | Since] | Keys) -> None:
-    """The primary key, checked by query: DuckDB tables carry no key index (see create_table_sql)."""
+                       replace: Literal["all"] | Mapping[str, Sequence[object] | Since | OneOf] | Keys,
+                       named: Mapping[str, str] | None = None) -> None:
+    """The primary key, checked by query: DuckDB tables carry no key index (see create_table_sql).
+
+    A kept row that shares a key with a new row has its key columns' values: a ``OneOf`` key
+    column's (``named``, its temporary table) restricts the kept rows looked at.
+    """
     if not table.primary_key:
         return
     keys = ", ".join(quote(k) for k in table.primary_key)
@@ -640,7 +689,10 @@ def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
         raise _duplicate_key(table, duplicate, "in the data")
     if not isinstance(replace, Keys) and replace != "all" and (not replace or not set(replace) <= set(table.primary_key)):
         # rows kept outside the replaced ones may share a key with the new rows
-        kept = raw.execute(f"SELECT {keys} FROM {quote(table.name)} JOIN {quote(view)} USING ({keys}) LIMIT 1"
+        among = " AND ".join(f"{quote(column)} IN (SELECT value FROM {name})" for column, name in (named or {}).items()
+                             if column in table.primary_key)
+        kept_rows = f"(SELECT {keys} FROM {quote(table.name)} WHERE {among})" if among else quote(table.name)
+        kept = raw.execute(f"SELECT {keys} FROM {kept_rows} AS kept JOIN {quote(view)} USING ({keys}) LIMIT 1"
                            ).fetchone()
         if kept:
             raise WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
@@ -648,7 +700,7 @@ def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
 
 
 def _check_streamed_keys_duckdb(conn: sa.Connection, table: TableDef,
-                                replace: Literal["all"] | Mapping[str, Sequence[object] | Since]) -> None:
+                                replace: Literal["all"] | Mapping[str, Sequence[object] | Since | OneOf]) -> None:
     """The primary key of a table after a streamed load into it, checked by query.
 
     When every replaced column is a key column (a snapshot's ``as_of_date``), rows kept cannot
@@ -674,21 +726,39 @@ def _duplicate_key(table: TableDef, key: Sequence[object], place: str) -> Wareho
                           f"({', '.join(map(str, key))}) {place}")
 
 
-def _replaced_rows(replace: Mapping[str, Sequence[object] | Since]) -> tuple[str, list[sa.BindParameter[Any]]] | None:
+def _replaced_rows(replace: Mapping[str, Sequence[object] | Since | OneOf], named: Mapping[str, str] | None = None,
+                   ) -> tuple[str, list[sa.BindParameter[Any]]] | None:
     """The SQL condition of the rows a load replaces by value, with its parameters; None when it matches no row.
 
     ``{"as_of_date": [...]}``: the column IN the values; ``{"touch_date": Since(d)}``: the column >= d;
-    an empty mapping, or an empty list of values, matches nothing.
+    ``{"order_id": OneOf(ids)}``: the column IN its temporary table (``named``, see ``_value_tables``);
+    an empty mapping, or an empty list or ``OneOf`` of values, matches nothing.
     """
-    values = {column: v if isinstance(v, Since) else _values(v) for column, v in replace.items()}
-    if not values or any(not v for v in values.values() if not isinstance(v, Since)):
+    values = {column: v if isinstance(v, Since | OneOf) else _values(v) for column, v in replace.items()}
+    if not values or any(not v for v in values.values() if not isinstance(v, Since | OneOf)):
+        return None
+    if any(isinstance(v, OneOf) and v.values.drop_nulls().is_empty() for v in values.values()):
         return None
     names = {column: f"replace_{position}" for position, column in enumerate(values)}
-    condition = " AND ".join(
-        f"{quote(column)} >= :{names[column]}" if isinstance(v, Since) else f"{quote(column)} IN :{names[column]}"
-        for column, v in values.items())
-    return condition, [sa.bindparam(names[column], value=v.start) if isinstance(v, Since)
-                       else sa.bindparam(names[column], value=v, expanding=True) for column, v in values.items()]
+    conditions: list[str] = []
+    params: list[sa.BindParameter[Any]] = []
+    for column, v in values.items():
+        if isinstance(v, OneOf):
+            conditions.append(f"{quote(column)} IN (SELECT value FROM {(named or {})[column]})")
+        elif isinstance(v, Since):
+            conditions.append(f"{quote(column)} >= :{names[column]}")
+            params.append(sa.bindparam(names[column], value=v.start))
+        else:
+            conditions.append(f"{quote(column)} IN :{names[column]}")
+            params.append(sa.bindparam(names[column], value=v, expanding=True))
+    return " AND ".join(conditions), params
+
+
+def _one_of(replace: object) -> dict[str, OneOf]:
+    """The ``OneOf`` columns of a load's ``replace``."""
+    if not isinstance(replace, Mapping):
+        return {}
+    return {column: v for column, v in replace.items() if isinstance(v, OneOf)}
 
 
 def _duckdb_session(dbapi_connection: Any, _record: Any) -> None:
@@ -896,6 +966,8 @@ def _check_replace(table: TableDef, replace: object, arrow: pa.Table) -> None:
             if isinstance(values, Since):
                 start = pa.scalar(values.start, type=data.type)
                 outside = pc.invert(pc.fill_null(pc.greater_equal(data, start), False))
+            elif isinstance(values, OneOf):
+                outside = pc.invert(pc.is_in(data, value_set=values.values.drop_nulls().to_arrow().cast(data.type)))
             else:
                 outside = pc.invert(pc.is_in(data, value_set=pa.array(_values(values), type=data.type)))
         except (pa.ArrowException, TypeError, ValueError) as exc:
@@ -908,4 +980,4 @@ def _check_replace(table: TableDef, replace: object, arrow: pa.Table) -> None:
                                  f"(e.g. {example}); a re-run could not replace them")
 
 
-__all__ = ["Keys", "Since", "TableLoad", "Warehouse", "arrow_type", "redact_url"]
+__all__ = ["Keys", "OneOf", "Since", "TableLoad", "Warehouse", "arrow_type", "redact_url"]

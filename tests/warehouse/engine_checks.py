@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipeline.errors import WarehouseError
-from pipeline.warehouse import Keys, Since, TableLoad, Warehouse, tables
+from pipeline.warehouse import Keys, OneOf, Since, TableLoad, Warehouse, tables
 from pipeline.warehouse.engine import VIEWS_DIR
 
 DAY1 = date(2026, 3, 1)
@@ -114,6 +114,47 @@ def check_replace_from_a_date_on(url: str, tables_dir: Path) -> None:
                                                          (day3, "email", "7")]))
         with pytest.raises(WarehouseError, match=r"t_daily: 1 row\(s\) have day outside the replaced values"):
             warehouse.load([TableLoad("t_daily", daily([(DAY1, "email", "1")]), {"day": Since(DAY2)})])
+
+
+def check_replace_among_many_values(url: str, tables_dir: Path) -> None:
+    """``OneOf``: the rows of many named keys from a day on (a night's rebuilt conversions), none bound one by one."""
+    def entries(rows: list[tuple[str, date, str]]) -> pl.DataFrame:
+        return pl.DataFrame({"entry_id": [r[0] for r in rows], "day": [r[1] for r in rows],
+                             "amount": [Decimal(r[2]) for r in rows]}, schema_overrides={"amount": pl.Decimal(18, 4)})
+
+    def held(warehouse: Warehouse) -> list[tuple[str, date, Decimal]]:
+        return warehouse.query("SELECT entry_id, day, amount FROM t_money ORDER BY entry_id").rows()
+
+    day3 = DAY2 + timedelta(days=1)
+    with Warehouse.connect(url, tables_dir=tables_dir) as warehouse:
+        warehouse.upgrade()
+        warehouse.load([TableLoad("t_money", entries([("e1", DAY1, "1"), ("e2", DAY2, "2"), ("e3", DAY2, "3"),
+                                                      ("e4", day3, "4")]), "all")])
+        # e2 changed, e3 gone, e9 new; e4 (not named) and e1 (before day 2) stay; 70,000 names, more than
+        # PostgreSQL binds in one statement
+        named = pl.Series(["e2", "e3", "e9", *(f"x{n}" for n in range(70_000))])
+        rebuilt = entries([("e2", day3, "2.5"), ("e9", DAY2, "9")])
+        for _ in range(2):  # a re-run of the same load changes nothing
+            assert warehouse.load([TableLoad("t_money", rebuilt, {"day": Since(DAY2), "entry_id": OneOf(named)})]) \
+                == {"t_money": 2}
+            assert held(warehouse) == [("e1", DAY1, Decimal("1")), ("e2", day3, Decimal("2.5")),
+                                       ("e4", day3, Decimal("4")), ("e9", DAY2, Decimal("9"))]
+        # none named: nothing deleted, nothing to insert
+        assert warehouse.load([TableLoad("t_money", rebuilt.clear(), {"entry_id": OneOf(pl.Series([], dtype=pl.Utf8))})]) \
+            == {"t_money": 0}
+        assert len(held(warehouse)) == 4
+        # a row not named, or before the day, would double on a re-run: refused
+        with pytest.raises(WarehouseError, match=r"t_money: 1 row\(s\) have entry_id outside the replaced values"):
+            warehouse.load([TableLoad("t_money", entries([("e5", DAY2, "5")]),
+                                      {"day": Since(DAY2), "entry_id": OneOf(pl.Series(["e9"]))})])
+        # e1 is kept (day 1, before the replaced rows): a new e1 would be its duplicate
+        with pytest.raises(WarehouseError, match="t_money.*duplicate key"):
+            warehouse.load([TableLoad("t_money", entries([("e1", DAY2, "1.5")]),
+                                      {"day": Since(DAY2), "entry_id": OneOf(pl.Series(["e1"]))})])
+        with pytest.raises(WarehouseError, match="t_money: a load by key or by many values needs its rows"):
+            warehouse.load([TableLoad("t_money", rebuilt.lazy(), {"entry_id": OneOf(pl.Series(["e2"]))})])
+        assert held(warehouse) == [("e1", DAY1, Decimal("1")), ("e2", day3, Decimal("2.5")),
+                                   ("e4", day3, Decimal("4")), ("e9", DAY2, Decimal("9"))]
 
 
 def check_replace_by_key(url: str, tables_dir: Path) -> None:

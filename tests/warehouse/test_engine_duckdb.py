@@ -33,6 +33,10 @@ def test_replace_from_a_date_on(duckdb_url: str, tables_dir: Path) -> None:
     checks.check_replace_from_a_date_on(duckdb_url, tables_dir)
 
 
+def test_replace_among_many_values(duckdb_url: str, tables_dir: Path) -> None:
+    checks.check_replace_among_many_values(duckdb_url, tables_dir)
+
+
 def test_replace_by_key(duckdb_url: str, tables_dir: Path) -> None:
     checks.check_replace_by_key(duckdb_url, tables_dir)
 

@@ -38,6 +38,10 @@ def test_replace_from_a_date_on(pg_schema_url: str, tables_dir: Path) -> None:
     checks.check_replace_from_a_date_on(pg_schema_url, tables_dir)
 
 
+def test_replace_among_many_values(pg_schema_url: str, tables_dir: Path) -> None:
+    checks.check_replace_among_many_values(pg_schema_url, tables_dir)
+
+
 def test_replace_by_key(pg_schema_url: str, tables_dir: Path) -> None:
     checks.check_replace_by_key(pg_schema_url, tables_dir)
 
