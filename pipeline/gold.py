@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import polars as pl
 
@@ -59,7 +59,7 @@ from pipeline.incremental import (
     scan_parts,
     touched_customers,
     truth_order,
-    won_deal_window,
+    won_deal_changes,
     write_parts,
 )
 from pipeline.lake import Lake
@@ -623,8 +623,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
 
     On an incremental run whose state was derived under the same settings, fct_attribution's
     rule-based order rows are taken from the state except those of the conversions that
-    ``attribution_changes`` names, computed anew; its rule-based won-deal rows are taken from the
-    state before ``won_deal_window`` and computed from it on; the data-driven models
+    ``attribution_changes`` names, computed anew; its rule-based won-deal rows likewise, but for the
+    deals ``won_deal_changes`` names; the data-driven models
     (fitted on every journey) are computed whole.
     Either way the rows are those a full computation gives. On an incremental run fct_touchpoints
     stays lazy over the state's parts; fct_attribution is lazy either way (``Facts``). The credit
@@ -680,7 +680,7 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     touch_window = None if silver.increment is None else silver.increment.entities["touchpoint"].window
     data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
     window = won_window = None
-    rebuilt = None
+    rebuilt = won_rebuilt = None
     order_digests = None
     if previous is None:
         attribution = attribute(orders, touchpoints, models, won_deals)
@@ -725,16 +725,24 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         if previous.won_conversions is None:  # a state of an earlier kohde: the won deals computed whole
             won = [attribute(orders.clear(), touchpoints, models, won_deals)]
         else:
-            won_window = won_deal_window(lake.scan(previous.won_conversions), won_deals, touched,
-                                         kept_milestones, milestones)
+            won_rebuilt = won_deal_changes(lake.scan(previous.won_conversions), won_deals, touched, kept_milestones,
+                                           milestones)
             kept_won = kept_rows(previous.won_attribution)
-            won = [kept_won if won_window is None else kept_won.filter(pl.col("order_date") < won_window)]
-            if won_window is not None:
-                recent = won_deals.filter(pl.col("close_date") >= won_window)
-                since = datetime.combine(won_window, time(), tzinfo=UTC)  # the earliest a deal of then converts
-                paths = touches_since(since).lazy().join(recent.lazy().select("customer_id").unique(), on="customer_id",
-                                                         how="semi")
-                won.append(attribute(orders.clear(), paths, rule_based, recent))
+            won = [kept_won]
+            if won_rebuilt is not None:
+                won_window = won_rebuilt.since
+                deal_ids = won_rebuilt.order_ids.lazy()
+                recent = won_deals.join(won_rebuilt.order_ids.rename({"order_id": "deal_id"}), on="deal_id", how="semi")
+                first_close = recent["close_date"].min()
+                # the earliest a deal of then converts; only their customers' touches
+                since = None if first_close is None else datetime.combine(cast(date, first_close), time(), tzinfo=UTC)
+                paths = touches_since(since).lazy().join(recent.lazy().select("customer_id").unique(),
+                                                         on="customer_id", how="semi")
+                rebuilt_won = pl.concat(
+                    [kept_won.filter(pl.col("order_date") >= won_window).join(deal_ids, on="order_id", how="anti"),
+                     credit(orders.clear(), paths, rule_based, recent)], how="vertical_relaxed")
+                won = [kept_won.filter(pl.col("order_date") < won_window),
+                       silver.keep("attribution", rebuilt_won.sort(ATTRIBUTION_ORDER))]
             if data_driven:  # their rows go between the rule-based ones of each deal: sorted in
                 won = [silver.keep("attribution", pl.concat(
                     [*won, credit(orders.clear(), touchpoints, data_driven, won_deals)],
@@ -750,7 +758,8 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         won_attribution=attribution.filter((pl.col("conversion_type") == WON_DEAL) & is_rule_based),
         won_conversions=won_deals, won_window=won_window,
         won_rebuilt_all=previous is None or previous.won_conversions is None,
-        rebuilt_orders=None if rebuilt is None else rebuilt.order_ids)
+        rebuilt_orders=None if rebuilt is None else rebuilt.order_ids,
+        rebuilt_won=None if won_rebuilt is None else won_rebuilt.order_ids)
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
         ad_spend=build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect(),

@@ -293,7 +293,7 @@ def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, se
     derived = facts.derived
     assert derived is not None, "a run built on a state derives what the next one needs"
     for kind, window, whole, named in ((ORDER, derived.window, derived.rebuilt_all, derived.rebuilt_orders),
-                                       (WON_DEAL, derived.won_window, derived.won_rebuilt_all, None)):
+                                       (WON_DEAL, derived.won_window, derived.won_rebuilt_all, derived.rebuilt_won)):
         rows = attribution.filter((pl.col("conversion_type") == kind) & pl.col("model").is_in(rule_based))
         if whole:
             loads.append(TableLoad("fct_attribution", rows.collect(), {"conversion_type": [kind], "model": rule_based}))

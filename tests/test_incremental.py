@@ -640,8 +640,16 @@ def test_touched_customers_are_those_with_a_touch_new_gone_or_changed_from_the_w
     assert touched_customers(before, before, date(2026, 10, 1)).collect().is_empty()
 
 
-def test_the_won_deal_window_starts_at_the_earliest_won_deal_new_gone_changed_touched_or_of_a_new_lead() -> None:
-    from pipeline.incremental import won_deal_window
+def test_the_rebuilt_won_deals_are_those_new_gone_changed_touched_or_of_a_new_lead() -> None:
+    from pipeline.incremental import won_deal_changes
+
+    def won_deal_window(*args: object) -> date | None:
+        found = won_deal_changes(*args)  # type: ignore[arg-type]
+        return None if found is None else found.since
+
+    def rebuilt(*args: object) -> list[str]:
+        found = won_deal_changes(*args)  # type: ignore[arg-type]
+        return [] if found is None else sorted(found.order_ids["order_id"])
     before = pl.DataFrame(
         {"deal_id": ["d1", "d2", "d3"], "customer_id": ["c1", "c2", "c3"],
          "created_date": [date(2026, 9, 1)] * 3, "close_date": [date(2026, 10, d) for d in (3, 9, 15)],
@@ -653,11 +661,13 @@ def test_the_won_deal_window_starts_at_the_earliest_won_deal_new_gone_changed_to
                                            .otherwise(pl.col("amount_eur")).alias("amount_eur")),
                        before.head(1).with_columns(pl.lit("d4").alias("deal_id"), pl.lit(date(2026, 10, 20)).alias("close_date"))])
     assert won_deal_window(before.lazy(), after, None, None, None) == date(2026, 10, 15)
+    assert rebuilt(before.lazy(), after, None, None, None) == ["d3", "d4"]  # by id: d1 and d2 (day 3, 9) are not
     # c2's touch changed on day 9 reaches their deal closed that day (at the end of it); c3's on day 16 is after
     # their deal closed (day 15), c1's on day 2 before theirs (day 3): from day 3
     assert won_deal_window(before.lazy(), before, _touched([("c2", 9)]), None, None) == date(2026, 10, 9)
     assert won_deal_window(before.lazy(), before, _touched([("c3", 16)]), None, None) is None
     assert won_deal_window(before.lazy(), before, _touched([("c1", 2), ("c3", 16)]), None, None) == date(2026, 10, 3)
+    assert rebuilt(before.lazy(), before, _touched([("c1", 2), ("c3", 16)]), None, None) == ["d1"]
     # a new lead creation of c1 brings its deal (day 3); a new deal of c2 does not (a won deal's opportunity is its own)
     milestones = pl.DataFrame({"customer_id": ["c1", "c2"], "lead_created_at": [None, None],
                                "deal_dates": [[], [date(2026, 9, 1)]]},
