@@ -42,6 +42,7 @@ from pipeline.incremental import (
     GoldState,
     Increment,
     LabelState,
+    Rebuilt,
     RecordLayers,
     RecordPlan,
     assemble,
@@ -679,7 +680,6 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
         previous = None
     touch_window = None if silver.increment is None else silver.increment.entities["touchpoint"].window
     data_driven = tuple(m for m in models if m not in RULE_BASED_MODELS)
-    window = won_window = None
     rebuilt = won_rebuilt = None
     order_digests = None
     if previous is None:
@@ -704,24 +704,30 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
                 return scan_parts(lake, parts)
             return credit(orders.clear(), touchpoints.clear(), rule_based, won_deals.clear()).clear()
 
+        def spliced(kept: pl.LazyFrame, changes: Rebuilt, new: pl.LazyFrame) -> list[pl.LazyFrame]:
+            """In ATTRIBUTION_ORDER: the kept rows before the first rebuilt conversion's day, then the rest, new.
+
+            The days before it are the state's parts in month order, left in the lake; from it on the other
+            conversions' kept rows and the rebuilt ones' ``new`` rows are sorted together.
+            """
+            since = pl.col("order_date") >= changes.since
+            recent = pl.concat([kept.filter(since).join(changes.order_ids.lazy(), on="order_id", how="anti"), new],
+                               how="vertical_relaxed")
+            return [kept.filter(~since), silver.keep("attribution", recent.sort(ATTRIBUTION_ORDER))]
+
+        def paths_of(customers: pl.DataFrame, first: datetime | None) -> pl.LazyFrame:
+            """The touches on the paths of the customers' conversions from ``first`` on: a path is its customer's."""
+            return touches_since(first).lazy().join(customers.lazy().select("customer_id").unique(), on="customer_id",
+                                                    how="semi")
+
+        # the order rows, then the won deals' likewise by close day
         kept = kept_rows(previous.attribution)
-        # in ATTRIBUTION_ORDER, order rows by day: the days before the first rebuilt conversion's (the state's parts
-        # in month order, left in the lake), then from it on the kept rows of the others and the rebuilt ones'
-        # new rows, sorted together; then the won deals' likewise by close day
         parts = [kept]
         if rebuilt is not None:
-            window = rebuilt.since
-            ids = rebuilt.order_ids.lazy()
-            changed = (orders.filter(pl.col("order_date") >= window).join(ids, on="order_id", how="semi")
-                       .collect())
-            first = changed.filter(pl.col("is_revenue"))["ordered_at"].min()
-            # only their customers' touches: a conversion's path is its customer's
-            paths = touches_since(first).lazy().join(changed.lazy().select("customer_id").unique(), on="customer_id",
-                                                     how="semi")
-            since_window = pl.concat([kept.filter(pl.col("order_date") >= window).join(ids, on="order_id", how="anti"),
-                                      credit(changed, paths, rule_based, None)], how="vertical_relaxed")
-            parts = [kept.filter(pl.col("order_date") < window),
-                     silver.keep("attribution", since_window.sort(ATTRIBUTION_ORDER))]
+            changed = (orders.filter(pl.col("order_date") >= rebuilt.since)
+                       .join(rebuilt.order_ids.lazy(), on="order_id", how="semi").collect())
+            first = cast(datetime | None, changed.filter(pl.col("is_revenue"))["ordered_at"].min())
+            parts = spliced(kept, rebuilt, credit(changed, paths_of(changed, first), rule_based, None))
         if previous.won_conversions is None:  # a state of an earlier kohde: the won deals computed whole
             won = [attribute(orders.clear(), touchpoints, models, won_deals)]
         else:
@@ -730,19 +736,11 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
             kept_won = kept_rows(previous.won_attribution)
             won = [kept_won]
             if won_rebuilt is not None:
-                won_window = won_rebuilt.since
-                deal_ids = won_rebuilt.order_ids.lazy()
                 recent = won_deals.join(won_rebuilt.order_ids.rename({"order_id": "deal_id"}), on="deal_id", how="semi")
                 first_close = recent["close_date"].min()
-                # the earliest a deal of then converts; only their customers' touches
+                # the earliest a deal of then converts
                 since = None if first_close is None else datetime.combine(cast(date, first_close), time(), tzinfo=UTC)
-                paths = touches_since(since).lazy().join(recent.lazy().select("customer_id").unique(),
-                                                         on="customer_id", how="semi")
-                rebuilt_won = pl.concat(
-                    [kept_won.filter(pl.col("order_date") >= won_window).join(deal_ids, on="order_id", how="anti"),
-                     credit(orders.clear(), paths, rule_based, recent)], how="vertical_relaxed")
-                won = [kept_won.filter(pl.col("order_date") < won_window),
-                       silver.keep("attribution", rebuilt_won.sort(ATTRIBUTION_ORDER))]
+                won = spliced(kept_won, won_rebuilt, credit(orders.clear(), paths_of(recent, since), rule_based, recent))
             if data_driven:  # their rows go between the rule-based ones of each deal: sorted in
                 won = [silver.keep("attribution", pl.concat(
                     [*won, credit(orders.clear(), touchpoints, data_driven, won_deals)],
@@ -754,12 +752,10 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     is_rule_based = pl.col("model").is_in(rule_based)
     derived = Derived(
         fingerprint, attribution.filter((pl.col("conversion_type") == ORDER) & is_rule_based), conversions, milestones,
-        window, rebuilt_all=previous is None,
+        rebuilt, rebuilt_all=previous is None,
         won_attribution=attribution.filter((pl.col("conversion_type") == WON_DEAL) & is_rule_based),
-        won_conversions=won_deals, won_window=won_window,
-        won_rebuilt_all=previous is None or previous.won_conversions is None,
-        rebuilt_orders=None if rebuilt is None else rebuilt.order_ids,
-        rebuilt_won=None if won_rebuilt is None else won_rebuilt.order_ids)
+        won_conversions=won_deals, won_rebuilt=won_rebuilt,
+        won_rebuilt_all=previous is None or previous.won_conversions is None)
     return Facts(
         as_of=as_of, orders=orders, touchpoints=touchpoints, attribution=attribution,
         ad_spend=build_fct_ad_spend_daily(silver.as_of("ad_daily", as_of), fx).collect(),

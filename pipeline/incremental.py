@@ -258,17 +258,22 @@ class Derived:
     attribution: pl.DataFrame | pl.LazyFrame  # every rule-based order row of fct_attribution
     conversions: pl.DataFrame | pl.LazyFrame  # ``conversions_of`` the run's fct_orders
     milestones: pl.DataFrame | None  # ``milestones_of`` the run's contacts and deals
-    window: date | None             # the first order date of the rows the run rebuilt (None: none; rebuilt_all: all)
+    rebuilt: Rebuilt | None         # the conversions whose rows the run rebuilt from the previous state's (None: none)
     rebuilt_all: bool               # no previous rows were used: every part is written
     won_attribution: pl.DataFrame | pl.LazyFrame  # every rule-based won-deal row of fct_attribution
     won_conversions: pl.DataFrame   # ``won_deal_conversions`` as of the run's date
-    won_window: date | None         # the close dates whose won-deal rows the run rebuilt (None: none)
+    won_rebuilt: Rebuilt | None     # the won deals whose rows the run rebuilt (None: none)
     won_rebuilt_all: bool           # no previous won-deal rows were used
-    # the order_id of each conversion whose rows the run rebuilt, all dated from ``window`` on (None: every
-    # conversion from ``window`` on, or ``rebuilt_all``)
-    rebuilt_orders: pl.DataFrame | None = None
-    # likewise the won deals' (their deal_id as order_id), all closed from ``won_window`` on
-    rebuilt_won: pl.DataFrame | None = None
+
+    @property
+    def window(self) -> date | None:
+        """The first order date of the rows the run rebuilt (None: none): the state's parts from its month on are new."""
+        return None if self.rebuilt is None else self.rebuilt.since
+
+    @property
+    def won_window(self) -> date | None:
+        """Likewise the first close date of the won-deal rows the run rebuilt."""
+        return None if self.won_rebuilt is None else self.won_rebuilt.since
 
 
 def code_version() -> str:
@@ -786,11 +791,7 @@ def attribution_changes(previous: pl.LazyFrame, conversions: pl.DataFrame | pl.L
         found.append(now.join(moved, on="customer_id", how="semi"))
     if not found:
         return None
-    rows = pl.concat([frame.select("order_id", "order_date") for frame in found]).collect()
-    first = rows["order_date"].min()
-    if first is None:
-        return None
-    return Rebuilt(cast(date, first), rows.select("order_id").unique(maintain_order=True))
+    return _rebuilt([frame.select("order_id", "order_date") for frame in found])
 
 
 # what a won deal's rule-based credit is computed from (``attribution.won_deal_conversions``)
@@ -816,8 +817,13 @@ def won_deal_changes(previous: pl.LazyFrame, won: pl.DataFrame | pl.LazyFrame, t
     moved = _moved(previous_milestones, milestones, ["customer_id", "lead_created_at"])
     if moved is not None:
         found.append(now.join(moved, on="customer_id", how="semi"))
-    rows = pl.concat([frame.select(pl.col("deal_id").alias("order_id"), pl.col("close_date").alias("order_date"))
-                      for frame in found]).collect()
+    return _rebuilt([frame.select(pl.col("deal_id").alias("order_id"), pl.col("close_date").alias("order_date"))
+                     for frame in found])
+
+
+def _rebuilt(found: list[pl.LazyFrame]) -> Rebuilt | None:
+    """The conversions of ``found`` (``order_id``, ``order_date``; old and new rows) as one ``Rebuilt`` (None: none)."""
+    rows = pl.concat(found).collect()
     first = rows["order_date"].min()
     if first is None:
         return None

@@ -182,10 +182,9 @@ def _rebuilt(derived: Derived | None) -> str:
     """For the run log: the conversions whose rule-based credit a night computed again (``attribution_changes``)."""
     if derived is None or derived.rebuilt_all:
         return ""
-    if derived.window is None:
+    if derived.rebuilt is None:
         return "; no order's credit rebuilt"
-    count = "every order's" if derived.rebuilt_orders is None else f"{derived.rebuilt_orders.height:,} orders'"
-    return f"; {count} credit rebuilt (the first dated {derived.window})"
+    return f"; {derived.rebuilt.order_ids.height:,} orders' credit rebuilt (the first dated {derived.rebuilt.since})"
 
 
 def _collected(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
@@ -277,9 +276,9 @@ def _keyed_loads(lake: Lake, tables: dict[str, pl.DataFrame | pl.LazyFrame], loa
 def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, settings: Settings) -> list[TableLoad]:
     """The partial loads of the two fact tables an incremental run may replace in part.
 
-    fct_touchpoints from the touch window on; fct_attribution's rule-based order rows of the
-    conversions the run rebuilt (``Derived.rebuilt_orders``), its rule-based won-deal rows from the won-deal window on (whole when the
-    state kept none), its data-driven rows whole. A window of None means nothing changed there: no load.
+    fct_touchpoints from the touch window on; fct_attribution's rule-based rows of the orders and the
+    won deals the run rebuilt (``Derived.rebuilt``, ``won_rebuilt``; whole when the state kept none),
+    its data-driven rows whole. None rebuilt: no load.
     """
     loads: list[TableLoad] = []
     if facts.touch_window is not None:
@@ -292,20 +291,18 @@ def _fact_loads(tables: dict[str, pl.DataFrame | pl.LazyFrame], facts: Facts, se
     data_driven = [m for m in models if m not in RULE_BASED_MODELS]
     derived = facts.derived
     assert derived is not None, "a run built on a state derives what the next one needs"
-    for kind, window, whole, named in ((ORDER, derived.window, derived.rebuilt_all, derived.rebuilt_orders),
-                                       (WON_DEAL, derived.won_window, derived.won_rebuilt_all, derived.rebuilt_won)):
+    for kind, rebuilt, whole in ((ORDER, derived.rebuilt, derived.rebuilt_all),
+                                 (WON_DEAL, derived.won_rebuilt, derived.won_rebuilt_all)):
         rows = attribution.filter((pl.col("conversion_type") == kind) & pl.col("model").is_in(rule_based))
         if whole:
             loads.append(TableLoad("fct_attribution", rows.collect(), {"conversion_type": [kind], "model": rule_based}))
-        elif window is not None and named is not None:  # the rebuilt conversions' rows only
+        elif rebuilt is not None:  # the rebuilt conversions' rows only
+            ids = rebuilt.order_ids
             loads.append(TableLoad(
                 "fct_attribution",
-                rows.filter(pl.col("order_date") >= window).join(named.lazy(), on="order_id", how="semi").collect(),
-                {"conversion_type": [kind], "model": rule_based, "order_date": Since(window),
-                 "order_id": OneOf(named["order_id"])}))
-        elif window is not None:
-            loads.append(TableLoad("fct_attribution", rows.filter(pl.col("order_date") >= window).collect(),
-                                   {"conversion_type": [kind], "model": rule_based, "order_date": Since(window)}))
+                rows.filter(pl.col("order_date") >= rebuilt.since).join(ids.lazy(), on="order_id", how="semi").collect(),
+                {"conversion_type": [kind], "model": rule_based, "order_date": Since(rebuilt.since),
+                 "order_id": OneOf(ids["order_id"])}))
     if data_driven:
         loads.append(TableLoad("fct_attribution", attribution.filter(pl.col("model").is_in(data_driven)).collect(),
                                {"model": data_driven}))
