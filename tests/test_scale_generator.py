@@ -198,16 +198,18 @@ def test_a_first_run_is_reused_only_under_the_same_code_settings_and_day(tmp_pat
 
     home, day = tmp_path / "home", date(2026, 10, 31)
     env = {"KOHDE_HOME": str(home), "KOHDE_ATTRIBUTION_MODELS": "linear"}
-    saved, wanted, reuse = reusable_first_run(env, home, day)
+    saved, wanted, reuse = reusable_first_run(env, home, day, steady=True)
     assert saved == tmp_path / "state-of-d-1" and not reuse  # nothing kept yet
-    assert wanted == {"code": code_version(), "env": env, "day": "2026-10-31"}
+    assert wanted == {"code": code_version(), "env": env, "day": "2026-10-31", "labels of D - 30": True}
     saved.mkdir()
     (saved / "made-by.json").write_text(json.dumps(wanted))
-    assert reusable_first_run(env, home, day)[2]
-    assert not reusable_first_run({**env, "KOHDE_FIRST_RUN_MONTHS": "1"}, home, day)[2]
-    assert not reusable_first_run(env, home, day + timedelta(days=1))[2]
+    assert reusable_first_run(env, home, day, steady=True)[2]
+    assert not reusable_first_run({**env, "KOHDE_FIRST_RUN_MONTHS": "1"}, home, day, steady=True)[2]
+    assert not reusable_first_run(env, home, day + timedelta(days=1), steady=True)[2]
+    # a state without the labels of D - 30 (--after-first-run) is not a steady night's, nor the other way round
+    assert not reusable_first_run(env, home, day, steady=False)[2]
     (saved / "made-by.json").write_text(json.dumps({**wanted, "code": "0.0.0:{}"}))
-    assert not reusable_first_run(env, home, day)[2]
+    assert not reusable_first_run(env, home, day, steady=True)[2]
 
 
 def test_traced_queries_are_timed_where_kohde_starts_them_and_the_trace_stops(tmp_path: Path) -> None:
