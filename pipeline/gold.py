@@ -82,7 +82,7 @@ from pipeline.transforms.campaign_lift import build_campaign_lift
 from pipeline.transforms.campaigns import build_dim_campaign
 from pipeline.transforms.channel_reallocation import build_channel_reallocation
 from pipeline.transforms.channel_roi import build_channel_roi
-from pipeline.transforms.clv import build_clv, build_ltv_cac, customer_value_and_cost
+from pipeline.transforms.clv import acquisition, build_clv, build_ltv_cac, customer_value_and_cost
 from pipeline.transforms.customer_orders import CustomerOrders, customer_orders
 from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.goal_tracking import GOAL_ATTRIBUTION_MODEL, build_goal_tracking
@@ -867,7 +867,11 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
         else:
             clv, clv_model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate)
         first_touch = touches.filter(pl.col("model") == "first_touch")
-        values = customer_value_and_cost(clv, first_touch, spend, as_of)
+        # each customer's acquisition channel, read by the customer values and LTV:CAC: grouped once (10M customers
+        # at the large scale), kept in the work folder between them
+        found = acquisition(first_touch, spend, as_of)
+        acquired = replace(found, channel=silver.keep("acquisition", found.channel), cac=found.cac.collect().lazy())
+        values = customer_value_and_cost(clv, first_touch, spend, as_of, acquired)
         parts["mart_segment_summary"].append(
             build_segment_summary(segments.lazy(), orders, as_of, customer_values=values.lazy(),
                                   customer_orders=by_customer).collect()
@@ -894,7 +898,7 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
         )
         parts["mart_clv"].append(clv)
         parts["mart_clv_model"].append(clv_model)
-        parts["mart_ltv_cac"].append(build_ltv_cac(clv, segments, first_touch, spend, as_of))
+        parts["mart_ltv_cac"].append(build_ltv_cac(clv, segments, first_touch, spend, as_of, acquired))
         parts["mart_retargeting"].append(build_retargeting(touchpoints.lazy(), orders, spend.lazy(), as_of,
                                                            settings.attribution_lookback_days).collect())
     return {name: _concat(frames) for name, frames in parts.items() if frames}

@@ -516,6 +516,29 @@ def test_customer_value_and_cost_by_hand() -> None:
     ]
 
 
+def test_acquisition_channel_is_the_largest_first_touch_credit_then_the_channel_name() -> None:
+    split = [{**first_touch("c1", channel), "credit": credit}
+             for channel, credit in [("paid_social", 0.25), ("paid_search", 0.25), ("email", 0.5)]]
+    tied = [{**first_touch("c2", channel), "credit": 0.5} for channel in ["paid_social", "display_retargeting"]]
+    found = clv.acquisition(pl.DataFrame([*split, *tied]), ltv_cac_inputs()[3], AS_OF)
+    assert sorted(found.channel.collect().rows()) == [("c1", "email"), ("c2", "display_retargeting")]
+    # CAC over the new customers' credit: paid_search 1000 / 0.25, paid_social 300 / 0.75, display 500 / 0.5
+    assert sorted(found.cac.collect().rows()) == [
+        ("display_retargeting", Decimal("1000")), ("email", None), ("paid_search", Decimal("4000")),
+        ("paid_social", Decimal("400"))]
+
+
+def test_the_acquisition_computed_once_gives_the_same_tables_and_is_refused_for_another_date() -> None:
+    mart_clv, segments, attribution, spend = ltv_cac_inputs()
+    found = clv.acquisition(attribution, spend, AS_OF)
+    assert_frame_equal(build_ltv_cac(mart_clv, segments, attribution, spend, AS_OF, found),
+                       build_ltv_cac(mart_clv, segments, attribution, spend, AS_OF))
+    assert_frame_equal(clv.customer_value_and_cost(mart_clv, attribution, spend, AS_OF, found),
+                       clv.customer_value_and_cost(mart_clv, attribution, spend, AS_OF), check_row_order=False)
+    with pytest.raises(ValueError, match="acquisition channels of 2026-06-30, asked for 2026-05-31"):
+        build_ltv_cac(mart_clv, segments, attribution, spend, date(2026, 5, 31), found)
+
+
 def test_cdnow_generic_orders_csv(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     cdnow_as_generic_orders_csv(path)
