@@ -62,6 +62,7 @@ import polars as pl
 from pipeline import __version__
 from pipeline.entities import BUSINESS_KEYS, ENTITIES
 from pipeline.lake import Lake, LakePath, ParquetCompression, partition_date
+from pipeline.transforms.customer_orders import CustomerOrders
 
 STATE_FORMAT = 3
 # the state's files are rewritten every night and read by the next: lz4 writes them at half zstd's CPU and
@@ -117,11 +118,16 @@ class DerivedState:
     # likewise of the won deals ("YYYY-MM" of the close date); None: not kept (a state of an earlier kohde)
     won_attribution: dict[str, str] = field(default_factory=dict)
     won_conversions: str | None = None  # one row per won deal (``won_deal_conversions``)
+    # the orders grouped by customer (``customer_orders``) as of the state's date over an RFM window of this many days;
+    # None: not kept (a state step's, or an earlier kohde's)
+    customer_orders: str | None = None
+    customer_orders_window: int | None = None
 
     def paths(self) -> set[str]:
         """Every file of the lake it reads."""
         return {*self.attribution.values(), self.conversions, *([self.milestones] if self.milestones else []),
-                *self.won_attribution.values(), *([self.won_conversions] if self.won_conversions else [])}
+                *self.won_attribution.values(), *([self.won_conversions] if self.won_conversions else []),
+                *([self.customer_orders] if self.customer_orders else [])}
 
 
 @dataclass(frozen=True)
@@ -200,7 +206,9 @@ class GoldState:
         derived = None if self.derived is None else {
             "settings": self.derived.settings, "attribution": self.derived.attribution,
             "conversions": self.derived.conversions, "milestones": self.derived.milestones,
-            "won_attribution": self.derived.won_attribution, "won_conversions": self.derived.won_conversions}
+            "won_attribution": self.derived.won_attribution, "won_conversions": self.derived.won_conversions,
+            "customer_orders": self.derived.customer_orders,
+            "customer_orders_window": self.derived.customer_orders_window}
         return {
             "format": STATE_FORMAT, "state_id": self.state_id, "as_of": self.as_of.isoformat(), "code": self.code,
             "entities": {name: {"files": list(e.files), "lead_days": e.lead_days, "parts": e.parts}
@@ -229,7 +237,8 @@ class GoldState:
                              for name, e in raw["entities"].items()},
                    derived=None if derived is None else DerivedState(
                        derived["settings"], dict(derived["attribution"]), derived["conversions"], derived["milestones"],
-                       dict(derived.get("won_attribution", {})), derived.get("won_conversions")),
+                       dict(derived.get("won_attribution", {})), derived.get("won_conversions"),
+                       derived.get("customer_orders"), derived.get("customer_orders_window")),
                    labels={day: LabelState(label["path"], label["fingerprint"]) for day, label in raw["labels"].items()},
                    digests={table: dict(months) for table, months in raw["digests"].items()},
                    loaded={table: RowHashes(hashes["path"], hashes["polars"])
@@ -264,6 +273,7 @@ class Derived:
     won_conversions: pl.DataFrame   # ``won_deal_conversions`` as of the run's date
     won_rebuilt: Rebuilt | None     # the won deals whose rows the run rebuilt (None: none)
     won_rebuilt_all: bool           # no previous won-deal rows were used
+    customer_orders: CustomerOrders | None = None  # the night's (None: not built, a state step)
 
     @property
     def window(self) -> date | None:
@@ -544,8 +554,12 @@ def write_parts(lake: Lake, state_id: str, as_of: date, truths: Mapping[str, pl.
         if derived.milestones is not None:
             milestones = f"{folder}/milestones.parquet"
             lake.write(lake.root / milestones, derived.milestones, STATE_COMPRESSION)
+        grouped, window = None, None
+        if derived.customer_orders is not None:
+            grouped, window = f"{folder}/customer_orders.parquet", derived.customer_orders.window_days
+            _write_frame(lake, grouped, derived.customer_orders.rows)
         derived_state = DerivedState(derived.settings, attribution, f"{folder}/conversions.parquet", milestones,
-                                     won, f"{folder}/won_conversions.parquet")
+                                     won, f"{folder}/won_conversions.parquet", grouped, window)
     kept_labels: dict[str, LabelState] = {}
     for day, label in sorted((labels or {}).items()):
         if not isinstance(label, LabelState):

@@ -76,6 +76,39 @@ def customer_orders(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> 
     return CustomerOrders(rows, as_of, window_days)
 
 
+def regrouped(previous: pl.LazyFrame, previous_as_of: date, fct_orders: pl.LazyFrame, as_of: date, window_days: int,
+              since: date | None, moved: pl.LazyFrame) -> CustomerOrders:
+    """``customer_orders`` of ``fct_orders`` from ``previous``, its rows as of ``previous_as_of`` over the same window.
+
+    Only the customers whose rows can differ are grouped again; the others keep their previous row.
+    The caller knows that fct_orders' rows dated before ``since`` (None: every row) are those the
+    previous rows were grouped from (equal month digests). A customer's row can then differ only
+    when, tonight or then, they have an order dated ``since`` or later (tonight's: their orders
+    here; then: ``moved``, the customer_id of every revenue order dated ``since`` or later the
+    previous night, whose customer or status may have changed since), an order that the as-of
+    date or the RFM window's start took in or left out (dated between the two nights' as-of
+    dates or window starts), or no revenue order then (``orders`` 0: a row held by other orders
+    alone, which may be gone).
+    """
+    if since is None:
+        since = date.max
+    start, previous_start = as_of - timedelta(days=window_days), previous_as_of - timedelta(days=window_days)
+    day = pl.col("order_date")
+
+    def between(one: date, other: date) -> pl.Expr:
+        return (day > min(one, other)) & (day <= max(one, other))
+
+    redo = pl.concat([
+        fct_orders.filter((day >= since) | between(previous_as_of, as_of) | between(previous_start, start))
+        .select("customer_id"),
+        moved.select("customer_id"),
+        previous.filter(pl.col("orders") == 0).select("customer_id"),
+    ]).drop_nulls().unique()
+    kept = previous.join(redo, on="customer_id", how="anti")
+    grouped = customer_orders(fct_orders.join(redo, on="customer_id", how="semi"), as_of, window_days)
+    return CustomerOrders(pl.concat([kept, grouped.rows], how="vertical_relaxed"), as_of, window_days)
+
+
 def grouped_orders(fct_orders: pl.LazyFrame, as_of: date, given: CustomerOrders | None,
                    window_days: int | None = None) -> pl.LazyFrame:
     """``given``'s rows (refused for another date or window), else ``customer_orders`` of the orders, grouped here.

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
 from decimal import Decimal
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipeline.transforms.customer_orders import customer_orders, customer_revenue
+from pipeline.entities import MONEY
+from pipeline.incremental import changed_since, month_digests
+from pipeline.transforms.customer_orders import customer_orders, customer_revenue, regrouped
 from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.segment_migration import build_segment_migration
 from pipeline.transforms.segment_quality import build_segment_quality
@@ -86,3 +89,74 @@ def test_grouped_once_or_by_each_builder_the_tables_are_the_same() -> None:
                               customer_orders=grouped).collect(),
         build_segment_quality(current, world_orders(), migration, AS_OF, min_customers=1).collect(),
     )
+
+
+def random_orders(rng: random.Random, count: int, first: date, days: int, customers: int) -> pl.DataFrame:
+    """fct_orders' columns that customer_orders reads, of ``count`` random orders from ``first`` on."""
+    return pl.DataFrame({
+        "order_id": [f"o{rng.getrandbits(40)}" for _ in range(count)],
+        "customer_id": [None if rng.random() < 0.03 else f"c{rng.randrange(customers)}" for _ in range(count)],
+        "order_date": [first + timedelta(days=rng.randrange(days)) for _ in range(count)],
+        "is_revenue": [rng.random() < 0.8 for _ in range(count)],
+        "net_revenue_eur": [None if rng.random() < 0.05 else Decimal(rng.randrange(1, 50_000)) / 100
+                            for _ in range(count)],
+        "price_tier": [rng.choice(["mid", "luxury", "Luxury", None]) for _ in range(count)],
+    }, schema_overrides={"net_revenue_eur": MONEY})
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_regrouped_from_the_previous_nights_rows_equals_grouping_every_order(seed: int) -> None:
+    # the night's orders: the previous night's, some of the changed months' altered (status, customer, amount,
+    # gone), new ones; a night one to four days later, an RFM window of 30 days so orders leave it
+    rng = random.Random(seed)
+    window, previous_as_of = 30, date(2026, 6, 27)
+    as_of = previous_as_of + timedelta(days=rng.randrange(1, 5))
+    before = random_orders(rng, 600, date(2026, 1, 1), 190, 80)  # some dated after either as-of
+    since = date(2026, 6, 1) if seed % 3 else date(2026, 5, 1)
+    changed = before.filter(pl.col("order_date") >= since).sample(fraction=0.3, seed=seed)
+    altered = changed.with_columns(
+        pl.when(pl.int_range(pl.len()) % 3 == 0).then(~pl.col("is_revenue")).otherwise(pl.col("is_revenue"))
+        .alias("is_revenue"),
+        pl.when(pl.int_range(pl.len()) % 3 == 1).then(pl.lit(f"c{rng.randrange(90)}")).otherwise(pl.col("customer_id"))
+        .alias("customer_id"),
+        (pl.col("net_revenue_eur") + Decimal("1.5")).cast(MONEY),
+    ).filter(pl.int_range(pl.len()) % 5 != 4)  # a fifth gone
+    new = random_orders(rng, 40, since, (as_of - since).days + 3, 95)
+    after = pl.concat([before.join(changed, on="order_id", how="anti"), altered, new])
+    found = changed_since(month_digests(before, "order_date"), month_digests(after, "order_date"))
+    assert found is not None and not isinstance(found, str) and found <= since
+    previous = customer_orders(before.lazy(), previous_as_of, window).rows.collect()
+    moved = before.lazy().filter(pl.col("is_revenue") & (pl.col("order_date") >= found))
+    got = regrouped(previous.lazy(), previous_as_of, after.lazy(), as_of, window, found, moved)
+    assert (got.as_of, got.window_days) == (as_of, window)
+    expected = customer_orders(after.lazy(), as_of, window).rows.collect().sort("customer_id")
+    assert_frame_equal(got.rows.collect().sort("customer_id"), expected)
+
+
+def test_regrouped_with_no_changed_month_follows_the_window_and_the_as_of_date_only() -> None:
+    d = date
+    before = pl.DataFrame({
+        "order_id": ["a1", "a2", "b1", "c1"], "customer_id": ["a", "a", "b", "c"],
+        "order_date": [d(2026, 5, 31), d(2026, 6, 20), d(2026, 7, 1), d(2026, 6, 1)],
+        "is_revenue": [True, True, True, False], "net_revenue_eur": [10, 20, 30, 40], "price_tier": [None] * 4,
+    }, schema_overrides={"net_revenue_eur": MONEY, "price_tier": pl.Utf8})
+    previous = customer_orders(before.lazy(), d(2026, 6, 30), 30).rows  # window (2026-05-31, 2026-06-30]
+    got = regrouped(previous, d(2026, 6, 30), before.lazy(), d(2026, 7, 1), 30, None,
+                    before.lazy().clear()).rows.collect().sort("customer_id")
+    # a: the order of 2026-05-31 was before the window already; b's order of 2026-07-01 now counts
+    assert got.select("customer_id", "orders", "window_orders", "window_revenue_eur").rows() == [
+        ("a", 2, 1, Decimal("20.0000")), ("b", 1, 1, Decimal("30.0000")), ("c", 0, 0, Decimal("0.0000"))]
+    assert_frame_equal(got, customer_orders(before.lazy(), d(2026, 7, 1), 30).rows.collect().sort("customer_id"))
+
+
+def test_regrouped_drops_the_row_of_a_customer_whose_only_order_was_not_revenue_and_moved() -> None:
+    d = date
+    before = pl.DataFrame({
+        "order_id": ["a1", "c1"], "customer_id": ["a", "c"], "order_date": [d(2026, 5, 2), d(2026, 6, 1)],
+        "is_revenue": [True, False], "net_revenue_eur": [10, 40], "price_tier": [None, None],
+    }, schema_overrides={"net_revenue_eur": MONEY, "price_tier": pl.Utf8})
+    after = before.with_columns(customer_id=pl.Series(["a", "a"]))  # c1 was a's: c has no order now
+    previous = customer_orders(before.lazy(), d(2026, 6, 30), 30).rows
+    moved = before.lazy().filter(pl.col("is_revenue") & (pl.col("order_date") >= d(2026, 6, 1)))  # none: c1 is not revenue
+    got = regrouped(previous, d(2026, 6, 30), after.lazy(), d(2026, 7, 1), 30, d(2026, 6, 1), moved)
+    assert got.rows.collect().select("customer_id", "orders").rows() == [("a", 1)]
