@@ -249,3 +249,42 @@ def test_traced_queries_are_timed_where_kohde_starts_them_and_the_trace_stops(tm
     assert all(query.seconds >= 0 and query.peak_mb > 0 for query in log.queries)
     assert (pl.LazyFrame.collect, pl.LazyFrame.sink_parquet) == (collect, sink)  # put back
     assert not log._sampling
+
+
+def test_the_labels_of_d_minus_30_kept_by_the_bench_are_those_the_night_computes(tmp_path: Path) -> None:
+    # keep_migration_labels: the night of D on the first run's state reads the labels of D - 30 from it (a steady
+    # night) instead of segmenting the customers as of D - 30 on the state's base, and its migration is the same
+    import duckdb
+
+    from bench.scale import keep_migration_labels, keep_night_state, restore_night_state
+    from pipeline.run import run_range
+
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    days = 100
+    _, generator = write_history(home / "lake", Scale(60, 1_500, 200, days=days), START, seed=6)
+    day = START + timedelta(days=days)
+    write_new_day(inbox, generator, day, seed=6)
+    settings = Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox),
+                                  "KOHDE_ATTRIBUTION_MODELS": "linear", "KOHDE_FIRST_RUN_MONTHS": "1"})
+    lake = Path(settings.lake)
+    first = run_range(settings, day - timedelta(days=1), day - timedelta(days=1))
+    assert first.silver is not None and first.silver.startswith("first run")
+    keep_night_state(lake, home, tmp_path / "after-first-run")
+    compared_to = day - timedelta(days=30)
+
+    def migration() -> list[tuple]:
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            return con.execute("SELECT * FROM mart_segment_migration WHERE as_of_date = ? ORDER BY ALL",
+                               [day]).fetchall()
+
+    after_first_run = run_range(settings, day, day)
+    assert after_first_run.silver is not None
+    assert f"the segments of {compared_to} on the state of" in after_first_run.silver
+    expected = migration()
+    assert expected  # customers moved between segments in 30 days
+
+    restore_night_state(lake, home, tmp_path / "after-first-run", day)
+    assert keep_migration_labels(lake, settings, day) > 0
+    steady = run_range(settings, day, day)
+    assert steady.silver is not None and f"the segments of {compared_to} from the state" in steady.silver
+    assert migration() == expected
