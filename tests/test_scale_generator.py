@@ -133,6 +133,17 @@ def test_machine_yardstick_times_its_work_and_leaves_no_file(tmp_path: Path) -> 
     assert not list(tmp_path.iterdir())  # its Parquet file is removed
 
 
+def history_and_new_day(tmp_path: Path, scale: Scale, *, seed: int, **env: str) -> tuple[Path, Settings, date]:
+    """A history of ``scale`` in a home under tmp_path, the next day's inbox, and settings (linear model) for both."""
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    _, generator = write_history(home / "lake", scale, START, seed=seed)
+    day = START + timedelta(days=scale.days)
+    write_new_day(inbox, generator, day, seed=seed)
+    settings = Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox),
+                                  "KOHDE_ATTRIBUTION_MODELS": "linear", **env})
+    return home, settings, day
+
+
 def test_a_night_repeated_on_the_restored_state_is_the_same_night(tmp_path: Path) -> None:
     # --repeat: the night of D, undone (its ingest, state and warehouse), then run again on the same state of D - 1
     import duckdb
@@ -140,13 +151,7 @@ def test_a_night_repeated_on_the_restored_state_is_the_same_night(tmp_path: Path
     from bench.scale import keep_night_state, restore_night_state
     from pipeline.run import run_range
 
-    home, inbox = tmp_path / "home", tmp_path / "inbox"
-    days = 40
-    _, generator = write_history(home / "lake", Scale(60, 1_200, 180, days=days), START, seed=5)
-    day = START + timedelta(days=days)
-    write_new_day(inbox, generator, day, seed=5)
-    settings = Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox),
-                                  "KOHDE_ATTRIBUTION_MODELS": "linear"})
+    home, settings, day = history_and_new_day(tmp_path, Scale(60, 1_200, 180, days=40), seed=5)
     lake = Path(settings.lake)
     run_range(settings, day - timedelta(days=1), day - timedelta(days=1))
 
@@ -259,13 +264,8 @@ def test_the_labels_of_d_minus_30_kept_by_the_bench_are_those_the_night_computes
     from bench.scale import keep_migration_labels, keep_night_state, restore_night_state
     from pipeline.run import run_range
 
-    home, inbox = tmp_path / "home", tmp_path / "inbox"
-    days = 100
-    _, generator = write_history(home / "lake", Scale(60, 1_500, 200, days=days), START, seed=6)
-    day = START + timedelta(days=days)
-    write_new_day(inbox, generator, day, seed=6)
-    settings = Settings.from_env({"KOHDE_HOME": str(home), "KOHDE_INBOX": str(inbox),
-                                  "KOHDE_ATTRIBUTION_MODELS": "linear", "KOHDE_FIRST_RUN_MONTHS": "1"})
+    home, settings, day = history_and_new_day(tmp_path, Scale(60, 1_500, 200, days=100), seed=6,
+                                              KOHDE_FIRST_RUN_MONTHS="1")
     lake = Path(settings.lake)
     first = run_range(settings, day - timedelta(days=1), day - timedelta(days=1))
     assert first.silver is not None and first.silver.startswith("first run")
