@@ -785,9 +785,8 @@ def _customer_orders(silver: Silver, orders: pl.LazyFrame, as_of: date, window_d
     if isinstance(since, str):  # "all": rows without an order date changed
         return customer_orders(orders, as_of, window_days), digests
     lake = silver.lake
-    moved = lake.scan(derived.conversions).select("customer_id", "order_date").clear() if since is None else (
-        lake.scan(derived.conversions).filter(pl.col("order_date") >= since))
-    return regrouped(lake.scan(derived.customer_orders), state.as_of, orders, as_of, window_days, since, moved), digests
+    return regrouped(lake.scan(derived.customer_orders), state.as_of, orders, as_of, window_days, since,
+                     lake.scan(derived.conversions)), digests
 
 
 def build_current(silver: Silver, as_of: date, settings: Settings,

@@ -77,15 +77,15 @@ def customer_orders(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> 
 
 
 def regrouped(previous: pl.LazyFrame, previous_as_of: date, fct_orders: pl.LazyFrame, as_of: date, window_days: int,
-              since: date | None, moved: pl.LazyFrame) -> CustomerOrders:
+              since: date | None, earlier: pl.LazyFrame) -> CustomerOrders:
     """``customer_orders`` of ``fct_orders`` from ``previous``, its rows as of ``previous_as_of`` over the same window.
 
     Only the customers whose rows can differ are grouped again; the others keep their previous row.
     The caller knows that fct_orders' rows dated before ``since`` (None: every row) are those the
     previous rows were grouped from (equal month digests). A customer's row can then differ only
     when, tonight or then, they have an order dated ``since`` or later (tonight's: their orders
-    here; then: ``moved``, the customer_id of every revenue order dated ``since`` or later the
-    previous night, whose customer or status may have changed since), an order that the as-of
+    here; then: ``earlier``, the previous night's revenue orders (customer_id, order_date), those
+    dated ``since`` or later, whose customer or status may have changed since), an order that the as-of
     date or the RFM window's start took in or left out (dated between the two nights' as-of
     dates or window starts), or no revenue order then (``orders`` 0: a row held by other orders
     alone, which may be gone).
@@ -101,7 +101,7 @@ def regrouped(previous: pl.LazyFrame, previous_as_of: date, fct_orders: pl.LazyF
     redo = pl.concat([
         fct_orders.filter((day >= since) | between(previous_as_of, as_of) | between(previous_start, start))
         .select("customer_id"),
-        moved.select("customer_id"),
+        earlier.filter(day >= since).select("customer_id"),
         previous.filter(pl.col("orders") == 0).select("customer_id"),
     ]).drop_nulls().unique()
     kept = previous.join(redo, on="customer_id", how="anti")

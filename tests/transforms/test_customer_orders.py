@@ -126,8 +126,8 @@ def test_regrouped_from_the_previous_nights_rows_equals_grouping_every_order(see
     found = changed_since(month_digests(before, "order_date"), month_digests(after, "order_date"))
     assert found is not None and not isinstance(found, str) and found <= since
     previous = customer_orders(before.lazy(), previous_as_of, window).rows.collect()
-    moved = before.lazy().filter(pl.col("is_revenue") & (pl.col("order_date") >= found))
-    got = regrouped(previous.lazy(), previous_as_of, after.lazy(), as_of, window, found, moved)
+    conversions = before.lazy().filter(pl.col("is_revenue"))  # the previous night's revenue orders (the state's)
+    got = regrouped(previous.lazy(), previous_as_of, after.lazy(), as_of, window, found, conversions)
     assert (got.as_of, got.window_days) == (as_of, window)
     expected = customer_orders(after.lazy(), as_of, window).rows.collect().sort("customer_id")
     assert_frame_equal(got.rows.collect().sort("customer_id"), expected)
@@ -157,6 +157,6 @@ def test_regrouped_drops_the_row_of_a_customer_whose_only_order_was_not_revenue_
     }, schema_overrides={"net_revenue_eur": MONEY, "price_tier": pl.Utf8})
     after = before.with_columns(customer_id=pl.Series(["a", "a"]))  # c1 was a's: c has no order now
     previous = customer_orders(before.lazy(), d(2026, 6, 30), 30).rows
-    moved = before.lazy().filter(pl.col("is_revenue") & (pl.col("order_date") >= d(2026, 6, 1)))  # none: c1 is not revenue
-    got = regrouped(previous, d(2026, 6, 30), after.lazy(), d(2026, 7, 1), 30, d(2026, 6, 1), moved)
+    conversions = before.lazy().filter(pl.col("is_revenue"))  # a1 only: c1 is not revenue
+    got = regrouped(previous, d(2026, 6, 30), after.lazy(), d(2026, 7, 1), 30, d(2026, 6, 1), conversions)
     assert got.rows.collect().select("customer_id", "orders").rows() == [("a", 1)]
