@@ -691,9 +691,11 @@ def _check_keys_duckdb(raw: Any, table: TableDef, view: str,
         # rows kept outside the replaced ones may share a key with the new rows
         among = " AND ".join(f"{quote(column)} IN (SELECT value FROM {name})" for column, name in (named or {}).items()
                              if column in table.primary_key)
-        kept_rows = f"(SELECT {keys} FROM {quote(table.name)} WHERE {among})" if among else quote(table.name)
-        kept = raw.execute(f"SELECT {keys} FROM {kept_rows} AS kept JOIN {quote(view)} USING ({keys}) LIMIT 1"
-                           ).fetchone()
+        # MATERIALIZED: the kept rows of those values first (large: 0.6 s over fct_attribution's 160M rows), not a
+        # join of every kept row with the new ones on the whole key that the optimizer would otherwise plan (2.5 s)
+        kept_rows = (f"WITH kept AS MATERIALIZED (SELECT {keys} FROM {quote(table.name)} WHERE {among}) " if among
+                     else f"WITH kept AS (SELECT {keys} FROM {quote(table.name)}) ")
+        kept = raw.execute(f"{kept_rows}SELECT {keys} FROM kept JOIN {quote(view)} USING ({keys}) LIMIT 1").fetchone()
         if kept:
             raise WarehouseError(f"{table.name}: duplicate key ({', '.join(table.primary_key)}) = "
                                  f"({', '.join(map(str, kept))}): already in the table outside the replaced rows")
