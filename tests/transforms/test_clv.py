@@ -502,6 +502,24 @@ def test_build_ltv_cac_by_hand() -> None:
     assert_matches_ddl(got, "mart_ltv_cac")
 
 
+def test_ltv_cac_customers_without_a_predicted_clv_count_as_customers_but_not_in_the_mean_ltv() -> None:
+    """An unfitted model leaves predicted_clv_12m_eur NULL: the customer counts, their LTV is not averaged."""
+    mart_clv, segments, attribution, spend = ltv_cac_inputs()
+    unfitted = pl.col("customer_id").is_in(["c4", "c5", "c6"]) & (pl.col("as_of_date") == AS_OF)
+    mart_clv = mart_clv.with_columns(pl.when(unfitted).then(None).otherwise(pl.col("predicted_clv_12m_eur"))
+                                     .alias("predicted_clv_12m_eur"))
+    got = build_ltv_cac(mart_clv, segments, attribution, spend, AS_OF).select("dimension", "value", "customers",
+                                                                               "ltv_eur", "cac_eur")
+    assert got.rows() == [
+        ("acquisition_channel", "display_retargeting", 1, None, Decimal("500")),  # c6: no LTV
+        ("acquisition_channel", "email", 1, None, None),  # c5: no LTV
+        ("acquisition_channel", "paid_search", 4, Decimal("900"), Decimal("250")),  # (1000 + 800 + 900) / 3
+        ("acquisition_channel", "paid_social", 0, None, None),
+        ("segment", "Champions", 2, Decimal("900"), Decimal("250")),
+        ("segment", "Loyal Customers", 3, Decimal("900"), Decimal("250")),  # c3's 900 alone; CAC of c3 and c4
+    ]
+
+
 def test_customer_value_and_cost_by_hand() -> None:
     mart_clv, _, attribution, spend = ltv_cac_inputs()
     got = clv.customer_value_and_cost(mart_clv, attribution, spend, AS_OF).sort("customer_id")
