@@ -35,6 +35,7 @@ from pipeline.transforms.segment_migration import GONE, NEW
 from pipeline.transforms.segments import (
     SEGMENTATIONS,
     SQUARE_SPLIT,
+    by_snapshot_row,
     money_squares,
     segment_labels,
     sums_by_segment,
@@ -92,8 +93,7 @@ def build_segment_quality(
     # customer_revenue has one row per customer: joined to the snapshot's row numbers and put back in their
     # order, its values line up with the snapshot's rows
     values = (
-        snapshot.lazy().select("customer_id").with_row_index("_row")
-        .join(customer_revenue(fct_orders, as_of, customer_orders), on="customer_id", how="left")
+        by_snapshot_row(snapshot, customer_revenue(fct_orders, as_of, customer_orders))
         .sort("_row")
         .select(pl.col("revenue_eur").to_physical().fill_null(0).alias("_value"))
         .with_columns(money_squares(pl.col("_value")))

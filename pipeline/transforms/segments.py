@@ -593,6 +593,26 @@ def money_squares(money: pl.Expr) -> list[pl.Expr]:
     return [(units * high).alias("_sq_hi"), (units * (units - high * SQUARE_SPLIT)).alias("_sq_lo")]
 
 
+def by_snapshot_row(snapshot: pl.DataFrame, *frames: pl.LazyFrame) -> pl.LazyFrame:
+    """Each frame's columns (NULL where it has no row) per row of ``snapshot`` and its number ``_row``, in no order.
+
+    ``snapshot`` has one row per customer_id, each frame at most one. The join is on a 64-bit hash of
+    customer_id when the snapshot's hashes are unique (an integer join instead of one on the text:
+    10M customers at the large scale), else on the text. A customer of a frame outside the snapshot
+    takes a snapshot customer's row only if their hashes are equal, about 1 in 2^64 per pair (the
+    revenue and value frames' customers are all in the snapshot).
+    """
+    key = pl.col("customer_id").hash().alias("_key")
+    rows = snapshot.select(key)
+    if rows["_key"].n_unique() != rows.height:
+        key = pl.col("customer_id").alias("_key")
+        rows = snapshot.select(key)
+    joined = rows.lazy().with_row_index("_row")
+    for frame in frames:
+        joined = joined.join(frame.select(key, pl.exclude("customer_id")), on="_key", how="left")
+    return joined.drop("_key")
+
+
 def sums_by_segment(customers: pl.LazyFrame, sums: list[pl.Expr]) -> pl.LazyFrame:
     """``sums`` (additive aggregations) per segmentation and segment of ``customers`` (one row each, ``SEGMENTATIONS`` columns).
 
@@ -662,11 +682,9 @@ def build_segment_summary(
     snapshot = customer_segments.filter(pl.col("as_of_date") == as_of).select("customer_id", *segment_labels()).collect()
     # the customers' figures joined to the snapshot's row numbers, not to its labels, then put in the snapshot's order
     figures = (
-        snapshot.lazy().select("customer_id").with_row_index("_row")
-        .join(customer_revenue(fct_orders, as_of, customer_orders), on="customer_id", how="left")
-        .join(customer_values.select("customer_id", pl.col("predicted_clv_12m_eur").alias("_clv"),
-                                     pl.col("acquisition_cost_eur").alias("_cac")),
-              on="customer_id", how="left")
+        by_snapshot_row(snapshot, customer_revenue(fct_orders, as_of, customer_orders),
+                        customer_values.select("customer_id", pl.col("predicted_clv_12m_eur").alias("_clv"),
+                                               pl.col("acquisition_cost_eur").alias("_cac")))
         .sort("_row")
         .select(
             "_row",
