@@ -179,6 +179,58 @@ def test_gamma_gamma_reproduces_published_cdnow_estimates() -> None:
         assert relative_error(getattr(on_file, name), getattr(fitted, name)) < 1e-3, name
 
 
+def customers_who_repeat_one_price(seed: int, n: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """(frequency, monetary_value) of customers who buy their own catalogue item 97 % of the time.
+
+    Their order values barely vary around their own mean, so Gamma-Gamma's p goes to the p -> infinity
+    limit (about 1e8): the large bench's customers, whose fit flipped between converged and not.
+    """
+    rng = np.random.default_rng(seed)
+    prices = np.array([432, 480, 621, 690, 801, 890, 1150, 1200, 1290, 1450, 1800, 2300, 2450, 3200, 4200, 24000.0])
+    x = np.minimum(rng.geometric(0.45, n), 12)
+    home = rng.choice(prices, size=n)
+    m = np.array([np.where(rng.random(k) < 0.97, h, rng.choice(prices, size=k)).mean()
+                  for h, k in zip(home, x, strict=True)])
+    return x.astype(np.float64), m
+
+
+def test_gamma_gamma_converges_in_the_limit_of_customers_who_repeat_one_price() -> None:
+    # before the likelihood was summed without its px ln x terms, seeds 1, 4 and 5 stopped short (not converged)
+    for seed in range(6):
+        x, m = customers_who_repeat_one_price(seed)
+        fitted = fit_gamma_gamma(x, m)
+        assert fitted.converged, seed
+        assert fitted.p > 1e7, seed
+        # in that limit a customer's expected spend is their own mean
+        assert np.max(np.abs(expected_spend(fitted, x, m) / m - 1)) < 1e-3, seed
+
+
+def test_the_asymptotic_series_equal_the_special_functions_where_they_take_over() -> None:
+    # from a = 1e4 on; there the plain differences are still good to about 1e-11
+    from scipy.special import digamma, gammaln
+    a = np.array([1e4, 1.5e4, 3e4])
+    for q in (0.3, 1.55, 7.0):
+        assert np.max(np.abs(clv._log_rising(a, q) - (gammaln(a + q) - gammaln(a)))) < 1e-10, q
+        assert np.max(np.abs(clv._digamma_step(a, q) - (digamma(a + q) - digamma(a)))) < 1e-12, q
+
+
+def test_gamma_gamma_gradient_matches_its_likelihood_near_the_limit() -> None:
+    """At px ~ 1e9 the mean log-likelihood is exact to rounding: its central differences equal the gradient."""
+    x, m = customers_who_repeat_one_price(1)
+    used = (x > 0) & (m > 0)
+    rows = clv._FitRows.of(x[used], (m[used] / m[used].mean(),), np.ones(int(used.sum())))
+    at = np.array([19.0, 0.5, -19.5])  # ln p, ln q, ln gamma on the ridge the fit above ends on
+    _, gradient = clv._gamma_gamma_mean_negative_log_likelihood(at, rows)
+    step = 1e-3
+    for i in range(3):
+        up, down = at.copy(), at.copy()
+        up[i] += step
+        down[i] -= step
+        slope = (clv._gamma_gamma_mean_negative_log_likelihood(up, rows)[0]
+                 - clv._gamma_gamma_mean_negative_log_likelihood(down, rows)[0]) / (2 * step)
+        assert abs(slope - gradient[i]) < 1e-6 * max(1.0, abs(gradient[i])), i
+
+
 def test_fits_equal_lifetimes_on_the_same_summary() -> None:
     summary = cdnow_summary()
     x, t_x, t_cal, m = (summary[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
