@@ -75,7 +75,7 @@ from pipeline.lake import Lake  # noqa: E402
 from pipeline.run import ingest_range, run_range, stable_floats  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.silver import as_of as silver_as_of  # noqa: E402
-from pipeline.silver import fx_rates, versions  # noqa: E402
+from pipeline.silver import fx_rates  # noqa: E402
 from pipeline.transforms.ad_spend import build_fct_ad_spend_daily  # noqa: E402
 from pipeline.transforms.attribution import build_fct_attribution  # noqa: E402
 from pipeline.transforms.budget_vs_actual import build_budget_vs_actual  # noqa: E402
@@ -582,15 +582,16 @@ def duckdb_references(rec: Recorder, root: Path, clean: Path, as_of: date, setti
 
     def kohde_orders() -> pl.DataFrame:
         frames = {e: gold.Silver.read(lake, e, as_of) for e in ("order", "fx_rate")}
-        return build_fct_orders(silver_as_of(versions(frames["order"], "order"), "order", as_of),
+        return build_fct_orders(silver_as_of(gold.entity_versions(frames["order"], "order"), "order", as_of),
                                 fx_rates(frames["fx_rate"].lazy(), as_of)).collect()
 
     def kohde_touchpoints() -> pl.DataFrame:
         frame = gold.Silver.read(lake, "touchpoint", as_of)
-        return build_fct_touchpoints(silver_as_of(versions(frame, "touchpoint"), "touchpoint", as_of)).collect()
+        return build_fct_touchpoints(silver_as_of(gold.entity_versions(frame, "touchpoint"), "touchpoint",
+                                                  as_of)).collect()
 
     ad = gold.Silver.read(lake, "ad_daily", as_of)
-    build_fct_ad_spend_daily(silver_as_of(versions(ad, "ad_daily"), "ad_daily", as_of),
+    build_fct_ad_spend_daily(silver_as_of(gold.entity_versions(ad, "ad_daily"), "ad_daily", as_of),
                              fx_rates(lake.clean("fx_rate", as_of), as_of)).collect().write_parquet(paths["fct_ad_spend_daily"])
     attr_models = ("last_touch", "linear")
     cases: list[tuple[str, Callable[[], pl.DataFrame], str, list[str], str | None]] = [

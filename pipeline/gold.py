@@ -220,11 +220,9 @@ class Silver:
         """
         if entity not in self._versions:
             extractions = self._frames.pop(entity)
-            versioned = versions(extractions.collect() if isinstance(extractions, pl.LazyFrame) else extractions, entity)
-            if entity in INCREMENTAL_ENTITIES:
-                # the truth of any date comes out in truth_order, as an incremental run gives it: one sort here
-                # instead of one per read (and the unsorted frame is let go before the facts are built)
-                versioned = versioned.sort([*truth_order(entity), VALID_FROM])
+            # the unsorted frame is let go before the facts are built
+            versioned = entity_versions(extractions.collect() if isinstance(extractions, pl.LazyFrame) else extractions,
+                                        entity)
             large = self.work is not None and entity in self.LARGE
             self._versions[entity] = self.keep(f"versions-{entity}", versioned) if large else versioned
         return self._versions[entity]
@@ -596,6 +594,18 @@ class Facts:
 
 
 T = TypeVar("T")
+
+
+def entity_versions(extractions: pl.DataFrame, entity: str) -> pl.DataFrame:
+    """``silver.versions`` as a run holds them: an incremental entity's in ``truth_order``, sorted once.
+
+    The truth of any date then comes out in truth_order, as an incremental run gives it: one sort
+    here instead of one per read. Its versions are not sorted by key first when no key repeats
+    (``sort_by_key=False``): that sort is undone by this one.
+    """
+    if entity not in INCREMENTAL_ENTITIES:
+        return versions(extractions, entity)
+    return versions(extractions, entity, sort_by_key=False).sort([*truth_order(entity), VALID_FROM])
 
 
 def _in_background(function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:

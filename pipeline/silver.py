@@ -41,7 +41,7 @@ def current(extractions: pl.LazyFrame, entity: str, as_of: date) -> pl.LazyFrame
 VALID_FROM, VALID_TO = "_valid_from", "_valid_to"
 
 
-def versions(extractions: pl.DataFrame, entity: str) -> pl.DataFrame:
+def versions(extractions: pl.DataFrame, entity: str, *, sort_by_key: bool = True) -> pl.DataFrame:
     """Every extracted row with the dates it is the current truth: ``[_valid_from, _valid_to)``.
 
     Computed once, so the truth as of any date is a filter (``as_of``) instead of a sort of the
@@ -51,19 +51,31 @@ def versions(extractions: pl.DataFrame, entity: str) -> pl.DataFrame:
     for ``ad_daily`` also when a newer export of its (platform, account, day) arrives. The result
     is sorted by business key, then extraction order; the tie-breaking lineage columns
     (``file_sha256``, ``row_number``) are dropped once used.
+
+    ``sort_by_key=False``, for a caller that sorts the rows itself: when no business key repeats,
+    every row is its key's only version, current from its extract date on, and the rows stay in
+    the order given. Whether a key repeats is asked of a 64-bit hash of the key: a key whose hash
+    repeats is taken as repeated and sorted as before, so the answer is exact. (The 20M touchpoints
+    at medium, none repeated: 2.6 s for the hashes instead of 6.8 s for the sort.)
     """
     order = ["extract_date", "file_sha256", "row_number"]
     key = list(BUSINESS_KEYS[entity])
-    # the lake gives rows in extraction order (files by extract date and sha, rows by number): a stable
-    # sort by the key alone then equals the sort by key and extraction order, at a third of the cost
-    if _in_order(extractions, order):
-        ordered = extractions.sort(key, maintain_order=True)
+    if not sort_by_key and not extractions.select(pl.struct(key).hash().is_duplicated().any()).item():
+        frame = extractions.with_columns(
+            pl.col("extract_date").alias(VALID_FROM),
+            pl.lit(None, dtype=extractions.schema["extract_date"]).alias(VALID_TO),
+        )
     else:
-        ordered = extractions.sort([*key, *order])
-    frame = ordered.with_columns(
-        pl.col("extract_date").alias(VALID_FROM),
-        _next_of_same(key, "extract_date").alias(VALID_TO),
-    )
+        # the lake gives rows in extraction order (files by extract date and sha, rows by number): a stable
+        # sort by the key alone then equals the sort by key and extraction order, at a third of the cost
+        if _in_order(extractions, order):
+            ordered = extractions.sort(key, maintain_order=True)
+        else:
+            ordered = extractions.sort([*key, *order])
+        frame = ordered.with_columns(
+            pl.col("extract_date").alias(VALID_FROM),
+            _next_of_same(key, "extract_date").alias(VALID_TO),
+        )
     if entity in DAY_REPLACED:
         unit = list(DAY_REPLACED[entity])
         files = (extractions.select(*unit, "extract_date", "file_sha256").unique()

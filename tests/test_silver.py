@@ -110,3 +110,28 @@ def test_versions_of_rows_in_extraction_order_equal_versions_of_shuffled_rows(en
     assert_frame_equal(versions(in_order, entity), versions(shuffled, entity))
     # a repeated (extract_date, file, row) is not "in order": the full sort decides
     assert not _in_order(pl.concat([in_order.head(3), in_order.head(3)]), ["extract_date", "file_sha256", "row_number"])
+
+
+@pytest.mark.parametrize("entity", ["order", "ad_daily"])
+@pytest.mark.parametrize("repeated", [True, False])
+def test_versions_not_sorted_by_key_are_the_same_rows(entity: str, repeated: bool) -> None:
+    """``sort_by_key=False`` keeps the given order when no key repeats, and gives the same versions either way."""
+    extractions = _extractions(entity, 400, 7)
+    if entity == "order":  # numpy gives the key column as objects, which a sort refuses
+        extractions = extractions.with_columns(
+            pl.Series("source_system", extractions["source_system"].to_list(), dtype=pl.Utf8))
+    key = ["platform", "account_id", "day", "campaign_id"] if entity == "ad_daily" else ["source_system", "order_id"]
+    if not repeated:  # each key once: its only version is current from its extract date on
+        extractions = extractions.unique(subset=key, keep="first", maintain_order=True)
+        assert extractions.height >= 8
+    sorted_by_key = versions(extractions, entity)
+    unsorted = versions(extractions, entity, sort_by_key=False)
+    assert_frame_equal(unsorted.sort(pl.all()), sorted_by_key.sort(pl.all()))
+    if not repeated:
+        assert unsorted.select(key).equals(extractions.select(key))  # the order given
+        if entity == "order":  # ad_daily's newer export of a day can still end a version
+            assert unsorted["_valid_to"].null_count() == unsorted.height
+    for offset in range(-1, 14):
+        day = START + timedelta(days=offset)
+        assert_frame_equal(as_of(unsorted, entity, day).collect().sort(pl.all()),
+                           current(extractions.lazy(), entity, day).collect().sort(pl.all()))
