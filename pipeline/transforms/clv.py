@@ -322,30 +322,31 @@ def fit_bgnbd(
 _ASYMPTOTIC_FROM = 1e4
 
 
-def _log_rising(a: FloatArray, q: float) -> FloatArray:
-    """The difference ln G(a + q) - ln G(a), exact to rounding also where both are huge (Stirling's series, a >= 1e4)."""
+def _stable_difference(a: FloatArray, q: float, function: Callable[[FloatArray], FloatArray],
+                       series: Callable[[FloatArray, FloatArray], FloatArray]) -> FloatArray:
+    """function(a + q) - function(a), from ``series(b, c)`` (b = a, c = a + q) where a >= 1e4."""
+    out = function(a + q) - function(a)
     large = a >= _ASYMPTOTIC_FROM
-    out = gammaln(a + q) - gammaln(a)
     if large.any():
         b = a[large]
-        c = b + q
-        # (c - 1/2) ln c - (b - 1/2) ln b - q + 1/(12c) - 1/(12b) - 1/(360c^3) + 1/(360b^3)
-        out[large] = ((b - 0.5) * np.log1p(q / b) + q * np.log(c) - q
-                      + (1.0 / c - 1.0 / b) / 12.0 - (1.0 / c**3 - 1.0 / b**3) / 360.0)
+        out[large] = series(b, b + q)
     return out
+
+
+def _log_rising(a: FloatArray, q: float) -> FloatArray:
+    """The difference ln G(a + q) - ln G(a), exact to rounding also where both are huge (Stirling's series)."""
+    # (c - 1/2) ln c - (b - 1/2) ln b - q + 1/(12c) - 1/(12b) - 1/(360c^3) + 1/(360b^3)
+    return _stable_difference(a, q, gammaln, lambda b, c: (
+        (b - 0.5) * np.log1p(q / b) + q * np.log(c) - q
+        + (1.0 / c - 1.0 / b) / 12.0 - (1.0 / c**3 - 1.0 / b**3) / 360.0))
 
 
 def _digamma_step(a: FloatArray, q: float) -> FloatArray:
-    """The difference psi(a + q) - psi(a), exact to rounding also where both are large (its series, a >= 1e4)."""
-    large = a >= _ASYMPTOTIC_FROM
-    out = digamma(a + q) - digamma(a)
-    if large.any():
-        b = a[large]
-        c = b + q
-        # psi(z) = ln z - 1/(2z) - 1/(12z^2) + 1/(120z^4) - ...
-        out[large] = (np.log1p(q / b) - (1.0 / c - 1.0 / b) / 2.0 - (1.0 / c**2 - 1.0 / b**2) / 12.0
-                      + (1.0 / c**4 - 1.0 / b**4) / 120.0)
-    return out
+    """The difference psi(a + q) - psi(a), exact to rounding also where both are large (its asymptotic series)."""
+    # psi(z) = ln z - 1/(2z) - 1/(12z^2) + 1/(120z^4) - ...
+    return _stable_difference(a, q, digamma, lambda b, c: (
+        np.log1p(q / b) - (1.0 / c - 1.0 / b) / 2.0 - (1.0 / c**2 - 1.0 / b**2) / 12.0
+        + (1.0 / c**4 - 1.0 / b**4) / 120.0))
 
 
 def _gamma_gamma_mean_negative_log_likelihood(log_params: FloatArray, data: _FitRows) -> tuple[float, FloatArray]:
