@@ -43,6 +43,7 @@ from scipy.special import digamma, expit, gammaln, hyp2f1
 from threadpoolctl import threadpool_limits
 
 from pipeline.entities import MONEY
+from pipeline.transforms.measures import customer_hash
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
@@ -717,9 +718,7 @@ def customer_value_and_cost(mart_clv: pl.DataFrame | pl.LazyFrame, fct_attributi
     spend (organic, email, direct) or without a first order in the attribution.
     """
     found = _acquired(acquired, fct_attribution, fct_ad_spend_daily, as_of)
-    # joined on a 64-bit hash of customer_id (an integer join: 10M customers at the large scale); a customer takes
-    # another's channel only if their ids' hashes are equal, about 1 in 2^64 per pair
-    key = pl.col("customer_id").hash().alias("_key")
+    key = customer_hash("_key")  # an integer join; the customer's own id comes out
     return (
         mart_clv.lazy().filter(pl.col("as_of_date") == as_of)
         .select("customer_id", "predicted_clv_12m_eur", key)
@@ -767,11 +766,10 @@ def build_ltv_cac(
     ).select("customer_id", "rfm_segment")
     # each customer joined with their acquisition channel, its CAC and their segment once, then grouped by channel
     # and segment pair (a few hundred rows) that both dimensions add up: the decimal sums and counts add up
-    # exactly (10M customers at the large scale: two joins of every customer instead of three). Joined on a 64-bit
-    # hash of customer_id, as only sums come out: two customers are confused only if their ids' hashes are equal,
-    # about 1 in 2^64 per pair
+    # exactly (10M customers at the large scale: two joins of every customer instead of three). Joined by the
+    # customers' hash, as only sums come out
     ltv = pl.col("ltv_eur")
-    key = pl.col("customer_id").hash().alias("customer_id")
+    key = customer_hash()
     pairs = (
         customers.select(key, "ltv_eur").join(found.channel.select(key, "channel"), on="customer_id", how="left")
         .join(found.cac, on="channel", how="left")

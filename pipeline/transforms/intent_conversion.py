@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import polars as pl
 
 from pipeline.entities import MONEY
+from pipeline.transforms.measures import customer_hash
 from pipeline.transforms.segments import INTENT_TOUCH_TYPES
 
 NO_SIGNAL = "none"
@@ -58,10 +59,8 @@ def build_intent_conversion(
     window_start = _midnight_utc(window_start_day)
     horizon = pl.duration(days=conversion_days)
 
-    # customers by a 64-bit hash of their id while joined and grouped: only counts and sums come out, and an
-    # integer key is far cheaper to join and make unique than the text (10M customers at the large scale). Two
-    # customers would be counted as one only if their ids' hashes were equal, about n^2 / 2^65 (3e-6 for 10M)
-    customer = pl.col("customer_id").hash().alias("customer_id")
+    # customers by their hash while joined and made unique: only counts and sums come out
+    customer = customer_hash()
     window_touches = touchpoints.filter(
         pl.col("customer_id").is_not_null() & (pl.col("ts") >= window_start) & (pl.col("ts") < window_end)
     ).select(customer, "ts", "touch_type")

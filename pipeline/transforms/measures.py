@@ -15,6 +15,17 @@ def sum_unless_unconverted(amount_eur: pl.Expr) -> pl.Expr:
     return pl.when(amount_eur.is_null().any()).then(pl.lit(None, MONEY)).otherwise(amount_eur.sum()).cast(MONEY)
 
 
+def customer_hash(alias: str = "customer_id") -> pl.Expr:
+    """customer_id as a 64-bit hash: the key of joins and groupings of which only counts and sums come out.
+
+    An integer key is far cheaper to join, group and make unique than the text (10M customers at the
+    large scale; 8 bytes a customer instead of a string). Two customers are taken for one only when
+    their ids' hashes are equal: about 1 in 2^64 per pair, n^2 / 2^65 over n customers (3e-6 for
+    10M). A NULL id hashes too: filter NULL ids out first.
+    """
+    return pl.col("customer_id").hash().alias(alias)
+
+
 def nonzero(denominator: pl.Expr) -> pl.Expr:
     """The denominator as Float64, NULL when it is 0 or NULL (a ratio over nothing is NULL, not 0)."""
     value = denominator.cast(pl.Float64)

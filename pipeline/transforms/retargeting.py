@@ -8,7 +8,7 @@ import polars as pl
 
 from pipeline.entities import MONEY
 from pipeline.errors import ConfigError
-from pipeline.transforms.measures import nonzero, sum_unless_unconverted
+from pipeline.transforms.measures import customer_hash, nonzero, sum_unless_unconverted
 
 RETARGETING_CHANNEL = "display_retargeting"
 # Touches that show a person reached the site: what puts them in a retargeting audience.
@@ -66,11 +66,9 @@ def build_retargeting(
             sum_unless_unconverted(pl.col("spend_eur")).alias("spend_eur"),
         )
     )
-    # customers by a 64-bit hash of their id while joined and grouped: 8 bytes instead of a string each (958 -> 679
-    # MB at medium, as categories were) and cheap to make (medium: 0.2 s for 11M touches, where a cast to categories
-    # took 4 s). Only counts per campaign come out; two customers would be counted as one only if their ids' hashes
-    # were equal, about n^2 / 2^65 (3e-8 for 1M customers)
-    customer = pl.col("customer_id").hash().alias("customer_id")
+    # customers by their hash while joined and grouped (958 -> 679 MB at medium, as categories were; 0.2 s for 11M
+    # touches, where a cast to categories took 4 s): only counts per campaign come out
+    customer = customer_hash()
     touches = (fct_touchpoints.filter(pl.col("customer_id").is_not_null() & (pl.col("touch_date") <= as_of))
                .with_columns(customer))
     # Collected where read more than once (polars would compute them again): the retargeting touches (for the

@@ -22,7 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.entities import MONEY
-from pipeline.transforms.measures import CREDIT
+from pipeline.transforms.measures import CREDIT, customer_hash
 
 SEGMENTATIONS: tuple[str, ...] = ("rfm_segment", "value_tier", "persona")
 UNKNOWN = "unknown"
@@ -42,9 +42,9 @@ def build_segment_economics(fct_attribution: pl.LazyFrame, segments: pl.LazyFram
     # their hashes are equal, about 1 in 2^64 per pair (the pipeline's customers are all in the snapshot)
     labels = segments.select(
         "customer_id", *[pl.col(name).cast(pl.Utf8).cast(pl.Categorical) for name in SEGMENTATIONS]
-    ).with_row_index("_customer").with_columns(pl.col("customer_id").hash().alias("_key")).collect()
+    ).with_row_index("_customer").with_columns(customer_hash("_key")).collect()
     if labels["_key"].n_unique() == labels.height:
-        key, labels = pl.col("customer_id").hash().alias("_key"), labels.drop("customer_id")
+        key, labels = customer_hash("_key"), labels.drop("customer_id")
     else:
         key, labels = pl.col("customer_id").alias("_key"), labels.drop("_key").rename({"customer_id": "_key"})
     credit = pl.col("credit").cast(CREDIT)
