@@ -26,6 +26,16 @@ def customer_hash(alias: str = "customer_id") -> pl.Expr:
     return pl.col("customer_id").hash().alias(alias)
 
 
+def snapshot_key(customers: pl.DataFrame) -> pl.Expr:
+    """The join key ``_key`` of a frame with one row per customer_id: ``customer_hash`` when their hashes are distinct, else the id.
+
+    Joined on it, another frame's customer takes one of these customers' rows only if their hashes
+    are equal; the pipeline's frames joined this way hold only the snapshot's customers.
+    """
+    hashed = customer_hash("_key")
+    return hashed if customers.select(hashed.n_unique()).item() == customers.height else pl.col("customer_id").alias("_key")
+
+
 def nonzero(denominator: pl.Expr) -> pl.Expr:
     """The denominator as Float64, NULL when it is 0 or NULL (a ratio over nothing is NULL, not 0)."""
     value = denominator.cast(pl.Float64)

@@ -57,7 +57,7 @@ from pipeline.entities import MONEY, empty_frame
 from pipeline.transforms.clusters import DEFAULT_CLUSTERS, DEFAULT_SEED, cluster_expr
 from pipeline.transforms.customer_orders import CustomerOrders, customer_revenue, grouped_orders
 from pipeline.transforms.customers import age_band
-from pipeline.transforms.measures import customer_hash
+from pipeline.transforms.measures import snapshot_key
 
 PROSPECTS = "Prospects"
 LOST = "Lost"
@@ -597,17 +597,11 @@ def money_squares(money: pl.Expr) -> list[pl.Expr]:
 def by_snapshot_row(snapshot: pl.DataFrame, *frames: pl.LazyFrame) -> pl.LazyFrame:
     """Each frame's columns (NULL where it has no row) per row of ``snapshot`` and its number ``_row``, in no order.
 
-    ``snapshot`` has one row per customer_id, each frame at most one. The join is on ``customer_hash``
-    when the snapshot's hashes are unique, else on the text. A customer of a frame outside the
-    snapshot takes a snapshot customer's row only if their hashes are equal (the revenue and value
-    frames' customers are all in the snapshot).
+    ``snapshot`` has one row per customer_id, each frame at most one; they are joined on
+    ``snapshot_key`` (the revenue and value frames' customers are all in the snapshot).
     """
-    key = customer_hash("_key")
-    rows = snapshot.select(key)
-    if rows["_key"].n_unique() != rows.height:
-        key = pl.col("customer_id").alias("_key")
-        rows = snapshot.select(key)
-    joined = rows.lazy().with_row_index("_row")
+    key = snapshot_key(snapshot)
+    joined = snapshot.lazy().select(key).with_row_index("_row")
     for frame in frames:
         joined = joined.join(frame.select(key, pl.exclude("customer_id")), on="_key", how="left")
     return joined.drop("_key")

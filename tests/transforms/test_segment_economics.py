@@ -9,7 +9,9 @@ import polars as pl
 import pytest
 
 from pipeline.entities import MONEY
+from pipeline.transforms import measures
 from pipeline.transforms.segment_economics import build_segment_economics
+from pipeline.transforms.segments import by_snapshot_row
 from tests.transforms.ddl import assert_matches_ddl
 
 
@@ -97,3 +99,15 @@ def test_unknown_segment_counts_segmented_and_unsegmented_customers_apart() -> N
                          & (pl.col("model") == "last_touch"))
     assert unknown.select("conversions", "new_customers", "customers", "attributed_revenue_eur").row(0) == (
         4.0, 2.0, 3, Decimal("1300"))
+
+
+def test_colliding_customer_hashes_fall_back_to_the_text_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every customer with one hash: the joins on ``snapshot_key`` take the id instead, and give the same rows."""
+    expected = build_segment_economics(attribution(), segments()).collect()
+    revenue = pl.LazyFrame({"customer_id": ["c2", "c9"], "revenue_eur": [5, 7]})
+    expected_rows = by_snapshot_row(segments().collect(), revenue).sort("_row").collect()
+    assert expected_rows["revenue_eur"].to_list() == [None, 5]
+    monkeypatch.setattr(measures, "customer_hash", lambda alias="customer_id": pl.lit(0, pl.UInt64).alias(alias))
+    assert measures.snapshot_key(segments().collect()).meta.root_names() == ["customer_id"]
+    assert build_segment_economics(attribution(), segments()).collect().equals(expected)
+    assert by_snapshot_row(segments().collect(), revenue).sort("_row").collect().equals(expected_rows)
