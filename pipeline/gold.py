@@ -83,7 +83,7 @@ from pipeline.transforms.campaigns import build_dim_campaign
 from pipeline.transforms.channel_reallocation import build_channel_reallocation
 from pipeline.transforms.channel_roi import build_channel_roi
 from pipeline.transforms.clv import acquisition, build_clv, build_ltv_cac, customer_value_and_cost
-from pipeline.transforms.customer_orders import CustomerOrders, customer_orders, regrouped
+from pipeline.transforms.customer_orders import PURCHASE_COLUMNS, CustomerOrders, customer_orders, regrouped
 from pipeline.transforms.customers import build_dim_customer
 from pipeline.transforms.goal_tracking import GOAL_ATTRIBUTION_MODEL, build_goal_tracking
 from pipeline.transforms.intent_conversion import build_intent_conversion
@@ -585,7 +585,8 @@ class Facts:
     # replace just them when it holds that state (see run.build_and_load)
     on_state: str | None = None
     touch_window: date | None = None
-    # build_clv of the orders, computed in a thread (mostly numpy) while the rest is built (mostly polars)
+    # build_clv of the orders grouped by customer, computed in a thread (mostly numpy) while the segments and the
+    # snapshots' other tables are built (mostly polars)
     clv: Future[tuple[pl.LazyFrame, pl.DataFrame]] | None = None
     # the orders grouped by customer once, for the segments, dim_customer, segment summary and quality (None: state only)
     customer_orders: CustomerOrders | None = None
@@ -644,11 +645,6 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
     fx = silver.fx(as_of)
     orders = silver.keep("fct_orders", build_fct_orders(silver.as_of("order", as_of), fx,
                                                         cache=not silver.assembled("order", as_of)))
-    def clv_kept() -> tuple[pl.LazyFrame, pl.DataFrame]:  # mart_clv has a row per customer: 10M at the large scale
-        rows, model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate)
-        return silver.keep("mart_clv", rows), model
-
-    clv = None if state_only else _in_background(clv_kept)
     touch_facts = build_fct_touchpoints(silver.as_of("touchpoint", as_of), channel_rules(settings))
     touchpoints = touch_facts if silver.increment is not None else touch_facts.collect()
     deals, contacts = silver.as_of("deal", as_of), silver.as_of("contact", as_of)
@@ -755,10 +751,18 @@ def build_facts(silver: Silver, as_of: date, settings: Settings, *, state_only: 
             parts = [silver.keep("attribution", pl.concat([*parts, credit(orders, touchpoints, data_driven, None)],
                                                           how="vertical_relaxed").sort(ATTRIBUTION_ORDER))]
         attribution = pl.concat([*parts, *won], how="vertical_relaxed")
-    by_customer = None
+    by_customer: CustomerOrders | None = None
+    clv: Future[tuple[pl.LazyFrame, pl.DataFrame]] | None = None
     if not state_only:
         grouped, order_digests = _customer_orders(silver, orders, as_of, settings.rfm_window_days, state, order_digests)
         by_customer = replace(grouped, rows=silver.keep("customer_orders", grouped.rows))
+
+        def clv_kept() -> tuple[pl.LazyFrame, pl.DataFrame]:  # mart_clv has a row per customer: 10M at the large scale
+            rows, model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate,
+                                    customer_orders=by_customer)
+            return silver.keep("mart_clv", rows), model
+
+        clv = _in_background(clv_kept)
     is_rule_based = pl.col("model").is_in(rule_based)
     derived = Derived(
         fingerprint, attribution.filter((pl.col("conversion_type") == ORDER) & is_rule_based), conversions, milestones,
@@ -788,7 +792,9 @@ def _customer_orders(silver: Silver, orders: pl.LazyFrame, as_of: date, window_d
     derived = None if state is None else state.derived
     loaded = None if state is None else state.digests.get("fct_orders")
     if (state is None or derived is None or derived.customer_orders is None or loaded is None
-            or derived.customer_orders_window != window_days or state.as_of > as_of):
+            or derived.customer_orders_window != window_days or state.as_of > as_of
+            or not set(PURCHASE_COLUMNS) <= set(silver.lake.scan(derived.customer_orders).collect_schema().names())):
+        # (a state kept before the groups had their purchase days is grouped anew)
         return customer_orders(orders, as_of, window_days), digests
     digests = digests if digests is not None else month_digests(orders, "order_date")
     since = changed_since(loaded, digests)
@@ -897,7 +903,8 @@ def build_snapshots(silver: Silver, dates: Iterable[date], settings: Settings,
         if facts is not None and facts.as_of == as_of and facts.clv is not None:
             clv, clv_model = facts.clv.result()
         else:
-            clv, clv_model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate)
+            clv, clv_model = build_clv(orders, as_of, annual_discount_rate=settings.clv_annual_discount_rate,
+                                       customer_orders=by_customer)
         first_touch = touches.filter(pl.col("model") == "first_touch")
         # each customer's acquisition channel, read by the customer values and LTV:CAC: grouped once (10M customers
         # at the large scale), kept in the work folder between them

@@ -40,6 +40,7 @@ from pipeline.lake import Lake
 from pipeline.run import ingest_range, run_range
 from pipeline.settings import Settings
 from pipeline.transforms.attribution import ORDER, RULE_BASED_MODELS
+from pipeline.transforms.customer_orders import PURCHASE_COLUMNS
 from tests.test_run import DATA_TABLES, assert_same, snapshot
 
 START = date(2026, 5, 1)
@@ -386,6 +387,24 @@ def test_a_state_without_won_deal_rows_gets_them_computed_whole_once(runs, tmp_p
     state, _ = read_state(lake)
     assert state is not None and state.derived is not None and state.derived.won_conversions is not None
     assert lake.read(lake.root / state.derived.won_conversions).height == won["order_id"].n_unique()
+
+
+def test_a_state_whose_customer_groups_lack_the_purchase_days_gets_every_order_grouped_again(runs, tmp_path):
+    """A state kept before the orders grouped by customer held the CLV summary's purchase days: grouped anew, the same tables."""
+    nightly, _, _ = runs
+    settings, lake = _copy_of(nightly, tmp_path / "old", warehouse=True)
+    before = snapshot(settings)
+    state, _ = read_state(lake)
+    assert state is not None and state.derived is not None and state.derived.customer_orders is not None
+    kept = lake.root / state.derived.customer_orders
+    grouped = lake.read(kept).sort("customer_id")
+    assert grouped["purchase_days"].sum() > 0
+    grouped.drop(PURCHASE_COLUMNS).write_parquet(kept)
+    run_range(settings, END, END)
+    assert_same(before, snapshot(settings))
+    state, _ = read_state(lake)
+    assert state is not None and state.derived is not None and state.derived.customer_orders is not None
+    assert lake.read(lake.root / state.derived.customer_orders).sort("customer_id").equals(grouped)
 
 
 def test_forget_drops_the_state_and_its_parts(runs, tmp_path):

@@ -43,6 +43,7 @@ from scipy.special import digamma, expit, gammaln, hyp2f1
 from threadpoolctl import threadpool_limits
 
 from pipeline.entities import MONEY
+from pipeline.transforms.customer_orders import CustomerOrders, customer_orders
 from pipeline.transforms.measures import customer_hash
 
 FloatArray = npt.NDArray[np.float64]
@@ -131,43 +132,32 @@ def rfm_summary(
     ``monetary_value`` (Float64) = mean daily total of the repeat purchase days (their decimal sum / their
     number, so it does not depend on the order of the rows), 0 without any;
     ``historical_value_eur`` (Decimal) = sum of ``net_revenue_eur`` of all the customer's counted
-    orders.
+    orders. It is ``summary_of`` the orders grouped by customer (``customer_orders``).
     """
-    in_period = pl.col("order_date") <= calibration_end
+    # the columns the summary reads (the grouping's price tier is not among them)
+    orders = fct_orders.select("customer_id", "order_date", "net_revenue_eur", "is_revenue",
+                               pl.lit(None, pl.Utf8).alias("price_tier"))
     if calibration_start is not None:
-        in_period = in_period & (pl.col("order_date") >= calibration_start)
-    is_purchase = pl.col("day_total_eur") > 0
-    purchase_day = pl.when(is_purchase).then(pl.col("order_date"))
-    first_day = purchase_day.min()
-    purchase_days = is_purchase.sum()
-    # the repeat purchase days are the purchase days but the first (one row per day): their total is
-    # the purchase days' total - the first purchase day's, exact as decimals whatever order the days come in
-    repeat_total = (
-        pl.when(is_purchase).then(pl.col("day_total_eur")).sum() - pl.col("day_total_eur").min_by(purchase_day)
-    )
-    return (
-        fct_orders.filter(
-            pl.col("is_revenue").fill_null(False)
-            & pl.col("customer_id").is_not_null()
-            & pl.col("net_revenue_eur").is_not_null()
-            & in_period
-        )
-        .group_by("customer_id", "order_date")
-        .agg(pl.col("net_revenue_eur").sum().alias("day_total_eur"))
-        .group_by("customer_id")
-        .agg(
-            (purchase_days.cast(pl.Int64) - 1).alias("frequency"),
-            ((purchase_day.max() - first_day).dt.total_days() / time_unit_days).alias("recency"),
-            ((pl.lit(calibration_end) - first_day).dt.total_days() / time_unit_days).alias("T"),
-            # monetary value = repeat purchase days' total / their number
-            pl.when(purchase_days > 1)
-            .then(repeat_total.cast(pl.Float64) / (purchase_days - 1))
-            .alias("monetary_value"),
-            pl.col("day_total_eur").sum().cast(MONEY).alias("historical_value_eur"),
-        )
-        .filter(pl.col("frequency") >= 0)
-        .with_columns(pl.col("monetary_value").fill_null(0.0))
-        .select("customer_id", "frequency", "recency", "T", "monetary_value", "historical_value_eur")
+        orders = orders.filter(pl.col("order_date") >= calibration_start)
+    rows = customer_orders(orders, calibration_end, 1).rows
+    return summary_of(rows, calibration_end, time_unit_days=time_unit_days)
+
+
+def summary_of(rows: pl.LazyFrame, calibration_end: date, *, time_unit_days: float = WEEK_DAYS) -> pl.LazyFrame:
+    """``rfm_summary`` from ``customer_orders``' rows as of calibration_end: its purchase-day columns, in their order."""
+    purchases = pl.col("purchase_days")
+    first_day = pl.col("first_purchase_date")
+    return rows.filter(purchases > 0).select(
+        "customer_id",
+        (purchases - 1).alias("frequency"),
+        ((pl.col("last_purchase_date") - first_day).dt.total_days() / time_unit_days).alias("recency"),
+        ((pl.lit(calibration_end) - first_day).dt.total_days() / time_unit_days).alias("T"),
+        # monetary value = repeat purchase days' total / their number
+        pl.when(purchases > 1)
+        .then(pl.col("repeat_purchase_eur").cast(pl.Float64) / (purchases - 1))
+        .otherwise(0.0)
+        .alias("monetary_value"),
+        pl.col("net_revenue_eur").alias("historical_value_eur"),
     )
 
 
@@ -554,12 +544,14 @@ def _money(values: pl.Expr) -> pl.Expr:
 
 
 def build_clv(
-    fct_orders: pl.LazyFrame, as_of: date, *, annual_discount_rate: float = 0.10, months: int = 12
+    fct_orders: pl.LazyFrame, as_of: date, *, annual_discount_rate: float = 0.10, months: int = 12,
+    customer_orders: CustomerOrders | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One row per customer with a purchase up to as_of (mart_clv), and the fitted models (mart_clv_model).
 
     Unlike the other transforms this one collects: fitting a model needs the data in memory.
-    The summary is ``rfm_summary(fct_orders, as_of)`` in weeks over all history up to as_of;
+    The summary is ``rfm_summary(fct_orders, as_of)`` in weeks over all history up to as_of, taken
+    from ``customer_orders`` when given (the orders grouped by customer as of as_of);
     BG/NBD is fitted on every customer and Gamma-Gamma on the repeat customers. Predictions cover
     the next ``months`` months (the column names say 12, the default): expected purchases,
     P(alive), expected spend per purchase and the discounted CLV of ``predicted_clv``. They are
@@ -574,7 +566,8 @@ def build_clv(
     are NULL; a model with a parameter on its bound (the limiting model, see ``_minimise``) says so
     in its note and predicts.
     """
-    summary = rfm_summary(fct_orders, as_of).sort("customer_id").collect()
+    summary = (rfm_summary(fct_orders, as_of) if customer_orders is None else summary_of(customer_orders.of(as_of), as_of)
+               ).sort("customer_id").collect()
     repeat = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
     repeat_customers = int(repeat.sum())
     mart_clv = summary.select(

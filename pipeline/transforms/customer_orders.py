@@ -1,9 +1,10 @@
 """Each customer's orders as of a date, in one pass over fct_orders: what every per-customer table reads of them.
 
-The segments, dim_customer, the segment summary and segment quality each need a customer's
-revenue-order figures. Grouping the orders once and handing the result to each (``CustomerOrders``)
-replaces four group-bys of every order (2.9M at medium, 30M at the large scale) with one; given
-none, each builder groups the orders itself with ``customer_orders``, so both give the same rows.
+The segments, dim_customer, the segment summary, segment quality and the CLV summary each need a
+customer's revenue-order figures. Grouping the orders once and handing the result to each
+(``CustomerOrders``) replaces five group-bys of every order (2.9M at medium, 30M at the large
+scale) with one; given none, each builder groups the orders itself with ``customer_orders``, so
+both give the same rows. A night regroups only the customers whose row can differ (``regrouped``).
 """
 
 from __future__ import annotations
@@ -40,8 +41,11 @@ def customer_orders(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> 
     EUR amounts; a missing amount, an order without an FX rate, adds nothing) with ``eur_missing``
     true when one is missing, and ``luxury_orders`` (price_tier ``luxury`` in any case). Over
     those in the RFM window ``(as_of - window_days, as_of]``: ``window_orders``,
-    ``window_last_order_date`` and ``window_revenue_eur``. Orders without a customer_id or an
-    order_date are not counted.
+    ``window_last_order_date`` and ``window_revenue_eur``. For the CLV summary, over the purchase
+    days (days whose revenue orders' EUR amounts add up to more than 0): ``purchase_days`` (0 when
+    none), ``first_purchase_date``, ``last_purchase_date`` and ``repeat_purchase_eur`` (the purchase
+    days' total but the first's, exact as decimals; 0 with fewer than two). Orders without a
+    customer_id or an order_date are not counted.
     """
     revenue = pl.col("is_revenue").fill_null(False)
     in_window = revenue & (pl.col("order_date") > as_of - timedelta(days=window_days))
@@ -51,6 +55,7 @@ def customer_orders(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> 
         fct_orders.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
         .select(
             "customer_id",
+            "order_date",
             revenue.alias("_revenue"),
             pl.when(revenue).then(pl.col("order_date")).alias("_revenue_date"),
             pl.when(revenue).then(pl.col("net_revenue_eur")).alias("_revenue_eur"),
@@ -60,6 +65,19 @@ def customer_orders(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> 
             pl.when(in_window).then(pl.col("order_date")).alias("_window_date"),
             pl.when(in_window).then(pl.col("net_revenue_eur")).alias("_window_eur"),
         )
+        # a customer's day first: the purchase days are the days whose revenue adds up to more than 0
+        .group_by("customer_id", "order_date")
+        .agg(
+            pl.col("_revenue").sum().alias("_revenue"),
+            pl.col("_revenue_date").min().alias("_revenue_date"),
+            pl.col("_revenue_eur").sum().alias("_revenue_eur"),
+            pl.col("_eur_missing").any().alias("_eur_missing"),
+            pl.col("_luxury").sum().alias("_luxury"),
+            pl.col("_in_window").sum().alias("_in_window"),
+            pl.col("_window_date").max().alias("_window_date"),
+            pl.col("_window_eur").sum().alias("_window_eur"),
+        )
+        .with_columns(pl.when(pl.col("_revenue_eur") > 0).then(pl.col("order_date")).alias("_purchase_date"))
         .group_by("customer_id")
         .agg(
             pl.col("_revenue").sum().cast(pl.Int64).alias("orders"),
@@ -71,9 +89,27 @@ def customer_orders(fct_orders: pl.LazyFrame, as_of: date, window_days: int) -> 
             pl.col("_in_window").sum().cast(pl.Int64).alias("window_orders"),
             pl.col("_window_date").max().alias("window_last_order_date"),
             pl.col("_window_eur").sum().cast(MONEY).alias("window_revenue_eur"),
+            *_purchase_days(),
         )
     )
     return CustomerOrders(rows, as_of, window_days)
+
+
+def _purchase_days() -> list[pl.Expr]:
+    """The purchase-day columns of ``customer_orders`` over a customer's days (``_revenue_eur``, ``_purchase_date``)."""
+    day = pl.col("_purchase_date")
+    days = day.count().cast(pl.Int64)
+    # the purchase days' total - the first purchase day's: exact as decimals whatever order the days come in
+    repeat = pl.when(day.is_not_null()).then(pl.col("_revenue_eur")).sum() - pl.col("_revenue_eur").min_by(day)
+    return [
+        days.alias("purchase_days"),
+        day.min().alias("first_purchase_date"),
+        day.max().alias("last_purchase_date"),
+        pl.when(days > 1).then(repeat).otherwise(0).cast(MONEY).alias("repeat_purchase_eur"),
+    ]
+
+
+PURCHASE_COLUMNS = ("purchase_days", "first_purchase_date", "last_purchase_date", "repeat_purchase_eur")
 
 
 def regrouped(previous: pl.LazyFrame, previous_as_of: date, fct_orders: pl.LazyFrame, as_of: date, window_days: int,

@@ -27,6 +27,7 @@ from pipeline.transforms.clv import (
     predicted_clv,
     rfm_summary,
 )
+from pipeline.transforms.customer_orders import customer_orders
 from tests.transforms.cdnow import DATASETS, cdnow_as_generic_orders_csv, cdnow_fct_orders
 from tests.transforms.ddl import assert_matches_ddl
 
@@ -439,6 +440,17 @@ def test_build_clv_on_cdnow() -> None:
         schema=clv.MART_CLV_MODEL_SCHEMA,
     )
     assert_frame_equal(mart_clv_model, expected_model)
+
+
+def test_build_clv_from_the_orders_grouped_by_customer_gives_the_same_tables() -> None:
+    """The night hands build_clv its customer_orders (regrouped for the changed customers only): the same rows."""
+    orders = cdnow_fct_orders().lazy().with_columns(price_tier=pl.lit(None, pl.Utf8))
+    grouped = customer_orders(orders, CALIBRATION_END, 365)
+    given = build_clv(orders, CALIBRATION_END, customer_orders=grouped)
+    assert_frame_equal(given[0], build_clv(orders, CALIBRATION_END)[0])
+    assert_frame_equal(given[1], build_clv(orders, CALIBRATION_END)[1])
+    with pytest.raises(ValueError, match="asked for 1997-10-01"):
+        build_clv(orders, date(1997, 10, 1), customer_orders=grouped)
 
 
 def test_build_clv_with_too_few_repeat_customers() -> None:

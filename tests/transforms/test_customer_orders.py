@@ -50,6 +50,14 @@ def test_customer_orders_figures() -> None:
         ("b", 0, None, eur("0.0000")),
         ("c", 2, d(2026, 6, 21), eur("30.0000")),
     ]
+    # the purchase days (revenue adding up to more than 0 on the day) for the CLV summary: a's two, c's of
+    # 2026-06-21 (the day before had no EUR amount: not a purchase day, and not its first)
+    assert got.select("customer_id", "purchase_days", "first_purchase_date", "last_purchase_date",
+                      "repeat_purchase_eur").rows() == [
+        ("a", 2, d(2025, 1, 10), d(2026, 6, 1), eur("100.0000")),
+        ("b", 0, None, None, eur("0.0000")),
+        ("c", 1, d(2026, 6, 21), d(2026, 6, 21), eur("0.0000")),
+    ]
     revenue = customer_revenue(orders(), AS_OF).collect().sort("customer_id")
     assert revenue.rows() == [("a", eur("140.0000"), 2), ("c", eur("30.0000"), 2)]
 
