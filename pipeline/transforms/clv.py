@@ -547,7 +547,7 @@ def build_clv(
     fct_orders: pl.LazyFrame, as_of: date, *, annual_discount_rate: float = 0.10, months: int = 12,
     customer_orders: CustomerOrders | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One row per customer with a purchase up to as_of (mart_clv), and the fitted models (mart_clv_model).
+    """One row per customer with a purchase up to as_of (mart_clv, in no particular order), and the fitted models (mart_clv_model).
 
     Unlike the other transforms this one collects: fitting a model needs the data in memory.
     The summary is ``rfm_summary(fct_orders, as_of)`` in weeks over all history up to as_of, taken
@@ -566,8 +566,9 @@ def build_clv(
     are NULL; a model with a parameter on its bound (the limiting model, see ``_minimise``) says so
     in its note and predicts.
     """
-    summary = (rfm_summary(fct_orders, as_of) if customer_orders is None else summary_of(customer_orders.of(as_of), as_of)
-               ).sort("customer_id").collect()
+    # in the groups' order: mart_clv's rows come in no particular order (sorting 10M customer ids took 3.5 s at large)
+    summary = (rfm_summary(fct_orders, as_of) if customer_orders is None
+               else summary_of(customer_orders.of(as_of), as_of)).collect()
     repeat = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
     repeat_customers = int(repeat.sum())
     mart_clv = summary.select(
