@@ -588,7 +588,8 @@ class Facts:
     # build_clv of the orders grouped by customer, computed in a thread (mostly numpy) while the segments and the
     # snapshots' other tables are built (mostly polars)
     clv: Future[tuple[pl.LazyFrame, pl.DataFrame]] | None = None
-    # the orders grouped by customer once, for the segments, dim_customer, segment summary and quality (None: state only)
+    # the orders grouped by customer once, for the segments, dim_customer, segment summary and quality and the CLV
+    # summary (None: state only)
     customer_orders: CustomerOrders | None = None
     # ``month_digests`` of fct_orders by order_date, when the attribution window read them (None: not computed)
     order_digests: dict[str, str] | None = None
