@@ -109,7 +109,7 @@ def _purchase_days() -> list[pl.Expr]:
     ]
 
 
-PURCHASE_COLUMNS = ("purchase_days", "first_purchase_date", "last_purchase_date", "repeat_purchase_eur")
+PURCHASE_COLUMNS = tuple(column.meta.output_name() for column in _purchase_days())
 
 
 def regrouped(previous: pl.LazyFrame, previous_as_of: date, fct_orders: pl.LazyFrame, as_of: date, window_days: int,
